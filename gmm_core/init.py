@@ -1,0 +1,74 @@
+"""Initializers: the starting mixture for EM.
+
+Most start from a partition of the rows (hard labels or soft responsibilities) and take
+one M-step from it, as scikit-learn does. The notebook's start is a parameter choice
+instead: random rows as means, the data covariance for every component, equal weights.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.cluster import KMeans, kmeans_plusplus
+from sklearn.metrics import pairwise_distances_argmin
+
+from gmm_core.covariance import CovarianceStructure
+from gmm_core.estep import DesignBlocks, statistics_from_responsibilities
+from gmm_core.mstep import MixtureParameters, parameters_from_statistics
+
+
+def _labels_kmeans_plusplus(X, k, rng):
+    centers, _ = kmeans_plusplus(X, k, random_state=rng)
+    return pairwise_distances_argmin(X, centers)
+
+
+def _labels_random_from_data(X, k, rng):
+    # scikit-learn gives each chosen row alone to its component, which starts every
+    # covariance at reg_covar; assigning all rows to the nearest chosen row starts
+    # from covariances the data can support.
+    centers = X[rng.choice(len(X), size=k, replace=False)]
+    return pairwise_distances_argmin(X, centers)
+
+
+def _labels_kmeans(X, k, rng):
+    return KMeans(n_clusters=k, n_init=1, random_state=rng).fit(X).labels_
+
+
+def _random_responsibilities(X, k, rng):
+    resp = rng.uniform(size=(len(X), k))
+    return resp / resp.sum(axis=1, keepdims=True)
+
+
+PARTITION_INITIALIZERS = {
+    "kmeans++": _labels_kmeans_plusplus,
+    "random_from_data": _labels_random_from_data,
+    "kmeans": _labels_kmeans,
+    "random": _random_responsibilities,
+}
+
+
+def notebook_parameters(X: np.ndarray, k: int, structure: CovarianceStructure,
+                        reg_covar: float, rng: np.random.RandomState) -> MixtureParameters:
+    """The notebook's start (its section 7): k distinct random rows, Cov(X) + reg, 1/k.
+
+    The rows are drawn by ``rng.choice(n, k, replace=False)`` so that a fresh
+    ``RandomState(42)`` draws exactly what the notebook's ``np.random.seed(42)`` did.
+    """
+    means = np.array(X[rng.choice(len(X), size=k, replace=False)], dtype=float)
+    data_cov = np.atleast_2d(np.cov(X, rowvar=False, ddof=1)) + reg_covar * np.eye(X.shape[1])
+    weights = np.full(k, 1.0 / k)
+    full = np.broadcast_to(data_cov, (k, *data_cov.shape))
+    return MixtureParameters(weights, means, structure.from_full(full, weights))
+
+
+def initial_parameters(method: str, X: np.ndarray, k: int, structure: CovarianceStructure,
+                       blocks: DesignBlocks, reg_covar: float,
+                       rng: np.random.RandomState) -> MixtureParameters:
+    if method == "notebook":
+        return notebook_parameters(X, k, structure, reg_covar, rng)
+    try:
+        partition = PARTITION_INITIALIZERS[method](X, k, rng)
+    except KeyError:
+        allowed = ", ".join([*PARTITION_INITIALIZERS, "notebook"])
+        raise ValueError(f"init must be one of {allowed}; got {method!r}") from None
+    statistics = statistics_from_responsibilities(blocks, partition, k)
+    return parameters_from_statistics(statistics, structure, blocks.shift[:, 0], reg_covar)

@@ -1,0 +1,398 @@
+"""The GMM estimator: EM in log space, a recorded trace, and a policy for degenerate fits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gmm_core.covariance import CovarianceStructure, NotPositiveDefiniteError, structure_for
+from gmm_core.estep import DesignBlocks, em_pass, evaluate_rows
+from gmm_core.init import initial_parameters
+from gmm_core.mstep import MixtureParameters, design_weights, parameters_from_statistics
+from gmm_core.request import CONVERGENCE_RULES, DEGENERATE_POLICIES, INIT_METHODS
+from gmm_core.trace import (
+    IDENTICAL_COMPONENTS,
+    NOT_POSITIVE_DEFINITE,
+    REGULARIZED,
+    REINITIALIZED,
+    STOP_CONVERGED,
+    STOP_MAX_ITERS,
+    WEIGHT_COLLAPSE,
+    FitTrace,
+    TraceRecorder,
+    display_sample_index,
+    display_sample_size,
+)
+from gmm_core.validation import validate_data
+
+# A regularization raised ten-fold this many times is a covariance no data supports.
+MAX_REGULARIZATION_STEPS = 30
+
+
+class DegenerateFitError(RuntimeError):
+    """Raised under ``on_degenerate="raise"``; names the component and the iteration."""
+
+    def __init__(self, message: str, component: int, iteration: int):
+        super().__init__(message)
+        self.component = component
+        self.iteration = iteration
+
+
+@dataclass
+class _Run:
+    params: MixtureParameters
+    prec_chol: np.ndarray
+    lower_bound: float
+    n_iter: int
+    converged: bool
+    trace: FitTrace
+
+
+class GMM:
+    """Gaussian mixture fitted by EM, with scikit-learn's conventions.
+
+    ``convergence="loglik"`` stops, as scikit-learn does, when the mean log-likelihood
+    changes by less than ``tol`` between two E-steps; ``"means"`` is the notebook's rule,
+    ``||mu_new - mu_old||_2 < tol`` over all means. With ``tol=0`` it runs exactly
+    ``max_iters`` iterations. ``lower_bound_`` is scikit-learn's: the mean
+    log-likelihood at the last E-step, i.e. of the parameters before the final M-step;
+    ``trace_.mean_log_likelihood[-1]`` (and ``score``) is that of the final parameters.
+
+    Float32 input is read in float32 and computed in float64, block by block.
+    """
+
+    def __init__(self, k: int = 2, covariance_type: str = "full", tol: float = 1e-4,
+                 max_iters: int = 100, reg_covar: float = 1e-6, init: str = "kmeans++",
+                 convergence: str = "loglik", seed: int | None = 42, n_init: int = 1,
+                 weights_init=None, means_init=None, covariances_init=None,
+                 on_degenerate: str = "regularize", trace_points: int = 5000,
+                 trace_memory_mb: float = 256):
+        self.k = k
+        self.covariance_type = covariance_type
+        self.tol = tol
+        self.max_iters = max_iters
+        self.reg_covar = reg_covar
+        self.init = init
+        self.convergence = convergence
+        self.seed = seed
+        self.n_init = n_init
+        self.weights_init = weights_init
+        self.means_init = means_init
+        self.covariances_init = covariances_init
+        self.on_degenerate = on_degenerate
+        self.trace_points = trace_points
+        self.trace_memory_mb = trace_memory_mb
+
+    # ------------------------------------------------------------------ public API
+    def fit(self, X) -> GMM:
+        self._check_parameters()
+        X = validate_data(X, min_rows=self.k)
+        n, d = X.shape
+        structure = structure_for(self.covariance_type, self.k, d)
+        self._structure = structure
+        self._shift = X.mean(axis=0, dtype=np.float64)
+        size = display_sample_size(n, self.k, self.max_iters + 1, self.trace_points,
+                                   int(self.trace_memory_mb * 2**20))
+        blocks = DesignBlocks(X, self._shift, structure, display_sample_index(n, size, self.seed))
+        rng = np.random.RandomState(self.seed)
+        best = None
+        for _ in range(self.n_init):
+            run = _EMRun(self, X, blocks, structure, rng).run()
+            if best is None or run.lower_bound > best.lower_bound:
+                best = run
+        self._params, self._prec_chol = best.params, best.prec_chol
+        self.weights_ = best.params.weights
+        self.means_ = best.params.means
+        self.covariances_ = best.params.covariances
+        self.precisions_cholesky_ = best.prec_chol
+        self.converged_ = best.converged
+        self.n_iter_ = best.n_iter
+        self.lower_bound_ = best.lower_bound
+        self.trace_ = best.trace
+        self.n_features_in_ = d
+        return self
+
+    def fit_predict(self, X) -> np.ndarray:
+        return self.fit(X).predict(X)
+
+    def score_samples(self, X) -> np.ndarray:
+        return self._evaluate(X)[0]
+
+    def score(self, X) -> float:
+        return float(self.score_samples(X).mean())
+
+    def predict_proba(self, X) -> np.ndarray:
+        return self._evaluate(X)[1]
+
+    def predict(self, X) -> np.ndarray:
+        return self.predict_proba(X).argmax(axis=1)
+
+    def n_parameters(self) -> int:
+        self._check_fitted()
+        d = self.n_features_in_
+        return self._structure.n_parameters() + self.k * d + self.k - 1
+
+    def bic(self, X) -> float:
+        X = validate_data(X)
+        return -2 * self.score(X) * len(X) + self.n_parameters() * np.log(len(X))
+
+    def aic(self, X) -> float:
+        X = validate_data(X)
+        return -2 * self.score(X) * len(X) + 2 * self.n_parameters()
+
+    def sample(self, n_samples: int = 1, seed: int | None = None):
+        """Draw ``n_samples`` rows from the fitted mixture; returns ``(X, labels)``."""
+        self._check_fitted()
+        if int(n_samples) < 1:
+            raise ValueError(f"n_samples must be at least 1; got {n_samples}")
+        rng = np.random.default_rng(self.seed if seed is None else seed)
+        counts = rng.multinomial(int(n_samples), self.weights_)
+        covariances = self._structure.to_full(self.covariances_)
+        draws = [
+            rng.multivariate_normal(mean, cov, size=count, method="cholesky")
+            for mean, cov, count in zip(self.means_, covariances, counts, strict=True)
+        ]
+        labels = np.repeat(np.arange(self.k), counts)
+        return np.vstack(draws), labels
+
+    # ------------------------------------------------------------------ internals
+    def _check_parameters(self) -> None:
+        checks = (
+            ("covariance_type", self.covariance_type, ("full", "tied", "diag", "spherical")),
+            ("init", self.init, INIT_METHODS),
+            ("convergence", self.convergence, CONVERGENCE_RULES),
+            ("on_degenerate", self.on_degenerate, DEGENERATE_POLICIES),
+        )
+        for name, value, allowed in checks:
+            if value not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+        for name in ("k", "max_iters", "n_init", "trace_points"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+                raise ValueError(f"{name} must be a positive integer; got {value!r}")
+        for name in ("tol", "reg_covar"):
+            value = getattr(self, name)
+            if not (np.isscalar(value) and np.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "trace_"):
+            raise RuntimeError("this GMM is not fitted yet: call fit(X) first")
+
+    def _evaluate(self, X):
+        self._check_fitted()
+        X = validate_data(X, n_features=self.n_features_in_)
+        blocks = DesignBlocks(X, self._shift, self._structure)
+        weights = design_weights(self._structure, self._params, self._prec_chol, self._shift)
+        return evaluate_rows(blocks, weights)
+
+
+class _EMRun:
+    """One EM run from one initialization, recording its trace."""
+
+    def __init__(self, model: GMM, X: np.ndarray, blocks: DesignBlocks,
+                 structure: CovarianceStructure, rng: np.random.RandomState):
+        self.model = model
+        self.X = X
+        self.blocks = blocks
+        self.structure = structure
+        self.rng = rng
+        self.n = len(X)
+        self.shift = blocks.shift[:, 0]
+        self.recorder = TraceRecorder(structure.name, self.n, blocks.sample_index)
+        self.extra_reg = np.zeros(model.k)
+        self.collapsed: set[int] = set()
+        self.identical_pairs: set[tuple[int, int]] = set()
+        self.worst_rows: np.ndarray | None = None
+
+    # -- the loop ----------------------------------------------------------------------
+    def run(self) -> _Run:
+        m = self.model
+        params = self._initial_parameters()
+        prec_chol = self._factorize(params, iteration=0)
+        self._check_components(params, iteration=0)
+        reinit = m.on_degenerate == "reinit"
+        lower_bound, converged, n_iter = -np.inf, False, 0
+        for n_iter in range(1, m.max_iters + 1):
+            previous_bound, previous_means = lower_bound, params.means
+            result = em_pass(self.blocks, self._weights(params, prec_chol),
+                             find_worst_row=reinit)
+            self._record(params, result)
+            lower_bound = result.mean_log_likelihood
+            self.worst_rows = np.array([result.worst_row])
+            params = parameters_from_statistics(result.statistics, self.structure, self.shift,
+                                                m.reg_covar)
+            self._apply_extra_regularization(params)
+            prec_chol = self._factorize(params, n_iter)
+            prec_chol = self._check_components(params, n_iter) or prec_chol
+            if m.convergence == "loglik":
+                change = abs(lower_bound - previous_bound)
+            else:
+                change = float(np.linalg.norm(params.means - previous_means))
+            if change < m.tol:
+                converged = True
+                break
+        final = em_pass(self.blocks, self._weights(params, prec_chol), collect_statistics=False)
+        self._record(params, final)
+        trace = self.recorder.finish(STOP_CONVERGED if converged else STOP_MAX_ITERS)
+        return _Run(params, prec_chol, lower_bound, n_iter, converged, trace)
+
+    def _weights(self, params, prec_chol):
+        return design_weights(self.structure, params, prec_chol, self.shift)
+
+    def _record(self, params, result) -> None:
+        self.recorder.record(params.weights, params.means,
+                             self.structure.to_full(params.covariances),
+                             result.mean_log_likelihood, result.sample_responsibilities)
+
+    # -- initialization ----------------------------------------------------------------
+    def _initial_parameters(self) -> MixtureParameters:
+        m = self.model
+        given = (m.weights_init, m.means_init, m.covariances_init)
+        if all(value is not None for value in given):
+            params = MixtureParameters(*(np.array(v, dtype=float) for v in given))
+        else:
+            params = initial_parameters(m.init, self.X, m.k, self.structure, self.blocks,
+                                        m.reg_covar, self.rng)
+            for name, value in zip(("weights", "means", "covariances"), given, strict=True):
+                if value is not None:
+                    setattr(params, name, np.array(value, dtype=float))
+        self._validate_given(params)
+        return params
+
+    def _validate_given(self, params: MixtureParameters) -> None:
+        k, d = self.model.k, self.structure.d
+        expected = {"weights": (k,), "means": (k, d),
+                    "covariances": self.structure.expected_shape()}
+        for name, shape in expected.items():
+            value = getattr(params, name)
+            if value.shape != shape:
+                raise ValueError(f"{name}_init must have shape {shape}; got {value.shape}")
+            if not np.all(np.isfinite(value)):
+                raise ValueError(f"{name}_init contains NaN or infinite values")
+        if np.any(params.weights <= 0) or not np.isclose(params.weights.sum(), 1.0, atol=1e-6):
+            raise ValueError("weights_init must be positive and sum to 1; "
+                             f"got sum {params.weights.sum():.6g}")
+
+    # -- degenerate components ---------------------------------------------------------
+    def _apply_extra_regularization(self, params: MixtureParameters) -> None:
+        for component in np.flatnonzero(self.extra_reg):
+            self.structure.add_to_diagonal(params.covariances, component,
+                                           self.extra_reg[component])
+
+    def _factorize(self, params: MixtureParameters, iteration: int) -> np.ndarray:
+        """Precision Cholesky factors, repairing components that are not positive definite."""
+        failed: list[int] = []
+        for _ in range(MAX_REGULARIZATION_STEPS):
+            try:
+                return self.structure.precision_cholesky(params.covariances)
+            except NotPositiveDefiniteError as error:
+                failed = error.components
+            for component in failed:
+                self._repair_not_positive_definite(params, component, iteration)
+        raise DegenerateFitError(
+            f"component {failed[0]}'s covariance could not be made positive definite "
+            f"at iteration {iteration}", failed[0], iteration)
+
+    def _repair_not_positive_definite(self, params, component, iteration) -> None:
+        m = self.model
+        what = f"component {component}'s covariance is not positive definite"
+        if m.on_degenerate == "raise":
+            raise DegenerateFitError(
+                f"{what} at iteration {iteration} (it collapsed onto a point or a line)",
+                component, iteration)
+        if m.on_degenerate == "reinit" and iteration > 0:
+            self._reinitialize(params, component, iteration, why=what)
+            return
+        scale = abs(self.structure.diagonal_scale(params.covariances, component))
+        step = max(m.reg_covar, 1e-12 * max(scale, 1.0), self.extra_reg[component] * 9)
+        self.extra_reg[component] += step
+        self.structure.add_to_diagonal(params.covariances, component, step)
+        self.recorder.add_event(
+            iteration, NOT_POSITIVE_DEFINITE,
+            f"At iteration {iteration}, {what} (it collapsed onto a point or a line).",
+            component)
+        self.recorder.add_event(
+            iteration, REGULARIZED,
+            f"Component {component}'s regularization was raised by {step:.1e} to "
+            f"{m.reg_covar + self.extra_reg[component]:.1e} on its diagonal.", component)
+
+    def _check_components(self, params: MixtureParameters, iteration: int):
+        """Record collapsed and identical components; apply the policy.
+
+        Returns new precision factors when a component was re-initialized, else None.
+        """
+        m = self.model
+        changed = False
+        for component in np.flatnonzero(params.weights * self.n < 1.0):
+            if component in self.collapsed:
+                continue
+            self.collapsed.add(int(component))
+            message = (f"At iteration {iteration}, component {component}'s weight fell to "
+                       f"{params.weights[component]:.2e}, under 1/N = {1 / self.n:.2e}: "
+                       "it explains less than one data point.")
+            self.recorder.add_event(iteration, WEIGHT_COLLAPSE, message, int(component))
+            if m.on_degenerate == "raise":
+                raise DegenerateFitError(message, int(component), iteration)
+            if m.on_degenerate == "reinit" and iteration > 0:
+                self._reinitialize(params, int(component), iteration, why="its weight collapsed")
+                changed = True
+        self.collapsed &= set(np.flatnonzero(params.weights * self.n < 1.0).tolist())
+        for first, second in self._identical_pairs(params):
+            if (first, second) in self.identical_pairs:
+                continue
+            self.identical_pairs.add((first, second))
+            message = (f"At iteration {iteration}, components {first} and {second} have "
+                       "identical weights, means and covariances: EM updates them the same "
+                       "way, so they can never separate (this happens when two initial means "
+                       "are identical rows).")
+            self.recorder.add_event(iteration, IDENTICAL_COMPONENTS, message, second)
+            if m.on_degenerate == "raise":
+                raise DegenerateFitError(message, second, iteration)
+            if m.on_degenerate == "reinit":
+                self._reinitialize(params, second, iteration, why="it duplicated another")
+                changed = True
+        return self._factorize(params, iteration) if changed else None
+
+    def _identical_pairs(self, params: MixtureParameters) -> list[tuple[int, int]]:
+        full = self.structure.to_full(params.covariances)
+        k = self.model.k
+        scale = max(float(np.abs(params.means).max()), 1e-300)
+        pairs = []
+        for first in range(k):
+            for second in range(first + 1, k):
+                if (np.allclose(params.means[first], params.means[second], rtol=1e-10,
+                                atol=1e-12 * scale)
+                        and np.allclose(full[first], full[second], rtol=1e-10, atol=0)
+                        and np.isclose(params.weights[first], params.weights[second],
+                                       rtol=1e-10)):
+                    pairs.append((first, second))
+        return pairs
+
+    def _reinitialize(self, params, component, iteration, why: str) -> None:
+        """Restart a component at the row the model explains worst."""
+        row = self._restart_row(params)
+        params.means[component] = self.X[row]
+        data_cov = np.atleast_2d(np.cov(self.X, rowvar=False)) + self.model.reg_covar * np.eye(
+            self.structure.d)
+        self.structure.set_component(params.covariances, component, data_cov)
+        params.weights[component] = 1.0 / self.model.k
+        params.weights /= params.weights.sum()
+        self.extra_reg[component] = 0.0
+        self.recorder.add_event(
+            iteration, REINITIALIZED,
+            f"Component {component} was restarted at row {row}, the point the model "
+            f"explained worst, because {why}.", component)
+
+    def _restart_row(self, params) -> int:
+        """The worst-explained row, unless a component already sits on it."""
+        candidates = [] if self.worst_rows is None else list(self.worst_rows)
+        for row in candidates:
+            if not np.any(np.all(np.isclose(params.means, self.X[row]), axis=1)):
+                return int(row)
+        # Fall back to a random row no component mean sits on.
+        for row in self.rng.permutation(self.n)[:1000]:
+            if not np.any(np.all(np.isclose(params.means, self.X[row]), axis=1)):
+                return int(row)
+        return int(self.rng.randint(self.n))

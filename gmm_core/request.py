@@ -1,0 +1,81 @@
+"""The one request object that flows from the controls down to the core.
+
+A ``FitRequest`` is hashable and made of plain values, so the dashboard can cache on it
+together with a fingerprint of the data instead of hashing arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+
+COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+INIT_METHODS = ("kmeans++", "kmeans", "random_from_data", "random", "notebook")
+CONVERGENCE_RULES = ("loglik", "means")
+DEGENERATE_POLICIES = ("regularize", "reinit", "raise")
+ALGORITHMS = ("em", "notebook")
+
+
+@dataclass(frozen=True)
+class FitRequest:
+    """Everything that determines a fit, apart from the data itself."""
+
+    dataset: str = "blobs"
+    features: tuple[str, ...] = ()
+    k: int = 2
+    tol: float = 1e-4
+    seed: int = 42
+    covariance_type: str = "full"
+    init: str = "kmeans++"
+    convergence: str = "loglik"
+    max_iters: int = 100
+    reg_covar: float = 1e-6
+    standardize: bool = False
+    algorithm: str = "em"
+    on_degenerate: str = "regularize"
+    n_init: int = 1
+    dataset_params: tuple[tuple[str, object], ...] = field(default_factory=tuple)
+
+    def __post_init__(self):
+        checks = (
+            ("covariance_type", self.covariance_type, COVARIANCE_TYPES),
+            ("init", self.init, INIT_METHODS),
+            ("convergence", self.convergence, CONVERGENCE_RULES),
+            ("on_degenerate", self.on_degenerate, DEGENERATE_POLICIES),
+            ("algorithm", self.algorithm, ALGORITHMS),
+        )
+        for name, value, allowed in checks:
+            if value not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+        if int(self.k) < 1:
+            raise ValueError(f"k must be at least 1; got {self.k}")
+        if int(self.max_iters) < 1:
+            raise ValueError(f"max_iters must be at least 1; got {self.max_iters}")
+        if not self.tol >= 0:
+            raise ValueError(f"tol must be zero or positive; got {self.tol}")
+        if not self.reg_covar >= 0:
+            raise ValueError(f"reg_covar must be zero or positive; got {self.reg_covar}")
+        object.__setattr__(self, "features", tuple(self.features))
+
+    def model_params(self) -> dict:
+        """Keyword arguments for ``GMM`` (and, minus the notebook-only ones, the replay)."""
+        return {
+            "k": int(self.k),
+            "covariance_type": self.covariance_type,
+            "tol": float(self.tol),
+            "max_iters": int(self.max_iters),
+            "reg_covar": float(self.reg_covar),
+            "init": self.init,
+            "convergence": self.convergence,
+            "seed": int(self.seed),
+            "n_init": int(self.n_init),
+            "on_degenerate": self.on_degenerate,
+        }
+
+    def with_changes(self, **changes) -> FitRequest:
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        values = asdict(self)
+        values["features"] = list(self.features)
+        values["dataset_params"] = dict(self.dataset_params)
+        return values
