@@ -11,14 +11,24 @@ far from the origin (offset by 1e6, say).
 
 from __future__ import annotations
 
+import functools
+import itertools
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
 from gmm_core.covariance import CovarianceStructure
 
-# Rows per block: the design block (features x rows, float64) stays near this size.
-BLOCK_BYTES = 1 << 20
+# Rows per block: the design block (features x rows, float64) stays near this size, so
+# it and the responsibilities stay in a core's L2 cache between the two products.
+BLOCK_BYTES = 1 << 19
+# Blocks go to parallel workers only when each gets enough of them to pay for the hand-off.
+N_WORKERS = max(1, min(4, os.cpu_count() or 1))
+MIN_BLOCKS_PER_WORKER = 4
+# exp(-500) ~ 7e-218: far from subnormal even after multiplying by data values.
+LOG_RESPONSIBILITY_FLOOR = -500.0
 
 
 @dataclass
@@ -32,7 +42,11 @@ class PassResult:
 
 
 class DesignBlocks:
-    """Iterates ``(start, stop, design)`` over the rows of X, reusing one buffer."""
+    """The rows of X cut into blocks; iterating yields ``(block, start, stop, design)``.
+
+    Each worker thread gets its own design buffer, so blocks can be processed in
+    parallel: numpy's ufuncs and BLAS release the GIL.
+    """
 
     def __init__(self, X: np.ndarray, shift: np.ndarray, structure: CovarianceStructure,
                  sample_index: np.ndarray | None = None, block_rows: int | None = None):
@@ -46,8 +60,7 @@ class DesignBlocks:
             block_rows = max(256, BLOCK_BYTES // (8 * self.n_design))
         self.block_rows = min(self.n, block_rows)
         self.starts = np.arange(0, self.n, self.block_rows)
-        self._design = np.empty((self.n_design, self.block_rows))
-        self._design[-1] = 1.0
+        self._buffers: dict[int, np.ndarray] = {}
         self.sample_index = sample_index
         if sample_index is not None:
             # For each block, the slice of the (sorted) display rows it contains.
@@ -56,10 +69,25 @@ class DesignBlocks:
             )
 
     def __iter__(self):
-        for block, start in enumerate(self.starts):
+        return self.iterate(range(len(self.starts)))
+
+    def worker_shares(self) -> list[range]:
+        """Contiguous runs of blocks, one per worker (one run when parallelism won't pay)."""
+        n_blocks = len(self.starts)
+        if n_blocks < MIN_BLOCKS_PER_WORKER * N_WORKERS:
+            return [range(n_blocks)]
+        bounds = np.linspace(0, n_blocks, N_WORKERS + 1).astype(int)
+        return [range(lo, hi) for lo, hi in itertools.pairwise(bounds)]
+
+    def iterate(self, block_ids: range, worker: int = 0):
+        buffer = self._buffers.get(worker)
+        if buffer is None:
+            buffer = self._buffers[worker] = np.empty((self.n_design, self.block_rows))
+            buffer[-1] = 1.0
+        for block in block_ids:
+            start = int(self.starts[block])
             stop = min(start + self.block_rows, self.n)
-            rows = stop - start
-            design = self._design[:, :rows]
+            design = buffer[:, :stop - start]
             centred = design[self.p:self.p + self.d]
             np.subtract(self.X[start:stop].T, self.shift, out=centred)
             self.structure.fill_quadratic(centred, design[:self.p])
@@ -78,6 +106,9 @@ def normalize_log_probabilities(weighted_log_prob: np.ndarray) -> np.ndarray:
     """
     top = weighted_log_prob.max(axis=0)
     weighted_log_prob -= top
+    # exp() takes a slow path where it underflows; terms this small cannot move a sum
+    # that is at least 1, so flooring them changes no responsibility that matters.
+    np.maximum(weighted_log_prob, LOG_RESPONSIBILITY_FLOOR, out=weighted_log_prob)
     np.exp(weighted_log_prob, out=weighted_log_prob)
     total = weighted_log_prob.sum(axis=0)
     weighted_log_prob /= total
@@ -91,14 +122,30 @@ def em_pass(blocks: DesignBlocks, design_weights: np.ndarray, collect_statistics
     """One E-step over all blocks; accumulate M-step statistics on the way."""
     k = design_weights.shape[1]
     weights_t = np.ascontiguousarray(design_weights.T)
-    statistics = np.zeros((k, blocks.n_design)) if collect_statistics else None
     sample_resp = None
     if blocks.sample_index is not None:
         sample_resp = np.empty((len(blocks.sample_index), k))
+    shares = blocks.worker_shares()
+    jobs = [(blocks, share, worker, weights_t, collect_statistics, find_worst_row, sample_resp)
+            for worker, share in enumerate(shares)]
+    if len(jobs) == 1:
+        parts = [_pass_over(*jobs[0])]
+    else:
+        parts = list(_worker_pool().map(lambda job: _pass_over(*job), jobs))
+    total_log_likelihood = sum(part[0] for part in parts)
+    statistics = sum(part[1] for part in parts) if collect_statistics else None
+    worst_row = min(parts, key=lambda part: part[3])[2]
+    return PassResult(total_log_likelihood / blocks.n, statistics, sample_resp, worst_row)
+
+
+def _pass_over(blocks, block_ids, worker, weights_t, collect_statistics, find_worst_row,
+               sample_resp):
+    k = weights_t.shape[0]
+    statistics = np.zeros((k, blocks.n_design)) if collect_statistics else None
     log_prob = np.empty((k, blocks.block_rows))
     total_log_likelihood = 0.0
     worst_row, worst_value = 0, np.inf
-    for block, start, stop, design in blocks:
+    for block, start, stop, design in blocks.iterate(block_ids, worker):
         resp = log_prob[:, :stop - start]
         np.matmul(weights_t, design, out=resp)
         log_norm = normalize_log_probabilities(resp)
@@ -112,7 +159,12 @@ def em_pass(blocks: DesignBlocks, design_weights: np.ndarray, collect_statistics
             position = int(np.argmin(log_norm))
             if log_norm[position] < worst_value:
                 worst_row, worst_value = start + position, log_norm[position]
-    return PassResult(total_log_likelihood / blocks.n, statistics, sample_resp, worst_row)
+    return total_log_likelihood, statistics, worst_row, worst_value
+
+
+@functools.cache
+def _worker_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=N_WORKERS, thread_name_prefix="gmm-pass")
 
 
 def evaluate_rows(blocks: DesignBlocks, design_weights: np.ndarray):

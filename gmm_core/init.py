@@ -7,8 +7,11 @@ instead: random rows as means, the data covariance for every component, equal we
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from sklearn.cluster import KMeans, kmeans_plusplus
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import pairwise_distances_argmin
 
 from gmm_core.covariance import CovarianceStructure
@@ -30,7 +33,11 @@ def _labels_random_from_data(X, k, rng):
 
 
 def _labels_kmeans(X, k, rng):
-    return KMeans(n_clusters=k, n_init=1, random_state=rng).fit(X).labels_
+    # With fewer distinct rows than k, KMeans warns; the fit records what follows
+    # (identical or collapsed components) as events instead.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return KMeans(n_clusters=k, n_init=1, random_state=rng).fit(X).labels_
 
 
 def _random_responsibilities(X, k, rng):

@@ -210,8 +210,7 @@ class _EMRun:
     def run(self) -> _Run:
         m = self.model
         params = self._initial_parameters()
-        prec_chol = self._factorize(params, iteration=0)
-        self._check_components(params, iteration=0)
+        prec_chol = self._checked_factors(params, iteration=0)
         reinit = m.on_degenerate == "reinit"
         lower_bound, converged, n_iter = -np.inf, False, 0
         for n_iter in range(1, m.max_iters + 1):
@@ -224,8 +223,7 @@ class _EMRun:
             params = parameters_from_statistics(result.statistics, self.structure, self.shift,
                                                 m.reg_covar)
             self._apply_extra_regularization(params)
-            prec_chol = self._factorize(params, n_iter)
-            prec_chol = self._check_components(params, n_iter) or prec_chol
+            prec_chol = self._checked_factors(params, n_iter)
             if m.convergence == "loglik":
                 change = abs(lower_bound - previous_bound)
             else:
@@ -318,10 +316,17 @@ class _EMRun:
             f"Component {component}'s regularization was raised by {step:.1e} to "
             f"{m.reg_covar + self.extra_reg[component]:.1e} on its diagonal.", component)
 
-    def _check_components(self, params: MixtureParameters, iteration: int):
+    def _checked_factors(self, params: MixtureParameters, iteration: int) -> np.ndarray:
+        """Precision factors after the degenerate-component checks and their repairs."""
+        prec_chol = self._factorize(params, iteration)
+        if self._check_components(params, iteration):
+            prec_chol = self._factorize(params, iteration)
+        return prec_chol
+
+    def _check_components(self, params: MixtureParameters, iteration: int) -> bool:
         """Record collapsed and identical components; apply the policy.
 
-        Returns new precision factors when a component was re-initialized, else None.
+        Returns whether a component was re-initialized (its factors are then stale).
         """
         m = self.model
         changed = False
@@ -353,7 +358,7 @@ class _EMRun:
             if m.on_degenerate == "reinit":
                 self._reinitialize(params, second, iteration, why="it duplicated another")
                 changed = True
-        return self._factorize(params, iteration) if changed else None
+        return changed
 
     def _identical_pairs(self, params: MixtureParameters) -> list[tuple[int, int]]:
         full = self.structure.to_full(params.covariances)
@@ -372,7 +377,7 @@ class _EMRun:
 
     def _reinitialize(self, params, component, iteration, why: str) -> None:
         """Restart a component at the row the model explains worst."""
-        row = self._restart_row(params)
+        row, which = self._restart_row(params)
         params.means[component] = self.X[row]
         data_cov = np.atleast_2d(np.cov(self.X, rowvar=False)) + self.model.reg_covar * np.eye(
             self.structure.d)
@@ -382,17 +387,19 @@ class _EMRun:
         self.extra_reg[component] = 0.0
         self.recorder.add_event(
             iteration, REINITIALIZED,
-            f"Component {component} was restarted at row {row}, the point the model "
-            f"explained worst, because {why}.", component)
+            f"Component {component} was restarted at row {row}, {which}, with the data's "
+            f"covariance, because {why}.", component)
 
-    def _restart_row(self, params) -> int:
-        """The worst-explained row, unless a component already sits on it."""
-        candidates = [] if self.worst_rows is None else list(self.worst_rows)
-        for row in candidates:
-            if not np.any(np.all(np.isclose(params.means, self.X[row]), axis=1)):
-                return int(row)
-        # Fall back to a random row no component mean sits on.
+    def _restart_row(self, params) -> tuple[int, str]:
+        """The worst-explained row if known and free, else a random row no mean sits on."""
+        def free(row):
+            return not np.any(np.all(np.isclose(params.means, self.X[row]), axis=1))
+
+        if self.worst_rows is not None:
+            for row in self.worst_rows:
+                if free(row):
+                    return int(row), "the point the model explained worst"
         for row in self.rng.permutation(self.n)[:1000]:
-            if not np.any(np.all(np.isclose(params.means, self.X[row]), axis=1)):
-                return int(row)
-        return int(self.rng.randint(self.n))
+            if free(row):
+                return int(row), "a random row no component sat on"
+        return int(self.rng.randint(self.n)), "a random row"
