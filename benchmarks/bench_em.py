@@ -49,6 +49,8 @@ def initial_parameters(X: np.ndarray, k: int):
 
 
 def best_time(fn, repeats: int) -> float:
+    """Fastest of ``repeats`` calls, after one warm-up call (imports, thread pools)."""
+    fn()
     times = []
     for _ in range(repeats):
         start = time.perf_counter()

@@ -361,19 +361,18 @@ class _EMRun:
         return changed
 
     def _identical_pairs(self, params: MixtureParameters) -> list[tuple[int, int]]:
-        full = self.structure.to_full(params.covariances)
-        k = self.model.k
-        scale = max(float(np.abs(params.means).max()), 1e-300)
-        pairs = []
-        for first in range(k):
-            for second in range(first + 1, k):
-                if (np.allclose(params.means[first], params.means[second], rtol=1e-10,
-                                atol=1e-12 * scale)
-                        and np.allclose(full[first], full[second], rtol=1e-10, atol=0)
-                        and np.isclose(params.weights[first], params.weights[second],
-                                       rtol=1e-10)):
-                    pairs.append((first, second))
-        return pairs
+        """Pairs (i < j) whose weights, means and covariances agree to 1e-10."""
+        def close(values):
+            values = values.reshape(len(values), -1)
+            gap = np.abs(values[:, None] - values[None])
+            scale = np.maximum(np.abs(values[:, None]), np.abs(values[None]))
+            return np.all(gap <= 1e-10 * scale, axis=-1)
+
+        same = np.triu(close(params.means), 1)
+        if not same.any():
+            return []
+        same &= close(params.weights) & close(self.structure.to_full(params.covariances))
+        return [(int(i), int(j)) for i, j in np.argwhere(same)]
 
     def _reinitialize(self, params, component, iteration, why: str) -> None:
         """Restart a component at the row the model explains worst."""
