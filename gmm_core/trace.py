@@ -40,12 +40,15 @@ class Event:
 IDENTICAL_COMPONENTS = "identical_components"
 WEIGHT_COLLAPSE = "weight_collapse"
 NOT_POSITIVE_DEFINITE = "not_positive_definite"
+COVARIANCE_COLLAPSE = "covariance_collapse"  # still positive definite, but only just
 REGULARIZED = "regularized"
 REINITIALIZED = "reinitialized"
 ZERO_DENSITY = "zero_density"
 
 STOP_CONVERGED = "converged"
 STOP_MAX_ITERS = "max_iters"
+# The notebook replay stops where its probability-space arithmetic breaks down.
+STOP_NUMERICAL_FAILURE = "numerical_failure"
 
 
 @dataclass
