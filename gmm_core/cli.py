@@ -1,0 +1,263 @@
+"""Command line: ``python -m gmm_core fit | datasets | fetch``.
+
+Bad input ends with exit status 2 and one line ``error: …`` on stderr; a download or
+fit that fails for other reasons ends with status 1 and the same kind of line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import numpy as np
+
+from gmm_core.datasets import (
+    Dataset,
+    DatasetError,
+    fetch_sdss,
+    list_datasets,
+    load_dataset,
+    preprocess,
+    read_csv_upload,
+    sdss_available,
+    sdss_file_path,
+)
+from gmm_core.datasets.base import describe_names
+from gmm_core.model import GMM, DegenerateFitError
+from gmm_core.request import (
+    CONVERGENCE_RULES,
+    COVARIANCE_TYPES,
+    DEGENERATE_POLICIES,
+    INIT_METHODS,
+    FitRequest,
+)
+
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+PROGRESS_WIDTH = 30
+
+
+class UsageError(Exception):
+    """Bad command-line input, reported as one ``error:`` line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m gmm_core",
+                     description="Fit Gaussian mixtures by EM from the command line.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    fit = commands.add_parser("fit", help="fit a Gaussian mixture to a data set or CSV file")
+    source = fit.add_mutually_exclusive_group(required=True)
+    source.add_argument("--csv", metavar="FILE", help="a CSV file (comma, semicolon or tab)")
+    source.add_argument("--dataset", metavar="NAME", help="a registered data set (see "
+                        "`datasets`)")
+    fit.add_argument("--columns", metavar="A,B", type=_column_list,
+                     help="columns to fit (default: every numeric column of a CSV file, the "
+                          "default view of a data set)")
+    fit.add_argument("--param", metavar="KEY=VALUE", action="append", default=[],
+                     type=_key_value, help="a data-set parameter, e.g. n_components=4")
+    fit.add_argument("--k", type=int, default=2, help="number of components (default 2)")
+    fit.add_argument("--covariance", choices=COVARIANCE_TYPES, default="full")
+    fit.add_argument("--init", choices=INIT_METHODS, default="kmeans++")
+    fit.add_argument("--convergence", choices=CONVERGENCE_RULES, default="loglik")
+    fit.add_argument("--on-degenerate", choices=DEGENERATE_POLICIES, default="regularize")
+    fit.add_argument("--tol", type=float, default=1e-4)
+    fit.add_argument("--max-iter", type=int, default=100)
+    fit.add_argument("--seed", type=int, default=42)
+    fit.add_argument("--reg", type=float, default=1e-6, help="reg_covar added to variances")
+    fit.add_argument("--standardize", action="store_true",
+                     help="z-score each column before fitting")
+    fit.add_argument("--json", action="store_true", help="print one JSON object")
+
+    commands.add_parser("datasets", help="list the data sets and their features")
+
+    fetch = commands.add_parser("fetch", help="download a data set into astroML's data home")
+    fetch.add_argument("name", choices=["sdss"])
+    fetch.add_argument("--url", help="download from this address instead of astroML's")
+    return parser
+
+
+def _column_list(text: str) -> list[str]:
+    columns = [part.strip() for part in text.split(",")]
+    if not all(columns):
+        raise argparse.ArgumentTypeError(f"empty column name in {text!r}")
+    return columns
+
+
+def _key_value(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE; got {text!r}")
+    return key.strip(), value.strip()
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except SystemExit as exit_:  # --help
+        return int(exit_.code or 0)
+    except (UsageError, DatasetError, ValueError) as exc:
+        return _fail(exc, EXIT_BAD_INPUT)
+    except DegenerateFitError as exc:
+        return _fail(exc, EXIT_FAILED)
+
+
+def _fail(exc: Exception, status: int) -> int:
+    print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
+    return status
+
+
+# ---------------------------------------------------------------------------- fit
+def run_fit(args) -> int:
+    dataset, columns, X = _load_fit_data(args)
+    Xp, preprocessing = preprocess(X, "standardize" if args.standardize else "none", columns)
+    request = FitRequest(
+        dataset=dataset.name, features=tuple(columns), k=args.k, tol=args.tol, seed=args.seed,
+        covariance_type=args.covariance, init=args.init, convergence=args.convergence,
+        max_iters=args.max_iter, reg_covar=args.reg, standardize=args.standardize,
+        on_degenerate=args.on_degenerate, dataset_params=tuple(args.param))
+    gmm = GMM(**request.model_params()).fit(Xp)
+    result = fit_summary(gmm, Xp)
+    notes = dataset.notes + list(preprocessing.notes)
+    result.update(dataset=dataset.name, title=dataset.title, fingerprint=dataset.fingerprint,
+                  columns=columns, n_samples=len(Xp), notes=notes,
+                  preprocessing=preprocessing.to_dict(), request=request.to_dict())
+    if args.json:
+        print(json.dumps(result, allow_nan=False))
+    else:
+        print(_readable_fit(result, dataset))
+    return 0
+
+
+def _load_fit_data(args) -> tuple[Dataset, list[str], np.ndarray]:
+    if args.csv is not None:
+        if args.param:
+            raise UsageError("--param applies to --dataset, not to --csv")
+        dataset = read_csv_upload(args.csv, min_rows=max(args.k, 1), columns=args.columns)
+        columns = args.columns or dataset.columns
+        return dataset, columns, dataset.matrix(columns)
+    dataset = load_dataset(args.dataset, **dict(args.param))
+    columns = dataset.check_columns(args.columns or dataset.default_view)
+    finite = dataset.finite_rows(columns)
+    if not finite.any():
+        raise DatasetError(f"every row of {', '.join(columns)} has a NaN or infinite value")
+    if not finite.all():
+        dataset.notes.append(f"dropped {int((~finite).sum())} of {len(finite)} rows with NaN "
+                             f"or infinite values in {', '.join(columns)}")
+    return dataset, columns, dataset.matrix(columns)[finite]
+
+
+def fit_summary(gmm: GMM, X: np.ndarray) -> dict:
+    """The fitted parameters and scores as plain JSON-ready values."""
+    mean_loglik = gmm.score(X)
+    return {
+        "k": gmm.k,
+        "covariance_type": gmm.covariance_type,
+        "n_iter": int(gmm.n_iter_),
+        "converged": bool(gmm.converged_),
+        "stop_reason": gmm.trace_.stop_reason,
+        "mean_loglik": mean_loglik,
+        "loglik": mean_loglik * len(X),
+        "bic": float(gmm.bic(X)),
+        "aic": float(gmm.aic(X)),
+        "weights": gmm.weights_.tolist(),
+        "means": gmm.means_.tolist(),
+        "covariances": np.asarray(gmm.covariances_).tolist(),
+        "counts": np.bincount(gmm.predict(X), minlength=gmm.k).tolist(),
+        "events": [event.to_dict() for event in gmm.trace_.events],
+    }
+
+
+def _readable_fit(result: dict, dataset: Dataset) -> str:
+    labels = [dataset.features[name].axis_title for name in result["columns"]]
+    status = (f"converged after {result['n_iter']} iterations" if result["converged"]
+              else f"stopped at the iteration limit ({result['n_iter']}) without converging")
+    lines = [
+        f"data: {result['title']}: {result['n_samples']} rows × {', '.join(labels)}",
+        *[f"note: {note}" for note in result["notes"]],
+        "preprocessing: " + ("standardize (means below are in standardized units)"
+                             if result["preprocessing"]["method"] == "standardize" else "none"),
+        f"fit: k={result['k']}, {result['covariance_type']} covariance; {status}",
+        f"mean log-likelihood {result['mean_loglik']:.6g} (total {result['loglik']:.6g}); "
+        f"BIC {result['bic']:.6g}; AIC {result['aic']:.6g}",
+        f"{'component':>9}  {'weight':>7}  {'count':>7}  mean",
+    ]
+    for j, (weight, count, mean) in enumerate(
+            zip(result["weights"], result["counts"], result["means"], strict=True)):
+        coords = ", ".join(f"{value:.4g}" for value in mean)
+        lines.append(f"{j:>9}  {weight:>7.4f}  {count:>7}  ({coords})")
+    lines += [f"event ({event['kind']}): {event['message']}" for event in result["events"]]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------- datasets
+def run_datasets(args) -> int:
+    for info in list_datasets():
+        print(f"{info.name}: {info.title}{'' if info.available else ' (not downloaded)'}")
+        print(f"  {info.description}")
+        if info.params:
+            print("  parameters: " + ", ".join(f"{k}={v}" for k, v in info.params.items()))
+        if not info.available:
+            print(f"  file: {sdss_file_path()} (get it with `python -m gmm_core fetch sdss`)")
+            continue
+        try:
+            dataset = load_dataset(info.name)
+        except DatasetError as exc:
+            print(f"  cannot be loaded: {exc}")
+            continue
+        print(f"  {dataset.n_samples} rows; default view: {', '.join(dataset.default_view)}")
+        for family, names in dataset.families().items():
+            labels = [dataset.features[name].label for name in names]
+            shown = ", ".join(labels) if len(labels) <= 4 else f"{labels[0]} … {labels[-1]}"
+            described = "" if labels == names else f" ({shown})"
+            print(f"  {family}: {describe_names(names, limit=5)}{described}")
+        if dataset.known_labels:
+            print(f"  known labels: {', '.join(dataset.known_labels)}")
+    return 0
+
+
+# ---------------------------------------------------------------------------- fetch
+def run_fetch(args) -> int:
+    already = sdss_available()
+    progress = ProgressBar()
+    try:
+        path = fetch_sdss(progress=progress, url=args.url)
+    except DatasetError as exc:
+        progress.finish()
+        return _fail(exc, EXIT_FAILED)
+    progress.finish()
+    print(f"already present: {path}" if already else f"saved {path}")
+    return 0
+
+
+class ProgressBar:
+    """A one-line text bar on stderr, redrawn only when what it shows changes."""
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self.shown = ""
+
+    def __call__(self, done: int, total: int) -> None:
+        if total:
+            filled = PROGRESS_WIDTH * done // total
+            text = (f"[{'#' * filled}{'-' * (PROGRESS_WIDTH - filled)}] "
+                    f"{100 * done // total:3d}% of {total / 1e6:.1f} MB")
+        else:
+            text = f"{done // 1_000_000} MB"
+        if text != self.shown:
+            print(f"\r{text}", end="", file=self.stream, flush=True)
+            self.shown = text
+
+    def finish(self) -> None:
+        if self.shown:
+            print(file=self.stream, flush=True)
+
+
+COMMANDS = {"fit": run_fit, "datasets": run_datasets, "fetch": run_fetch}
