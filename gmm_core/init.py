@@ -77,5 +77,11 @@ def initial_parameters(method: str, X: np.ndarray, k: int, structure: Covariance
     except KeyError:
         allowed = ", ".join([*PARTITION_INITIALIZERS, "notebook"])
         raise ValueError(f"init must be one of {allowed}; got {method!r}") from None
+    return parameters_from_partition(partition, k, structure, blocks, reg_covar)
+
+
+def parameters_from_partition(partition: np.ndarray, k: int, structure: CovarianceStructure,
+                              blocks: DesignBlocks, reg_covar: float) -> MixtureParameters:
+    """One M-step from hard labels ``(n,)`` or responsibilities ``(n, k)``."""
     statistics = statistics_from_responsibilities(blocks, partition, k)
     return parameters_from_statistics(statistics, structure, blocks.shift[:, 0], reg_covar)

@@ -1,0 +1,104 @@
+"""GMM Explorer, the Explore page: watch EM fit a Gaussian mixture, beside scikit-learn.
+
+Layout and words only: the controls, caches and figures live in ``dashboard``, the
+numbers in ``gmm_core``.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import cache, controls, status
+from gmm_core.datasets import sdss_available
+
+st.set_page_config(page_title="GMM Explorer", layout="wide")
+st.title("GMM Explorer")
+st.caption("Watch the EM algorithm fit a Gaussian mixture one iteration at a time, and "
+           "compare the result with scikit-learn's GaussianMixture. Every setting is in "
+           "the address bar: copy the link to share this exact view.")
+
+selection = controls.sidebar(cache.dataset, sdss_available())
+for message in selection.messages:
+    st.warning(message)
+if selection.error:
+    st.error(selection.error)
+    st.stop()
+
+view, dataset = selection.view, selection.dataset
+request, fingerprint = view.request, selection.dataset.fingerprint
+replay = request.algorithm == "notebook"
+try:
+    prepared = cache.prepared(request)
+    outcome = cache.fit(request, fingerprint)
+    compared = cache.comparison(request, fingerprint)
+    figures = cache.figures(request, fingerprint, view.color_by)
+except Exception as exc:  # a message on the page, never a traceback
+    st.error(f"This fit cannot be run: {' '.join(str(exc).split())}")
+    st.stop()
+
+n_rows, n_dims = prepared.X.shape
+st.markdown(f"**{dataset.title}** — {n_rows:,} rows, fitted in {n_dims} dimensions "
+            f"({', '.join(prepared.axis_titles)}); the plot shows the first two. "
+            + ("Replaying **the notebook's algorithm**." if replay
+               else f"EM with k = {request.k}, {request.covariance_type} covariance."))
+if dataset.citation or prepared.notes:
+    with st.expander("About the data"):
+        if dataset.citation:
+            st.caption(f"Source: {dataset.citation}")
+        for note in prepared.notes:
+            st.caption(f"Note: {note}")
+
+line = status.status_line(outcome)
+{"success": st.success, "warning": st.warning, "error": st.error}[line.level](line.text)
+
+st.plotly_chart(figures.animation, key="animation", config={"displaylogo": False})
+st.caption(
+    "Points: a reproducible sample of at most 2,000 rows (the fit uses every row), "
+    + ("coloured by the blend of component colours their responsibilities give; darker "
+       "points are claimed by no component (the notebook's ε-normalization). "
+       if view.color_by == "responsibility"
+       else "coloured by how uncertain their assignment is. ")
+    + "Ellipses: 1σ, 2σ and 3σ of each component. Dotted lines: each mean's path so far. "
+    "Right: the log-likelihood, with ◇ where something happened, and "
+    + ("how many rows have zero density under every component. " if replay
+       else "how far the means moved. ")
+    + "Play replays the fit from the start; the slider picks an iteration.")
+
+events = status.event_lines(outcome)
+if events:
+    with st.expander(f"What happened during the fit ({len(events)} events)",
+                     expanded=replay):
+        for event in events:
+            st.markdown(f"- {event}")
+
+if replay:
+    st.subheader("What the notebook's algorithm did")
+    for sentence in outcome.explanation:
+        (st.warning if outcome.trace.events else st.info)(sentence)
+
+st.subheader("Beside scikit-learn")
+st.caption("scikit-learn's GaussianMixture with the same k, tolerance, seed, iteration "
+           "limit and regularization"
+           + (" and full covariances" if replay else " and covariance type")
+           + ", started its own way (k-means), as a user would run it. Its components "
+           "take the colour of ours they are matched to (least total distance between "
+           "means).")
+ours_column, theirs_column = st.columns(2)
+with ours_column:
+    st.plotly_chart(figures.ours, key="ours", config={"displaylogo": False})
+with theirs_column:
+    st.plotly_chart(figures.theirs, key="theirs", config={"displaylogo": False})
+
+st.dataframe(status.fits_side_by_side(outcome, compared))
+comparison = compared.comparison
+if comparison is None:
+    st.info("The notebook's trace is matched to scikit-learn by its means only: compare "
+            "the means in the two panels above.")
+else:
+    st.metric("Adjusted Rand index between the two labelings",
+              f"{comparison.adjusted_rand_index:.3f}",
+              help="1 means both fits split the points the same way; 0 is chance.")
+    st.info(comparison.explanation)
+    st.markdown("**Matched components** (ours, and the scikit-learn component paired with "
+                "it)")
+    st.dataframe(comparison.table, hide_index=True)

@@ -1,0 +1,1 @@
+"""Streamlit-facing helpers: controls <-> URL, cached fits, Plotly figure builders."""

@@ -1,0 +1,57 @@
+"""The words under the figures: the status line, the events, the two fits in numbers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from dashboard.pipeline import ComparisonOutcome, FitOutcome
+from gmm_core.trace import STOP_CONVERGED, STOP_MAX_ITERS
+
+
+@dataclass(frozen=True)
+class Status:
+    text: str
+    level: str  # "success", "warning" or "error": how the page shows it
+
+
+def status_line(outcome: FitOutcome) -> Status:
+    """Converged or stopped, iterations, final log-likelihood, BIC; a warning when
+    something happened on the way (a collapse, identical components, a repair)."""
+    trace = outcome.trace
+    if trace.stop_reason == STOP_CONVERGED:
+        head = f"Converged after {trace.n_iter} iterations"
+        level = "warning" if trace.events else "success"
+    elif trace.stop_reason == STOP_MAX_ITERS:
+        head = f"Stopped at the iteration cap ({trace.n_iter}) without converging"
+        level = "warning"
+    else:
+        head, level = f"Broke down after {trace.n_iter} iterations", "error"
+    bic = ("BIC not defined for the notebook's ε-regularized likelihood"
+           if outcome.bic is None else f"BIC {outcome.bic:,.1f}")
+    text = (f"{head} · log-likelihood {trace.log_likelihood[-1]:,.1f} "
+            f"({trace.mean_log_likelihood[-1]:.4f} per point) · {bic}")
+    if trace.events:
+        text += f" · {len(trace.events)} events along the way (listed below)"
+    return Status(text, level)
+
+
+def event_lines(outcome: FitOutcome) -> list[str]:
+    return [f"Iteration {e.iteration}"
+            + ("" if e.component is None else f", component {e.component}")
+            + f": {e.message}" for e in outcome.trace.events]
+
+
+def fits_side_by_side(outcome: FitOutcome, compared: ComparisonOutcome) -> pd.DataFrame:
+    """Both fits' scores, one row each (log-likelihood per point, as scikit-learn's score)."""
+    trace, theirs = outcome.trace, compared.theirs
+    ours_name = "the notebook's algorithm" if outcome.model is None else "ours (gmm_core)"
+    return pd.DataFrame({
+        "fit": [ours_name, "scikit-learn"],
+        "log-likelihood per point": [trace.mean_log_likelihood[-1],
+                                     theirs.mean_log_likelihood],
+        "BIC": [outcome.bic, theirs.bic],
+        "iterations": [trace.n_iter, theirs.n_iter],
+        "converged": [trace.converged, theirs.converged],
+    }).set_index("fit")

@@ -1,0 +1,125 @@
+"""Downloads: labels and responsibilities as CSV, fitted parameters as JSON.
+
+The JSON holds the parameters in scikit-learn's shapes for the covariance type, so it
+can be read back into ``GMM(weights_init=..., means_init=..., covariances_init=...)``
+or into scikit-learn's ``GaussianMixture`` attributes.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from gmm_core.covariance import structure_for
+from gmm_core.model import GMM
+from gmm_core.request import FitRequest
+from gmm_core.trace import FitTrace
+
+FORMAT = "gmm-explorer/parameters"
+FORMAT_VERSION = 1
+LABEL_COLUMN = "label"
+RESPONSIBILITY_PREFIX = "responsibility_"
+# Added columns get this prefix when a feature already uses their name.
+CLASH_PREFIX = "gmm_"
+
+
+def labels_csv(dataset_frame_or_X, responsibilities, labels) -> str:
+    """CSV text: the feature columns, ``label`` and ``responsibility_j`` per component."""
+    if isinstance(dataset_frame_or_X, pd.DataFrame):
+        features = dataset_frame_or_X.reset_index(drop=True)
+    else:
+        X = np.asarray(dataset_frame_or_X)
+        if X.ndim != 2:
+            raise ValueError(f"the data must be 2-D (rows, features); got shape {X.shape}")
+        features = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+    responsibilities = np.asarray(responsibilities)
+    labels = np.asarray(labels)
+    n = len(features)
+    if responsibilities.ndim != 2 or len(responsibilities) != n:
+        raise ValueError(f"responsibilities must have shape ({n}, k) for {n} rows; "
+                         f"got {responsibilities.shape}")
+    if labels.shape != (n,):
+        raise ValueError(f"labels must have shape ({n},) for {n} rows; got {labels.shape}")
+    added = [LABEL_COLUMN, *(f"{RESPONSIBILITY_PREFIX}{j}"
+                             for j in range(responsibilities.shape[1]))]
+    if set(added) & {str(name) for name in features.columns}:
+        added = [CLASH_PREFIX + name for name in added]
+    columns = dict(zip(added, [labels, *responsibilities.T], strict=True))
+    return pd.concat([features, pd.DataFrame(columns)], axis=1).to_csv(index=False)
+
+
+def parameters_json(model_or_trace: GMM | FitTrace, request: FitRequest | None = None,
+                    preprocessing=None, X=None) -> str:
+    """The fitted mixture as JSON text.
+
+    From a fitted ``GMM`` or a ``FitTrace`` (its last snapshot). ``bic`` and ``aic``
+    are included when ``X`` (the fitted data) is given with a ``GMM``; ``request`` is a
+    ``FitRequest``; ``preprocessing`` anything with ``to_dict()`` (the data sets'
+    ``Preprocessing``) or a dict. Means and covariances are in the units the model was
+    fitted in, i.e. after preprocessing.
+    """
+    if isinstance(model_or_trace, GMM):
+        document = _from_model(model_or_trace, X)
+    elif isinstance(model_or_trace, FitTrace):
+        if X is not None:
+            raise ValueError("BIC and AIC need a fitted GMM; a trace cannot score data")
+        document = _from_trace(model_or_trace)
+    else:
+        raise TypeError(f"expected a fitted GMM or a FitTrace; got {type(model_or_trace)!r}")
+    document["request"] = None if request is None else request.to_dict()
+    if preprocessing is not None and not isinstance(preprocessing, dict):
+        preprocessing = preprocessing.to_dict()
+    document["preprocessing"] = preprocessing
+    return json.dumps(document, indent=2, allow_nan=False)
+
+
+def _header(trace: FitTrace) -> dict:
+    return {"format": FORMAT, "version": FORMAT_VERSION,
+            "covariance_type": trace.covariance_type, "n_components": trace.n_components,
+            "n_features": trace.n_features, "n_samples": trace.n_samples,
+            "algorithm": trace.algorithm}
+
+
+def _fit_summary(trace: FitTrace) -> dict:
+    return {"n_iter": trace.n_iter, "converged": trace.converged,
+            "stop_reason": trace.stop_reason,
+            "mean_log_likelihood": _finite_or_none(trace.mean_log_likelihood[-1]),
+            "log_likelihood": _finite_or_none(trace.log_likelihood[-1]),
+            "events": [event.to_dict() for event in trace.events]}
+
+
+def _finite_or_none(value) -> float | None:
+    # The notebook replay's log-likelihood is -inf when a row has zero density under
+    # every component; JSON has no infinity, and null says "not a number" plainly.
+    value = float(value)
+    return value if np.isfinite(value) else None
+
+
+def _from_model(model: GMM, X) -> dict:
+    model._check_fitted()
+    trace = model.trace_
+    return {
+        **_header(trace),
+        "weights": model.weights_.tolist(),
+        "means": model.means_.tolist(),
+        "covariances": np.asarray(model.covariances_).tolist(),
+        **_fit_summary(trace),
+        "bic": None if X is None else float(model.bic(X)),
+        "aic": None if X is None else float(model.aic(X)),
+    }
+
+
+def _from_trace(trace: FitTrace) -> dict:
+    structure = structure_for(trace.covariance_type, trace.n_components, trace.n_features)
+    weights = trace.weights[-1]
+    return {
+        **_header(trace),
+        "weights": weights.tolist(),
+        "means": trace.means[-1].tolist(),
+        "covariances": structure.from_full(trace.covariances[-1], weights).tolist(),
+        **_fit_summary(trace),
+        "bic": None,
+        "aic": None,
+    }

@@ -1,0 +1,239 @@
+"""Model selection: BIC and AIC of a GMM fit for every (k, covariance type).
+
+Fits of a few thousand rows take milliseconds and are bound by Python overhead, so
+threads gain nothing (the GIL) and worker processes pay off only when a sweep is big
+enough to amortize handing work over; ``sweep`` decides with a size threshold measured
+on this project's 2-core machine (``benchmarks/bench_selection.py``). With one start
+per fit, the start (a k-means partition, say) depends on k and the seed but not on the
+covariance type, so it is computed once per k and shared by the four types.
+
+Fits can be cached by the caller: ``fit_key`` names one fit in plain values, and
+``sweep(cache=...)`` reads finished fits from a mapping and writes new ones to it.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable, Iterable, MutableMapping
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from threadpoolctl import ThreadpoolController
+
+from gmm_core.covariance import structure_for
+from gmm_core.estep import DesignBlocks
+from gmm_core.init import PARTITION_INITIALIZERS, parameters_from_partition
+from gmm_core.model import GMM
+from gmm_core.request import COVARIANCE_TYPES, INIT_METHODS
+from gmm_core.validation import validate_data
+
+CRITERIA = ("bic", "aic")
+COLUMNS = ("k", "covariance_type", "bic", "aic", "mean_loglik", "converged", "n_iter")
+# Worker processes are used when rows x (sum of k over the fits to run) reaches this:
+# below it, one process is as fast or faster, and starting the workers (about 1.5 s
+# the first time) would not pay. Measured with benchmarks/bench_selection.py.
+PARALLEL_MIN_WORK = 5_000_000
+
+
+@dataclass(frozen=True)
+class SweepSettings:
+    """Everything that determines one fit of a sweep besides the data, k and the type."""
+
+    n_init: int = 1
+    seed: int = 42
+    tol: float = 1e-3
+    reg_covar: float = 1e-6
+    max_iters: int = 100
+    init: str = "kmeans"
+
+    def __post_init__(self):
+        if self.init not in INIT_METHODS:
+            raise ValueError(f"init must be one of {', '.join(INIT_METHODS)}; got {self.init!r}")
+        self.model(1, "full")._check_parameters()
+
+    def model(self, k: int, covariance_type: str) -> GMM:
+        # One display row: a sweep keeps scores only, so the trace stays small.
+        return GMM(k=k, covariance_type=covariance_type, tol=self.tol,
+                   max_iters=self.max_iters, reg_covar=self.reg_covar, init=self.init,
+                   seed=self.seed, n_init=self.n_init, trace_points=1)
+
+
+@dataclass(frozen=True)
+class FitScore:
+    """One row of a sweep."""
+
+    k: int
+    covariance_type: str
+    bic: float
+    aic: float
+    mean_loglik: float  # mean per-row log-likelihood of the fitted parameters
+    converged: bool
+    n_iter: int
+
+
+def fit_key(k: int, covariance_type: str, settings: SweepSettings) -> tuple:
+    """A hashable name for one fit; keep one cache mapping per data set (fingerprint)."""
+    return (int(k), covariance_type, *asdict(settings).values())
+
+
+def score_fit(X, k: int, covariance_type: str, settings: SweepSettings) -> FitScore:
+    """Fit one GMM and score it: ``settings.model(k, covariance_type).fit(X)``."""
+    return score_fits(X, k, [covariance_type], settings)[0]
+
+
+def score_fits(X, k: int, covariance_types: Iterable[str],
+               settings: SweepSettings) -> list[FitScore]:
+    """Fit and score one GMM per covariance type, each exactly as ``settings.model``.
+
+    Runs with one BLAS/OpenMP thread: the fits are small, so extra threads only add
+    start-up costs and, on a busy machine, OpenMP spin-waiting in the k-means start
+    (the benchmark sweep took 2.5-4.5 s with the default threads, 0.3-0.4 s with one).
+    One thread also makes in-process and worker-process results bitwise identical.
+    """
+    X = validate_data(X, min_rows=k)
+    with _thread_controller().limit(limits=1):
+        partition = _shared_partition(X, k, settings)
+        return [_score(X, _model(X, k, covariance_type, settings, partition))
+                for covariance_type in covariance_types]
+
+
+def _shared_partition(X: np.ndarray, k: int, settings: SweepSettings) -> np.ndarray | None:
+    """The start GMM would draw from ``seed``, when one start serves every type."""
+    if settings.n_init != 1 or settings.init not in PARTITION_INITIALIZERS:
+        return None
+    return PARTITION_INITIALIZERS[settings.init](X, k, np.random.RandomState(settings.seed))
+
+
+def _model(X, k: int, covariance_type: str, settings: SweepSettings, partition) -> GMM:
+    model = settings.model(k, covariance_type)
+    if partition is not None:
+        # What GMM.fit computes from this partition, handed over as its initial values.
+        structure = structure_for(covariance_type, k, X.shape[1])
+        blocks = DesignBlocks(X, X.mean(axis=0, dtype=np.float64), structure)
+        start = parameters_from_partition(partition, k, structure, blocks, settings.reg_covar)
+        model.weights_init, model.means_init = start.weights, start.means
+        model.covariances_init = start.covariances
+    return model
+
+
+def _score(X, model: GMM) -> FitScore:
+    model.fit(X)
+    return FitScore(k=model.k, covariance_type=model.covariance_type, bic=float(model.bic(X)),
+                    aic=float(model.aic(X)), mean_loglik=float(model.score(X)),
+                    converged=bool(model.converged_), n_iter=int(model.n_iter_))
+
+
+@functools.cache
+def _thread_controller() -> ThreadpoolController:
+    # Built once: scanning the loaded libraries costs ~3 ms, as much as a small fit.
+    return ThreadpoolController()
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """The sweep's table, one row per (k, covariance type), and how it ran."""
+
+    table: pd.DataFrame  # columns COLUMNS, ordered by covariance type then k
+    settings: SweepSettings
+    n_jobs: int  # processes that ran the new fits (1: this one)
+    n_cached: int  # fits read from the cache instead of run
+
+    def best(self, criterion: str = "bic") -> tuple[int, str]:
+        """``(k, covariance_type)`` with the lowest criterion (the first such on ties)."""
+        row = self.table.loc[self.table[_criterion(criterion)].idxmin()]
+        return int(row["k"]), str(row["covariance_type"])
+
+    def by_type(self, criterion: str = "bic") -> pd.DataFrame:
+        """The criterion as a k x covariance-type table: one line per type in a chart."""
+        types = list(dict.fromkeys(self.table["covariance_type"]))
+        return self.table.pivot(index="k", columns="covariance_type",
+                                values=_criterion(criterion))[types]
+
+
+def _criterion(criterion: str) -> str:
+    if criterion not in CRITERIA:
+        raise ValueError(f"criterion must be one of {', '.join(CRITERIA)}; got {criterion!r}")
+    return criterion
+
+
+def sweep(X, k_values: Iterable[int] = range(1, 11),
+          covariance_types: Iterable[str] = COVARIANCE_TYPES, n_init: int = 1, seed: int = 42,
+          tol: float = 1e-3, reg_covar: float = 1e-6, max_iters: int = 100,
+          progress: Callable[[int, int], None] | None = None, n_jobs: int | None = None,
+          init: str = "kmeans",
+          cache: MutableMapping[tuple, FitScore] | None = None) -> SweepResult:
+    """BIC and AIC of a GMM fit for every k in ``k_values`` and every covariance type.
+
+    Each row equals ``GMM(k, covariance_type, tol, max_iters, reg_covar, init, seed,
+    n_init).fit(X)``'s ``bic(X)``, ``aic(X)`` and ``score(X)``. ``init="kmeans"`` is
+    scikit-learn's default start, so the table is comparable with a ``GaussianMixture``
+    sweep. ``progress(done, total)`` is called once per (k, type), in this process, as
+    results arrive (cached ones first). ``n_jobs=None`` uses one worker process per core
+    only when the sweep is big enough to gain from them; ``n_jobs=1`` never does, and
+    ``n_jobs > 1`` always does. ``cache`` (keys from ``fit_key``) supplies finished fits
+    and receives new ones; it must belong to this data set.
+    """
+    X = validate_data(X)
+    settings = SweepSettings(n_init=n_init, seed=seed, tol=tol, reg_covar=reg_covar,
+                             max_iters=max_iters, init=init)
+    pairs = _pairs(k_values, covariance_types, n_rows=len(X))
+    cache = {} if cache is None else cache
+    cached = {pair: cache[fit_key(*pair, settings)] for pair in pairs
+              if fit_key(*pair, settings) in cache}
+    todo: dict[int, list[str]] = {}
+    for k, covariance_type in pairs:
+        if (k, covariance_type) not in cached:
+            todo.setdefault(k, []).append(covariance_type)
+    work = len(X) * sum(k * len(types) for k, types in todo.items())
+    workers = _workers(n_jobs, work, len(todo))
+    scores = dict(cached)
+    for done, score in enumerate(_scores_as_ready(X, todo, cached, settings, workers), 1):
+        scores[(score.k, score.covariance_type)] = score
+        cache[fit_key(score.k, score.covariance_type, settings)] = score
+        if progress is not None:
+            progress(done, len(pairs))
+    table = pd.DataFrame([asdict(scores[pair]) for pair in pairs], columns=list(COLUMNS))
+    return SweepResult(table, settings, workers, len(cached))
+
+
+def _pairs(k_values, covariance_types, n_rows: int) -> list[tuple[int, str]]:
+    ks = sorted({int(k) for k in k_values})
+    types = list(dict.fromkeys(covariance_types))
+    if not ks or not types:
+        raise ValueError("a sweep needs at least one k and one covariance type")
+    if ks[0] < 1 or ks[-1] > n_rows:
+        raise ValueError(f"k must lie between 1 and the number of rows ({n_rows}); "
+                         f"got {ks[0]}…{ks[-1]}")
+    unknown = [t for t in types if t not in COVARIANCE_TYPES]
+    if unknown:
+        raise ValueError(f"covariance types must be among {', '.join(COVARIANCE_TYPES)}; "
+                         f"got {unknown[0]!r}")
+    return [(k, t) for t in types for k in ks]
+
+
+def _workers(n_jobs: int | None, work: int, n_tasks: int) -> int:
+    if n_jobs is not None and (isinstance(n_jobs, bool) or int(n_jobs) < 1):
+        raise ValueError(f"n_jobs must be a positive integer or None; got {n_jobs!r}")
+    if n_jobs is None:
+        n_jobs = (os.cpu_count() or 1) if work >= PARALLEL_MIN_WORK else 1
+    return max(1, min(int(n_jobs), n_tasks))
+
+
+def _scores_as_ready(X, todo: dict[int, list[str]], cached: dict, settings: SweepSettings,
+                     workers: int):
+    """Cached scores, then new ones as each k's fits finish.
+
+    Workers take the largest k first, so none is left finishing one long fit alone.
+    """
+    yield from list(cached.values())
+    if workers == 1:
+        for k, types in todo.items():
+            yield from score_fits(X, k, types, settings)
+        return
+    parallel = Parallel(n_jobs=workers, return_as="generator_unordered")
+    for scores in parallel(delayed(score_fits)(X, k, todo[k], settings)
+                           for k in sorted(todo, reverse=True)):
+        yield from scores

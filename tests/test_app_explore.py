@@ -1,0 +1,286 @@
+"""The Explore page (app.py) run by Streamlit's AppTest: every data set and covariance
+type renders, the controls change the fit, the URL round-trips, failures are messages."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from spec4000_fixture import FakeDownloadServer, closed_port_url, write_spec4000
+from streamlit.testing.v1 import AppTest
+
+import dashboard.cache
+import gmm_core.datasets.sdss
+from gmm_core.request import COVARIANCE_TYPES
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+DATASETS = ("sdss", "blobs", "astroml_fig69", "iris")
+
+
+@pytest.fixture(autouse=True)
+def data_home(tmp_path, monkeypatch):
+    """An astroML data home of the test's own: empty unless a test writes SDSS there."""
+    home = tmp_path / "astroML_data"
+    home.mkdir()
+    monkeypatch.setenv("ASTROML_DATA", str(home))
+    return home
+
+
+@pytest.fixture
+def sdss_file(data_home):
+    return write_spec4000(data_home, n=200)
+
+
+def run_page(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update(query or {})
+    return at.run()
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def animation(at: AppTest) -> dict:
+    """The animated figure's spec, as sent to the browser."""
+    specs = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    (spec,) = [spec for spec in specs if spec.get("frames")]
+    return spec
+
+
+def status(at: AppTest) -> str:
+    """The status line: how the fit stopped, its log-likelihood and BIC."""
+    (line,) = [e.value for e in [*at.success, *at.warning, *at.error]
+               if re.match(r"(Converged|Stopped|Broke down) .* · log-likelihood ", e.value)]
+    return line
+
+
+def iterations(at: AppTest) -> int:
+    return int(re.search(r"(?:after |cap \()(\d+)", status(at)).group(1))
+
+
+def ellipse_traces(spec: dict) -> list[str]:
+    return [t["name"] for t in spec["data"] if t["name"].endswith("ellipses")]
+
+
+# ------------------------------------------------------------------ rendering
+def test_without_sdss_the_page_opens_on_a_built_in_set_and_offers_the_download():
+    at = run_page()
+    assert_clean(at)
+    assert at.selectbox(key="dataset").value == "astroml_fig69"
+    assert at.button(key="download_sdss").label == "Download SDSS spectra"
+    assert at.slider(key="k").label == "Components (k)"
+    assert status(at).startswith("Converged after")
+    assert "BIC" in status(at)
+    assert any("scikit-learn" in s.value for s in at.subheader)
+    spec = animation(at)
+    assert [b["label"] for b in spec["layout"]["updatemenus"][0]["buttons"]] == ["Play",
+                                                                                 "Pause"]
+    assert len(ellipse_traces(spec)) == at.slider(key="k").value
+    assert len(at.get("plotly_chart")) == 3  # the animation, ours and scikit-learn's
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_every_data_set_and_covariance_type_renders(dataset, covariance_type, data_home):
+    if dataset == "sdss":
+        write_spec4000(data_home, n=200)
+    at = run_page({"dataset": dataset, "covariance_type": covariance_type})
+    assert_clean(at)
+    assert at.selectbox(key="dataset").value == dataset
+    assert at.selectbox(key="covariance_type").value == covariance_type
+    assert status(at)
+    assert len(ellipse_traces(animation(at))) == at.slider(key="k").value
+    assert at.query_params["covariance_type"] == covariance_type
+
+
+def test_with_sdss_present_the_page_opens_on_the_notebooks_case(sdss_file):
+    at = run_page()
+    assert_clean(at)
+    assert at.selectbox(key="dataset").value == "sdss"
+    assert at.slider(key="k").value == 2
+    assert (at.query_params["x"], at.query_params["y"]) == ("flux_0", "flux_1")
+    assert not at.button  # nothing to download
+
+
+# ------------------------------------------------------------------ controls change the fit
+def test_changing_k_redraws_with_that_many_components_and_updates_the_url():
+    at = run_page()
+    before = status(at)
+    at.slider(key="k").set_value(3).run()
+    assert_clean(at)
+    assert len(ellipse_traces(animation(at))) == 3
+    assert status(at) != before
+    assert at.query_params["k"] == "3"
+
+
+def test_changing_the_tolerance_changes_when_the_fit_stops():
+    at = run_page({"tol": "0.1"})
+    loose = iterations(at)
+    at.select_slider(key="tol").set_value(1e-8).run()
+    assert_clean(at)
+    assert iterations(at) > loose
+    assert at.query_params["tol"] == "1e-08"
+
+
+def test_changing_the_seed_changes_the_start():
+    at = run_page()
+    start = animation(at)["frames"][0]["data"]
+    at.number_input(key="seed").set_value(7).run()
+    assert_clean(at)
+    assert animation(at)["frames"][0]["data"] != start
+    assert at.query_params["seed"] == "7"
+
+
+def test_changing_a_feature_refits_on_it():
+    at = run_page({"dataset": "iris"})
+    before = status(at)
+    at.selectbox(key="x").set_value("sepal_length").run()
+    assert_clean(at)
+    assert animation(at)["layout"]["xaxis"]["title"]["text"] == "sepal length [cm]"
+    assert status(at) != before
+    assert at.query_params["x"] == "sepal_length"
+
+
+def test_spectra_features_are_chosen_by_wavelength(sdss_file):
+    at = run_page()
+    assert at.selectbox(key="y").value == "spectrum"
+    at.select_slider(key="y_wavelength").set_value("flux_400").run()
+    assert_clean(at)
+    assert at.query_params["y"] == "flux_400"
+    assert animation(at)["layout"]["yaxis"]["title"]["text"].startswith("flux ")
+    at.selectbox(key="x").set_value("pca_1").run()
+    assert_clean(at)
+    labels = [slider.label for slider in at.select_slider]
+    assert "Y wavelength" in labels and "X wavelength" not in labels
+    assert at.query_params["x"] == "pca_1"
+
+
+def test_extra_dimensions_join_the_fit_while_the_plot_keeps_x_and_y():
+    at = run_page({"dataset": "iris"})
+    at.multiselect(key="extra").set_value(["sepal_length", "sepal_width"]).run()
+    assert_clean(at)
+    assert "fitted in 4 dimensions" in at.markdown[0].value
+    assert at.query_params["extra"] == "sepal_length,sepal_width"
+    assert animation(at)["layout"]["xaxis"]["title"]["text"] == "petal length [cm]"
+
+
+def test_returning_to_an_earlier_setting_is_served_from_the_cache(monkeypatch):
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    calls = []
+    run_fit = dashboard.cache.run_fit
+    monkeypatch.setattr(dashboard.cache, "run_fit",
+                        lambda prepared, request: calls.append(request.k)
+                        or run_fit(prepared, request))
+    at = run_page({"k": "4"})
+    at.slider(key="k").set_value(5).run()
+    at.slider(key="k").set_value(4).run()
+    assert_clean(at)
+    assert calls == [4, 5]
+
+
+# ------------------------------------------------------------------ the URL
+def test_query_parameters_set_every_control_and_come_back_unchanged():
+    query = {"dataset": "iris", "x": "sepal_width", "y": "petal_length",
+             "extra": "petal_width", "k": "3", "tol": "3e-06", "seed": "11",
+             "max_iters": "250", "covariance_type": "tied", "init": "random_from_data",
+             "convergence": "means", "reg_covar": "0.0001", "standardize": "true",
+             "replay": "false", "color": "uncertainty"}
+    at = run_page(query)
+    assert_clean(at)
+    assert not at.warning
+    assert at.query_params == query
+    assert at.selectbox(key="dataset").value == "iris"
+    assert (at.selectbox(key="x").value, at.selectbox(key="y").value) == ("sepal_width",
+                                                                          "petal_length")
+    assert at.multiselect(key="extra").value == ["petal_width"]
+    assert at.slider(key="k").value == 3
+    assert at.select_slider(key="tol").value == 3e-6
+    assert at.number_input(key="seed").value == 11
+    assert at.number_input(key="max_iters").value == 250
+    assert at.selectbox(key="covariance_type").value == "tied"
+    assert at.selectbox(key="init").value == "random_from_data"
+    assert at.selectbox(key="convergence").value == "means"
+    assert at.select_slider(key="reg_covar").value == 1e-4
+    assert at.checkbox(key="standardize").value is True
+    assert at.toggle(key="replay").value is False
+    assert at.radio(key="color").value == "uncertainty"
+    assert "(standardized)" in animation(at)["layout"]["xaxis"]["title"]["text"]
+
+
+def test_bad_query_parameters_are_named_and_replaced_by_defaults():
+    at = run_page({"k": "99", "covariance_type": "round", "x": "nope", "y": "y"})
+    assert_clean(at)
+    warnings = " ".join(w.value for w in at.warning)
+    assert "k=99 is not a whole number from 1 to 12" in warnings
+    assert "covariance_type=round" in warnings
+    assert "no feature nope" in warnings
+    assert at.query_params["k"] == "4"
+    assert at.query_params["covariance_type"] == "full"
+
+
+# ------------------------------------------------------------------ the notebook replay
+def test_the_notebook_replay_animates_and_says_what_went_wrong(sdss_file):
+    at = run_page({"replay": "true"})
+    assert not at.exception
+    assert any(s.value == "What the notebook's algorithm did" for s in at.subheader)
+    spec = animation(at)
+    assert spec["layout"]["title"]["text"].startswith("Notebook replay: iteration")
+    assert spec["layout"]["yaxis3"]["title"]["text"] == "rows with zero density"
+    warnings = " ".join(w.value for w in at.warning)
+    assert "Identical start" in warnings  # the fixture's bluest bins are mostly zero
+    assert "BIC not defined" in status(at)
+    assert at.selectbox(key="covariance_type").disabled
+    assert any("scikit-learn" in s.value for s in at.subheader)
+
+
+# ------------------------------------------------------------------ failures are messages
+def test_sdss_asked_for_but_absent_is_a_message_not_a_traceback():
+    at = run_page({"dataset": "sdss"})
+    assert not at.exception
+    assert "not on this machine" in at.error[0].value
+    assert at.button(key="download_sdss")
+
+
+def test_choosing_the_absent_sdss_and_going_back_recovers():
+    at = run_page({"dataset": "iris", "x": "sepal_width", "y": "sepal_length"})
+    at.selectbox(key="dataset").set_value("sdss").run()
+    assert not at.exception
+    assert "not on this machine" in at.error[0].value
+    at.selectbox(key="dataset").set_value("iris").run()
+    assert_clean(at)
+    assert (at.query_params["x"], at.query_params["y"]) == ("sepal_width", "sepal_length")
+
+
+def test_the_same_feature_twice_is_a_message_not_a_traceback():
+    at = run_page({"x": "x", "y": "x"})
+    assert not at.exception
+    assert "listed twice" in at.error[0].value
+
+
+def test_the_download_button_fetches_sdss_and_switches_to_it(data_home, monkeypatch):
+    body = write_spec4000(data_home.parent / "served.npz", n=120).read_bytes()
+    with FakeDownloadServer(body) as server:
+        monkeypatch.setattr(gmm_core.datasets.sdss, "DATA_URL", server.url)
+        at = run_page()
+        at.button(key="download_sdss").click().run()
+    assert_clean(at)
+    assert (data_home / "spec4000.npz").read_bytes() == body
+    assert at.selectbox(key="dataset").value == "sdss"
+    assert at.query_params["dataset"] == "sdss"
+    assert "120 rows" in at.markdown[0].value
+
+
+def test_a_failed_download_is_a_message_and_the_page_stays(monkeypatch):
+    monkeypatch.setattr(gmm_core.datasets.sdss, "DATA_URL", closed_port_url())
+    at = run_page()
+    at.button(key="download_sdss").click().run()
+    assert not at.exception
+    assert "could not download" in at.error[0].value
+    assert at.selectbox(key="dataset").value == "astroml_fig69"
+    assert status(at).startswith("Converged")

@@ -1,0 +1,139 @@
+"""The controls' URL form: query parameters <-> the view, without a server."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from spec4000_fixture import write_spec4000
+
+from dashboard.controls import (
+    K_RANGE,
+    MAX_ITERS_RANGE,
+    REGULARIZATIONS,
+    SEED_RANGE,
+    SPECTRUM,
+    TOLERANCES,
+    ExploreView,
+    default_view,
+    resolve_features,
+    spectral_features,
+    view_from_query,
+    view_to_query,
+)
+from dashboard.figures import COLOR_BY
+from gmm_core import FitRequest
+from gmm_core.datasets import load_dataset
+from gmm_core.request import CONVERGENCE_RULES, COVARIANCE_TYPES, INIT_METHODS
+
+DATASETS = ("sdss", "blobs", "astroml_fig69", "iris")
+DEFAULT = default_view(sdss_present=False)
+FEATURE_NAMES = st.text("abcdefghijklmnopqrstuvwxyz_0123456789", min_size=1, max_size=12)
+
+views = st.builds(
+    lambda dataset, features, k, tol, seed, max_iters, cov, init, rule, reg, std, replay,
+    color: ExploreView(FitRequest(
+        dataset=dataset, features=features, k=k, tol=tol, seed=seed, max_iters=max_iters,
+        covariance_type=cov, init=init, convergence=rule, reg_covar=reg, standardize=std,
+        algorithm="notebook" if replay else "em"), color),
+    st.sampled_from(DATASETS),
+    st.lists(FEATURE_NAMES, min_size=2, max_size=5, unique=True).map(tuple),
+    st.integers(*K_RANGE), st.sampled_from(TOLERANCES), st.integers(*SEED_RANGE),
+    st.integers(*MAX_ITERS_RANGE), st.sampled_from(COVARIANCE_TYPES),
+    st.sampled_from(INIT_METHODS), st.sampled_from(CONVERGENCE_RULES),
+    st.sampled_from(REGULARIZATIONS), st.booleans(), st.booleans(), st.sampled_from(COLOR_BY),
+)
+
+
+@given(views)
+def test_every_view_survives_the_trip_through_the_url(view):
+    params = view_to_query(view)
+    assert all(isinstance(value, str) for value in params.values())
+    again, problems = view_from_query(params, DEFAULT, DATASETS)
+    assert problems == []
+    assert again == view
+    assert view_to_query(again) == params
+
+
+def test_an_empty_url_gives_the_default_view_without_complaint():
+    assert view_from_query({}, DEFAULT, DATASETS) == (DEFAULT, [])
+
+
+def test_the_default_is_the_notebooks_case_when_its_data_is_here():
+    assert default_view(sdss_present=True).request.dataset == "sdss"
+    assert default_view(sdss_present=True).request.k == 2
+    assert default_view(sdss_present=False).request.dataset in DATASETS
+
+
+def test_the_url_names_every_setting_readably():
+    view = ExploreView(FitRequest(dataset="iris", features=("petal_length", "petal_width",
+                                                            "sepal_length"),
+                                  k=3, tol=3e-5, reg_covar=0.0, standardize=True,
+                                  algorithm="notebook"), "uncertainty")
+    assert view_to_query(view) == {
+        "dataset": "iris", "x": "petal_length", "y": "petal_width", "extra": "sepal_length",
+        "k": "3", "tol": "3e-05", "seed": "42", "max_iters": "100",
+        "covariance_type": "full", "init": "kmeans++", "convergence": "loglik",
+        "reg_covar": "0", "standardize": "true", "replay": "true", "color": "uncertainty",
+    }
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("dataset", "nope"), ("k", "0"), ("k", "13"), ("k", "two"), ("seed", "-1"),
+    ("max_iters", "1.5"), ("tol", "-1e-3"), ("tol", "abc"), ("covariance_type", "round"),
+    ("init", "magic"), ("convergence", "never"), ("reg_covar", "inf"),
+    ("standardize", "maybe"), ("replay", "2"), ("color", "rainbow"),
+])
+def test_a_bad_value_falls_back_to_the_default_with_one_message_naming_it(key, value):
+    view, problems = view_from_query({key: value}, DEFAULT, DATASETS)
+    assert view == DEFAULT
+    assert len(problems) == 1
+    assert problems[0].startswith(f"{key}={value} is ")
+    assert "using" in problems[0]
+
+
+def test_a_tolerance_off_the_slider_snaps_to_the_nearest_on_a_log_scale():
+    view, problems = view_from_query({"tol": "2e-5", "reg_covar": "4e-7"}, DEFAULT, DATASETS)
+    assert view.request.tol == 3e-5
+    assert view.request.reg_covar == 1e-6
+    assert problems == ["tol=2e-5 is not on the slider; using 3e-05",
+                        "reg_covar=4e-7 is not on the slider; using 1e-06"]
+
+
+def test_a_repeated_parameter_takes_its_last_value_and_flags_read_words():
+    view, problems = view_from_query({"k": ["3", "5"], "standardize": "yes", "replay": "ON"},
+                                     DEFAULT, DATASETS)
+    assert problems == []
+    assert view.request.k == 5
+    assert view.request.standardize is True
+    assert view.request.algorithm == "notebook"
+
+
+def test_features_need_both_axes_else_the_data_sets_default_view():
+    view, _ = view_from_query({"x": "a"}, DEFAULT, DATASETS)
+    assert view.request.features == ()
+    view, _ = view_from_query({"x": "a", "y": "b", "extra": "c,,d"}, DEFAULT, DATASETS)
+    assert view.request.features == ("a", "b", "c", "d")
+
+
+# ------------------------------------------------------------------ features vs data set
+def test_unknown_features_are_replaced_by_the_default_view_and_named():
+    iris = load_dataset("iris")
+    features, problems = resolve_features(("petal_length", "flux_3", "sepal_width",
+                                           "petal_length", "bogus"), iris)
+    assert features == ("petal_length", "petal_width", "sepal_width")
+    assert problems == ["Iris flowers (Fisher 1936) has no feature flux_3, bogus; showing "
+                        "petal_length and petal_width instead"]
+    assert resolve_features((), iris) == (("petal_length", "petal_width"), [])
+
+
+def test_only_spectra_get_wavelength_sliders(tmp_path, monkeypatch):
+    monkeypatch.setenv("ASTROML_DATA", str(tmp_path))
+    write_spec4000(tmp_path, n=20, n_bins=50)
+    sdss = load_dataset("sdss")
+    flux = spectral_features(sdss)
+    assert flux == [f"flux_{j}" for j in range(50)]
+    assert SPECTRUM not in sdss.features
+    assert spectral_features(load_dataset("iris")) == []
+    features, problems = resolve_features(("flux_7", "pca_1"), sdss)
+    assert (features, problems) == (("flux_7", "pca_1"), [])

@@ -1,0 +1,138 @@
+"""Exports: the CSV of labels and responsibilities, and JSON parameters that round-trip."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import multivariate_normal
+
+from gmm_core import GMM, FitRequest
+from gmm_core.covariance import structure_for
+from gmm_core.datasets.preprocessing import preprocess
+from gmm_core.export import labels_csv, parameters_json
+
+COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
+
+
+@pytest.fixture(scope="module")
+def X():
+    rng = np.random.default_rng(3)
+    return np.vstack([rng.normal(c, 1.0, size=(80, 2)) for c in [(0, 0), (5, 1), (2, 6)]])
+
+
+@pytest.fixture(scope="module")
+def fitted(X):
+    return GMM(k=3, seed=1).fit(X)
+
+
+def read_csv(text: str) -> pd.DataFrame:
+    return pd.read_csv(io.StringIO(text))
+
+
+def predictions_from_json(document: dict, X: np.ndarray) -> np.ndarray:
+    """Labels rebuilt from the JSON alone, with scipy's densities."""
+    k, d = document["n_components"], document["n_features"]
+    structure = structure_for(document["covariance_type"], k, d)
+    covariances = structure.to_full(np.array(document["covariances"]))
+    log_weighted = np.column_stack([
+        np.log(weight) + multivariate_normal(mean, cov).logpdf(X)
+        for weight, mean, cov in zip(document["weights"], document["means"], covariances,
+                                     strict=True)])
+    return log_weighted.argmax(axis=1)
+
+
+def test_labels_csv_from_a_frame_keeps_feature_names_and_values(X, fitted):
+    frame = pd.DataFrame(X, columns=["u - g", "g - r"], index=np.arange(100, 100 + len(X)))
+    resp, labels = fitted.predict_proba(X), fitted.predict(X)
+    table = read_csv(labels_csv(frame, resp, labels))
+    assert list(table.columns) == ["u - g", "g - r", "label", "responsibility_0",
+                                   "responsibility_1", "responsibility_2"]
+    np.testing.assert_array_equal(table[["u - g", "g - r"]].to_numpy(), X)
+    np.testing.assert_array_equal(table["label"].to_numpy(), labels)
+    np.testing.assert_array_equal(table.iloc[:, 3:].to_numpy(), resp)
+
+
+def test_labels_csv_from_an_array_names_columns(X, fitted):
+    table = read_csv(labels_csv(X, fitted.predict_proba(X), fitted.predict(X)))
+    assert list(table.columns[:3]) == ["x0", "x1", "label"]
+
+
+def test_labels_csv_prefixes_added_columns_that_clash_with_features(X, fitted):
+    frame = pd.DataFrame(X, columns=["label", "y"])
+    table = read_csv(labels_csv(frame, fitted.predict_proba(X), fitted.predict(X)))
+    assert list(table.columns) == ["label", "y", "gmm_label", "gmm_responsibility_0",
+                                   "gmm_responsibility_1", "gmm_responsibility_2"]
+
+
+def test_labels_csv_refuses_mismatched_lengths(X, fitted):
+    with pytest.raises(ValueError, match=r"responsibilities must have shape \(240, k\)"):
+        labels_csv(X, fitted.predict_proba(X)[:10], fitted.predict(X))
+    with pytest.raises(ValueError, match=r"labels must have shape \(240,\)"):
+        labels_csv(X, fitted.predict_proba(X), fitted.predict(X)[:-1])
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_parameters_json_round_trips_to_the_same_predictions(X, covariance_type):
+    model = GMM(k=3, covariance_type=covariance_type, seed=2).fit(X)
+    document = json.loads(parameters_json(model, X=X))
+    np.testing.assert_array_equal(predictions_from_json(document, X), model.predict(X))
+    assert np.array(document["covariances"]).shape == np.shape(model.covariances_)
+    assert document["covariance_type"] == covariance_type
+    assert document["n_iter"] == model.n_iter_
+    assert document["converged"] is True
+    assert document["bic"] == model.bic(X) and document["aic"] == model.aic(X)
+    assert document["mean_log_likelihood"] == pytest.approx(model.score(X), rel=1e-12)
+
+
+def test_parameters_json_keeps_every_digit(X, fitted):
+    document = json.loads(parameters_json(fitted))
+
+    def one_step_from(weights, means, covariances):
+        return GMM(k=3, weights_init=weights, means_init=means, covariances_init=covariances,
+                   tol=0.0, max_iters=1).fit(X)
+
+    from_json = one_step_from(document["weights"], document["means"], document["covariances"])
+    from_model = one_step_from(fitted.weights_, fitted.means_, fitted.covariances_)
+    np.testing.assert_array_equal(from_json.means_, from_model.means_)
+    np.testing.assert_array_equal(from_json.covariances_, from_model.covariances_)
+
+
+def test_parameters_json_carries_request_and_preprocessing(X, fitted):
+    request = FitRequest(dataset="blobs", features=("x0", "x1"), k=3, seed=1)
+    _, preprocessing = preprocess(X, "standardize")
+    document = json.loads(parameters_json(fitted, request=request, preprocessing=preprocessing))
+    assert document["request"] == request.to_dict()
+    assert FitRequest(**{**document["request"], "features": tuple(document["request"][
+        "features"]), "dataset_params": ()}) == request
+    assert document["preprocessing"]["method"] == "standardize"
+    assert document["bic"] is None and document["request"]["k"] == 3
+
+
+@pytest.mark.parametrize("covariance_type", ["tied", "spherical"])
+def test_parameters_json_from_a_trace_matches_the_model(X, covariance_type):
+    model = GMM(k=3, covariance_type=covariance_type, seed=2).fit(X)
+    from_trace = json.loads(parameters_json(model.trace_))
+    from_model = json.loads(parameters_json(model))
+    for key in ("weights", "means", "covariances"):
+        np.testing.assert_allclose(from_trace[key], from_model[key], rtol=1e-12)
+    np.testing.assert_array_equal(predictions_from_json(from_trace, X), model.predict(X))
+
+
+def test_parameters_json_writes_an_infinite_log_likelihood_as_null(fitted):
+    broken = dataclasses.replace(fitted.trace_, mean_log_likelihood=np.full(
+        len(fitted.trace_.weights), -np.inf))
+    assert json.loads(parameters_json(broken))["log_likelihood"] is None
+
+
+def test_parameters_json_refuses_other_objects(X, fitted):
+    with pytest.raises(TypeError, match="expected a fitted GMM or a FitTrace"):
+        parameters_json({"weights": [1.0]})
+    with pytest.raises(RuntimeError, match="not fitted yet"):
+        parameters_json(GMM(k=2))
+    with pytest.raises(ValueError, match="a trace cannot score data"):
+        parameters_json(fitted.trace_, X=X)

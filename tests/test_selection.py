@@ -1,0 +1,115 @@
+"""BIC/AIC sweeps: the right model wins, scores match GMM, parallel equals sequential."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gmm_core import GMM
+from gmm_core.selection import COLUMNS, SweepSettings, fit_key, score_fit, sweep
+
+
+@pytest.fixture(scope="module")
+def three_blobs():
+    """Three well-separated blobs, each with its own tilted, elongated covariance."""
+    rng = np.random.default_rng(11)
+    parts = []
+    for center, angle, (a, b) in [((0, 0), 0.3, (2.0, 0.3)), ((12, 2), 1.4, (1.5, 0.5)),
+                                  ((4, 12), 2.4, (0.4, 1.8))]:
+        rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+        parts.append(center + rng.normal(size=(150, 2)) * (a, b) @ rotation.T)
+    return np.vstack(parts)
+
+
+@pytest.fixture(scope="module")
+def small_sweep(three_blobs):
+    return sweep(three_blobs, k_values=range(1, 6), n_jobs=1)
+
+
+def test_best_bic_model_is_three_full_components(small_sweep):
+    assert small_sweep.best("bic") == (3, "full")
+    assert small_sweep.best("aic")[1] == "full"
+
+
+def test_table_has_one_row_per_fit_in_order(small_sweep):
+    table = small_sweep.table
+    assert list(table.columns) == list(COLUMNS)
+    assert len(table) == 5 * 4
+    assert list(table["covariance_type"].unique()) == ["full", "tied", "diag", "spherical"]
+    assert list(table["k"][:5]) == [1, 2, 3, 4, 5]
+    assert table["converged"].all()
+    wide = small_sweep.by_type("bic")
+    assert wide.shape == (5, 4) and wide.loc[3, "full"] == table["bic"].min()
+
+
+@pytest.mark.parametrize(("k", "covariance_type"), [(1, "full"), (3, "tied"), (4, "diag"),
+                                                      (2, "spherical")])
+def test_scores_equal_gmm_with_the_same_settings(three_blobs, small_sweep, k, covariance_type):
+    model = GMM(k=k, covariance_type=covariance_type, tol=1e-3, reg_covar=1e-6, max_iters=100,
+                init="kmeans", seed=42).fit(three_blobs)
+    row = small_sweep.table.set_index(["k", "covariance_type"]).loc[(k, covariance_type)]
+    assert row["bic"] == pytest.approx(model.bic(three_blobs), rel=1e-12)
+    assert row["aic"] == pytest.approx(model.aic(three_blobs), rel=1e-12)
+    assert row["mean_loglik"] == pytest.approx(model.score(three_blobs), rel=1e-12)
+    assert row["n_iter"] == model.n_iter_
+
+
+def test_n_init_restarts_never_lower_the_likelihood(three_blobs):
+    one = sweep(three_blobs, k_values=[4], covariance_types=["full"], init="random", n_jobs=1)
+    five = sweep(three_blobs, k_values=[4], covariance_types=["full"], init="random",
+                 n_init=5, n_jobs=1)
+    assert five.table["mean_loglik"][0] >= one.table["mean_loglik"][0] - 1e-12
+
+
+def test_progress_is_called_once_per_fit(three_blobs):
+    calls = []
+    sweep(three_blobs, k_values=[1, 2, 3], covariance_types=["full", "diag"], n_jobs=1,
+          progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(done, 6) for done in range(1, 7)]
+
+
+def test_parallel_and_sequential_tables_are_identical(three_blobs):
+    calls = []
+    parallel = sweep(three_blobs, k_values=range(1, 5), n_jobs=2,
+                     progress=lambda done, total: calls.append(done))
+    sequential = sweep(three_blobs, k_values=range(1, 5), n_jobs=1)
+    assert parallel.n_jobs == 2 and sequential.n_jobs == 1
+    pd.testing.assert_frame_equal(parallel.table, sequential.table, check_exact=True)
+    assert calls == list(range(1, 17))
+
+
+def test_small_sweeps_stay_in_this_process(three_blobs):
+    assert sweep(three_blobs, k_values=[1, 2]).n_jobs == 1
+
+
+def test_cache_supplies_fits_and_receives_new_ones(three_blobs):
+    cache = {}
+    first = sweep(three_blobs, k_values=[1, 2], covariance_types=["full"], n_jobs=1,
+                  cache=cache)
+    assert first.n_cached == 0 and len(cache) == 2
+    calls = []
+    wider = sweep(three_blobs, k_values=[1, 2, 3], covariance_types=["full"], n_jobs=1,
+                  cache=cache, progress=lambda done, total: calls.append((done, total)))
+    assert wider.n_cached == 2 and len(cache) == 3
+    assert calls == [(1, 3), (2, 3), (3, 3)]
+    pd.testing.assert_frame_equal(wider.table.iloc[:2], first.table, check_exact=True)
+    settings = SweepSettings()
+    assert cache[fit_key(3, "full", settings)] == score_fit(three_blobs, 3, "full", settings)
+    other = SweepSettings(seed=1)
+    assert fit_key(3, "full", other) not in cache
+
+
+def test_bad_requests_are_refused_with_clear_messages(three_blobs, small_sweep):
+    with pytest.raises(ValueError, match="k must lie between 1 and the number of rows"):
+        sweep(three_blobs[:5], k_values=range(1, 8))
+    with pytest.raises(ValueError, match="covariance types must be among"):
+        sweep(three_blobs, covariance_types=["full", "banana"])
+    with pytest.raises(ValueError, match="n_jobs must be a positive integer"):
+        sweep(three_blobs, k_values=[1], n_jobs=0)
+    with pytest.raises(ValueError, match="tol must be a finite number"):
+        sweep(three_blobs, k_values=[1], tol=-1)
+    with pytest.raises(ValueError, match="init must be one of"):
+        sweep(three_blobs, k_values=[1], init="magic")
+    with pytest.raises(ValueError, match="criterion must be one of"):
+        small_sweep.best("icl")
