@@ -332,3 +332,9 @@ def structure_for(covariance_type: str, n_components: int, n_features: int) -> C
         raise ValueError(
             f"covariance_type must be one of {', '.join(STRUCTURES)}; got {covariance_type!r}"
         ) from None
+
+
+def n_parameters(covariance_type: str, k: int, d: int) -> int:
+    """Free parameters of a ``k``-component mixture in ``d`` dimensions, as BIC and AIC
+    count them: the covariances, ``k`` means and ``k - 1`` weights."""
+    return structure_for(covariance_type, k, d).n_parameters() + k * d + k - 1

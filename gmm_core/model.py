@@ -6,7 +6,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gmm_core.covariance import CovarianceStructure, NotPositiveDefiniteError, structure_for
+from gmm_core.covariance import (
+    CovarianceStructure,
+    NotPositiveDefiniteError,
+    n_parameters,
+    structure_for,
+)
 from gmm_core.estep import DesignBlocks, em_pass, evaluate_rows
 from gmm_core.init import initial_parameters
 from gmm_core.mstep import MixtureParameters, design_weights, parameters_from_statistics
@@ -37,6 +42,16 @@ class DegenerateFitError(RuntimeError):
         super().__init__(message)
         self.component = component
         self.iteration = iteration
+
+
+def bic_from(mean_log_likelihood: float, n_samples: int, n_parameters: int) -> float:
+    """Bayesian information criterion from a mean log-likelihood (lower is better)."""
+    return -2 * mean_log_likelihood * n_samples + n_parameters * np.log(n_samples)
+
+
+def aic_from(mean_log_likelihood: float, n_samples: int, n_parameters: int) -> float:
+    """Akaike information criterion from a mean log-likelihood (lower is better)."""
+    return -2 * mean_log_likelihood * n_samples + 2 * n_parameters
 
 
 @dataclass
@@ -130,16 +145,15 @@ class GMM:
 
     def n_parameters(self) -> int:
         self._check_fitted()
-        d = self.n_features_in_
-        return self._structure.n_parameters() + self.k * d + self.k - 1
+        return n_parameters(self.covariance_type, self.k, self.n_features_in_)
 
     def bic(self, X) -> float:
         X = validate_data(X)
-        return -2 * self.score(X) * len(X) + self.n_parameters() * np.log(len(X))
+        return bic_from(self.score(X), len(X), self.n_parameters())
 
     def aic(self, X) -> float:
         X = validate_data(X)
-        return -2 * self.score(X) * len(X) + 2 * self.n_parameters()
+        return aic_from(self.score(X), len(X), self.n_parameters())
 
     def sample(self, n_samples: int = 1, seed: int | None = None):
         """Draw ``n_samples`` rows from the fitted mixture; returns ``(X, labels)``."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from gmm_core import GMM
+from gmm_core import GMM, selection
 from gmm_core.selection import COLUMNS, SweepSettings, fit_key, score_fit, sweep
 
 
@@ -113,3 +115,11 @@ def test_bad_requests_are_refused_with_clear_messages(three_blobs, small_sweep):
         sweep(three_blobs, k_values=[1], init="magic")
     with pytest.raises(ValueError, match="criterion must be one of"):
         small_sweep.best("icl")
+
+
+def test_big_sweeps_go_to_worker_processes(three_blobs, monkeypatch):
+    monkeypatch.setattr(selection, "PARALLEL_MIN_WORK", len(three_blobs) * 3)
+    big = sweep(three_blobs, k_values=[1, 2], covariance_types=["full"])
+    assert big.n_jobs == min(os.cpu_count() or 1, 2)
+    small = sweep(three_blobs, k_values=[1], covariance_types=["full"])
+    assert small.n_jobs == 1
