@@ -12,7 +12,7 @@ from gmm_core.covariance import (
     n_parameters,
     structure_for,
 )
-from gmm_core.estep import DesignBlocks, em_pass, evaluate_rows
+from gmm_core.estep import DesignBlocks, PassResult, em_pass, evaluate_rows
 from gmm_core.init import initial_parameters
 from gmm_core.mstep import MixtureParameters, design_weights, parameters_from_statistics
 from gmm_core.request import CONVERGENCE_RULES, DEGENERATE_POLICIES, INIT_METHODS
@@ -101,7 +101,7 @@ class GMM:
 
     # ------------------------------------------------------------------ public API
     def fit(self, X) -> GMM:
-        self._check_parameters()
+        self.check_parameters()
         X = validate_data(X, min_rows=self.k)
         n, d = X.shape
         structure = structure_for(self.covariance_type, self.k, d)
@@ -113,7 +113,7 @@ class GMM:
         rng = np.random.RandomState(self.seed)
         best = None
         for _ in range(self.n_init):
-            run = _EMRun(self, X, blocks, structure, rng).run()
+            run = EMRun(self, X, blocks, structure, rng).run()
             if best is None or run.lower_bound > best.lower_bound:
                 best = run
         self._params, self._prec_chol = best.params, best.prec_chol
@@ -171,7 +171,8 @@ class GMM:
         return np.vstack(draws), labels
 
     # ------------------------------------------------------------------ internals
-    def _check_parameters(self) -> None:
+    def check_parameters(self) -> None:
+        """Raise ValueError naming the first constructor argument that is out of range."""
         checks = (
             ("covariance_type", self.covariance_type, ("full", "tied", "diag", "spherical")),
             ("init", self.init, INIT_METHODS),
@@ -202,7 +203,7 @@ class GMM:
         return evaluate_rows(blocks, weights)
 
 
-class _EMRun:
+class EMRun:
     """One EM run from one initialization, recording its trace."""
 
     def __init__(self, model: GMM, X: np.ndarray, blocks: DesignBlocks,
@@ -220,38 +221,50 @@ class _EMRun:
         self.identical_pairs: set[tuple[int, int]] = set()
         self.worst_rows: np.ndarray | None = None
 
-    # -- the loop ----------------------------------------------------------------------
+    # -- the loop, and its two half-steps (the classroom stepper drives them too) -------
+    def start(self) -> None:
+        """Initial parameters, checked for degenerate components (iteration 0)."""
+        self.params = self._initial_parameters()
+        self.prec_chol = self._checked_factors(self.params, iteration=0)
+
+    def e_step(self, collect_statistics: bool = True) -> PassResult:
+        """Responsibilities of the current parameters; records them as a snapshot."""
+        result = em_pass(self.blocks, self.design_weights(), collect_statistics,
+                         find_worst_row=self.model.on_degenerate == "reinit")
+        self._record(self.params, result)
+        self.worst_rows = np.array([result.worst_row])
+        return result
+
+    def m_step(self, result: PassResult, iteration: int) -> None:
+        """New parameters from an E-step's statistics, checked for degenerate components."""
+        params = parameters_from_statistics(result.statistics, self.structure, self.shift,
+                                            self.model.reg_covar)
+        self._apply_extra_regularization(params)
+        self.prec_chol = self._checked_factors(params, iteration)
+        self.params = params
+
+    def design_weights(self) -> np.ndarray:
+        return design_weights(self.structure, self.params, self.prec_chol, self.shift)
+
     def run(self) -> _Run:
         m = self.model
-        params = self._initial_parameters()
-        prec_chol = self._checked_factors(params, iteration=0)
-        reinit = m.on_degenerate == "reinit"
+        self.start()
         lower_bound, converged, n_iter = -np.inf, False, 0
         for n_iter in range(1, m.max_iters + 1):
-            previous_bound, previous_means = lower_bound, params.means
-            result = em_pass(self.blocks, self._weights(params, prec_chol),
-                             find_worst_row=reinit)
-            self._record(params, result)
+            previous_bound, previous_means = lower_bound, self.params.means
+            result = self.e_step()
             lower_bound = result.mean_log_likelihood
-            self.worst_rows = np.array([result.worst_row])
-            params = parameters_from_statistics(result.statistics, self.structure, self.shift,
-                                                m.reg_covar)
-            self._apply_extra_regularization(params)
-            prec_chol = self._checked_factors(params, n_iter)
+            self.m_step(result, n_iter)
             if m.convergence == "loglik":
                 change = abs(lower_bound - previous_bound)
             else:
-                change = float(np.linalg.norm(params.means - previous_means))
+                change = float(np.linalg.norm(self.params.means - previous_means))
             if change < m.tol:
                 converged = True
                 break
-        final = em_pass(self.blocks, self._weights(params, prec_chol), collect_statistics=False)
-        self._record(params, final)
+        self.e_step(collect_statistics=False)
         trace = self.recorder.finish(STOP_CONVERGED if converged else STOP_MAX_ITERS)
-        return _Run(params, prec_chol, lower_bound, n_iter, converged, trace)
-
-    def _weights(self, params, prec_chol):
-        return design_weights(self.structure, params, prec_chol, self.shift)
+        return _Run(self.params, self.prec_chol, lower_bound, n_iter, converged, trace)
 
     def _record(self, params, result) -> None:
         self.recorder.record(params.weights, params.means,

@@ -54,7 +54,7 @@ class SweepSettings:
     def __post_init__(self):
         if self.init not in INIT_METHODS:
             raise ValueError(f"init must be one of {', '.join(INIT_METHODS)}; got {self.init!r}")
-        self.model(1, "full")._check_parameters()
+        self.model(1, "full").check_parameters()
 
     def model(self, k: int, covariance_type: str) -> GMM:
         # One display row: a sweep keeps scores only, so the trace stays small.

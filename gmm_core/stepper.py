@@ -18,8 +18,8 @@ import numpy as np
 from scipy.special import logsumexp
 
 from gmm_core.covariance import LOG_2PI, structure_for
-from gmm_core.estep import DesignBlocks, em_pass
-from gmm_core.model import GMM, _EMRun
+from gmm_core.estep import DesignBlocks, PassResult
+from gmm_core.model import GMM, EMRun
 from gmm_core.mstep import EMPTY_COMPONENT_GUARD, parameters_from_statistics
 from gmm_core.trace import Event
 from gmm_core.validation import validate_data
@@ -62,7 +62,7 @@ class EMStepper:
                  init: str = "kmeans++", reg_covar: float = 1e-6):
         model = GMM(k=k, covariance_type=covariance_type, seed=seed, init=init,
                     reg_covar=reg_covar, tol=0.0)
-        model._check_parameters()
+        model.check_parameters()
         self.X = validate_data(X, min_rows=k)
         self.n, self.d = self.X.shape
         self.k = k
@@ -70,11 +70,9 @@ class EMStepper:
         # Every row is a "display" row: the pass then returns all responsibilities.
         blocks = DesignBlocks(self.X, self.X.mean(axis=0, dtype=np.float64), self.structure,
                               np.arange(self.n))
-        self._run = _EMRun(model, self.X, blocks, self.structure,
-                           np.random.RandomState(seed))
-        self._params = self._run._initial_parameters()
-        self._prec_chol = self._run._checked_factors(self._params, iteration=0)
-        self._statistics: np.ndarray | None = None
+        self._run = EMRun(model, self.X, blocks, self.structure, np.random.RandomState(seed))
+        self._run.start()
+        self._last_pass: PassResult | None = None
         self._responsibilities: np.ndarray | None = None
         self._mean_log_likelihood: float | None = None
         self._step = 0
@@ -87,8 +85,7 @@ class EMStepper:
     def e_step(self) -> StepperState:
         """Responsibilities and log-likelihood of the current parameters."""
         self._require(E_STEP)
-        result = em_pass(self._run.blocks, self._design_weights())
-        self._statistics = result.statistics
+        result = self._last_pass = self._run.e_step()
         self._responsibilities = result.sample_responsibilities
         self._mean_log_likelihood = result.mean_log_likelihood
         self._step += 1
@@ -97,12 +94,7 @@ class EMStepper:
     def m_step(self) -> StepperState:
         """New weights, means and covariances from the last E-step's responsibilities."""
         self._require(M_STEP)
-        iteration = self._step // 2 + 1
-        params = parameters_from_statistics(self._statistics, self.structure,
-                                            self._run.shift, self._run.model.reg_covar)
-        self._run._apply_extra_regularization(params)
-        self._prec_chol = self._run._checked_factors(params, iteration)
-        self._params = params
+        self._run.m_step(self._last_pass, iteration=self._step // 2 + 1)
         self._step += 1
         return self.state
 
@@ -114,8 +106,9 @@ class EMStepper:
             raise StepOrderError("the M-step comes next: the E-step's responsibilities "
                                  "have not been used yet")
 
-    def _design_weights(self) -> np.ndarray:
-        return self._run._weights(self._params, self._prec_chol)
+    @property
+    def _params(self):
+        return self._run.params
 
     @property
     def state(self) -> StepperState:
@@ -147,10 +140,10 @@ class EMStepper:
         x = self.X[i].astype(np.float64)
         one_row = DesignBlocks(self.X[i:i + 1], self._run.blocks.shift[:, 0], self.structure)
         design = next(iter(one_row))[3]
-        log_weighted = (self._design_weights().T @ design)[:, 0]  # log pi_l + log N_l
+        log_weighted = (self._run.design_weights().T @ design)[:, 0]  # log pi_l + log N_l
         log_weights = np.log(self._params.weights)
         log_density = log_weighted - log_weights
-        precision_chol = self.structure.to_full(self._prec_chol)[j]
+        precision_chol = self.structure.to_full(self._run.prec_chol)[j]
         whitened = (x - self._params.means[j]) @ precision_chol
         log_denominator = float(logsumexp(log_weighted))
         log_responsibility = float(log_weighted[j]) - log_denominator
@@ -162,7 +155,7 @@ class EMStepper:
             "covariance": self.structure.to_full(self._params.covariances)[j],
             "mahalanobis": float(np.linalg.norm(whitened)),
             "log_det_covariance": float(-2 * self.structure.log_det_precision_cholesky(
-                self._prec_chol)[j]),
+                self._run.prec_chol)[j]),
             "log_normalizer": float(-0.5 * self.d * LOG_2PI),
             "log_density": float(log_density[j]),
             "density": float(np.exp(log_density[j])),
@@ -184,14 +177,15 @@ class EMStepper:
         a degenerate component needed: see ``state.events``).
         """
         j = self._check_component(j)
-        if self._statistics is None:
+        if self._last_pass is None:
             raise StepOrderError("no E-step yet: the M-step formulas need responsibilities")
         p, d = self.structure.n_quadratic(), self.d
         shift = self._run.shift
-        params = parameters_from_statistics(self._statistics, self.structure, shift,
+        statistics = self._last_pass.statistics
+        params = parameters_from_statistics(statistics, self.structure, shift,
                                             self._run.model.reg_covar)
-        resp_sum = float(self._statistics[j, -1])
-        weighted_sum = self._statistics[j, p:p + d] + resp_sum * shift
+        resp_sum = float(statistics[j, -1])
+        weighted_sum = statistics[j, p:p + d] + resp_sum * shift
         return {
             "component": j,
             "covariance_type": self.structure.name,
