@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import cache, controls, status
-from gmm_core.datasets import sdss_available
+from dashboard import cache, exports, navigation, status
 
 st.set_page_config(page_title="GMM Explorer", layout="wide")
 st.title("GMM Explorer")
@@ -17,15 +16,8 @@ st.caption("Watch the EM algorithm fit a Gaussian mixture one iteration at a tim
            "compare the result with scikit-learn's GaussianMixture. Every setting is in "
            "the address bar: copy the link to share this exact view.")
 
-selection = controls.sidebar(cache.dataset, sdss_available())
-for message in selection.messages:
-    st.warning(message)
-if selection.error:
-    st.error(selection.error)
-    st.stop()
-
-view, dataset = selection.view, selection.dataset
-request, fingerprint = view.request, selection.dataset.fingerprint
+view, dataset = navigation.shared_view()
+request, fingerprint = view.request, dataset.fingerprint
 replay = request.algorithm == "notebook"
 try:
     prepared = cache.prepared(request)
@@ -102,3 +94,29 @@ else:
     st.markdown("**Matched components** (ours, and the scikit-learn component paired with "
                 "it)")
     st.dataframe(comparison.table, hide_index=True)
+
+st.subheader("Share and download")
+st.markdown("**Copy a link to this view** — it opens this page with every setting above:")
+st.code(navigation.view_link(st.context.url, view), language=None, wrap_lines=True)
+stem = exports.file_stem(request)
+downloads = st.columns(3)
+if outcome.model is None:
+    downloads[0].caption("Labels and responsibilities: not for the notebook replay, which "
+                         "keeps responsibilities for the drawn sample only.")
+else:
+    downloads[0].download_button(
+        "Labels and responsibilities (CSV)", on_click="ignore", mime="text/csv",
+        data=lambda: exports.labels_csv_text(dataset, prepared, outcome),
+        file_name=f"{stem}_labels.csv", key="download_labels",
+        help="Every fitted row: its features, its component and its responsibilities.")
+downloads[1].download_button(
+    "Fitted parameters (JSON)", on_click="ignore", mime="application/json",
+    data=lambda: exports.parameters_json_text(request, prepared, outcome),
+    file_name=f"{stem}_parameters.json", key="download_parameters",
+    help="Weights, means and covariances (scikit-learn's shapes, in the fitted units), "
+         "the fit's summary and events, and the settings.")
+downloads[2].download_button(
+    "Animated figure (HTML)", on_click="ignore", mime="text/html",
+    data=lambda: exports.figure_html(figures.animation),
+    file_name=f"{stem}_animation.html", key="download_animation",
+    help="The animation above as a web page that opens without this server, offline too.")

@@ -1,11 +1,13 @@
 """Streamlit caches around the pipeline, keyed on the request and the data's fingerprint.
 
 No array is ever hashed: a fit is keyed on the ``FitRequest`` (plain values) and the
-data set's ``fingerprint``, and looks the data up in the data-set cache itself.
+data set's ``fingerprint``, and looks the data up in the data-set cache itself. An
+uploaded file is cached on a digest of its bytes, and fits find it by that digest.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 
 import streamlit as st
@@ -21,12 +23,23 @@ from dashboard.pipeline import (
     run_fit,
 )
 from gmm_core import FitRequest
-from gmm_core.datasets import Dataset, load_dataset, sdss_file_path
+from gmm_core.datasets import (
+    CsvLimits,
+    Dataset,
+    DatasetError,
+    load_dataset,
+    read_csv_upload,
+    sdss_file_path,
+)
 
 TTL = "1h"
 DATASET_ENTRIES = 4
-FIT_ENTRIES = 64
+UPLOAD_ENTRIES = 4
+FIT_ENTRIES = 32
 FIGURE_ENTRIES = 16
+# The Dataset choice that means "the CSV file this session uploaded"; a request names
+# the file by ``dataset_params = (("digest", …),)``.
+UPLOAD_DATASET = "upload"
 
 
 def _source_stamp(name: str) -> str:
@@ -49,7 +62,39 @@ def _dataset(name: str, params: tuple, source_stamp: str) -> Dataset:
 
 
 def dataset(name: str, params: tuple = ()) -> Dataset:
+    if name == UPLOAD_DATASET:
+        return _uploaded(dict(params)["digest"], None, "")
     return _dataset(name, tuple(params), _source_stamp(name))
+
+
+def upload_limits() -> CsvLimits:
+    """The CSV reader's caps, with the byte cap lowered to Streamlit's upload cap."""
+    streamlit_cap = st.get_option("server.maxUploadSize") * 2**20
+    return CsvLimits(max_bytes=min(CsvLimits().max_bytes, streamlit_cap))
+
+
+# Keyed on the digest only (arguments starting with "_" are not hashed): a fit looks its
+# data up by the digest without the bytes, and a file is read once however often the
+# page reruns. A refusal is kept too, so a large bad file is not read again every time.
+@st.cache_resource(max_entries=UPLOAD_ENTRIES, ttl=TTL, show_spinner="Reading the file…")
+def _uploaded(digest: str, _raw: bytes | None, _title: str) -> Dataset | str:
+    if _raw is None:
+        raise DatasetError("the uploaded file is no longer on the server (files are kept for "
+                           "an hour); upload it again")
+    try:
+        return read_csv_upload(_raw, upload_limits(), title=_title)
+    except DatasetError as exc:
+        return str(exc)
+
+
+def upload(raw: bytes, title: str) -> tuple[tuple, Dataset]:
+    """An uploaded CSV file as a Dataset, and the ``dataset_params`` that find it again;
+    DatasetError (one line) when the file is refused."""
+    digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
+    parsed = _uploaded(digest, raw, title)
+    if isinstance(parsed, str):
+        raise DatasetError(parsed)
+    return (("digest", digest),), parsed
 
 
 def prepared(request: FitRequest) -> PreparedData:

@@ -1,35 +1,44 @@
-"""Sidebar controls, mirrored in the URL so that a copied link reproduces the view.
+"""Sidebar controls, kept in step with the URL so that a copied link reproduces the view.
 
-Each widget's key is also its query parameter (``?dataset=iris&x=petal_length&k=3…``).
-``view_to_query`` and ``view_from_query`` are pure (tested without a server); the rest
-keeps st.session_state, the widgets and st.query_params in step: the URL is read once,
-when a session starts, and rewritten after every change.
+Each widget's key is also its query parameter (see ``dashboard.query_state``). The URL
+is read once, when a session starts, into st.session_state, which the widgets read; the
+URL is rewritten after every change.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import streamlit as st
 
+from dashboard.cache import UPLOAD_DATASET
 from dashboard.download import PENDING_DATASET, sdss_download_button
 from dashboard.figures import COLOR_BY
+from dashboard.query_state import (
+    K_RANGE,
+    MAX_DIMENSIONS,
+    MAX_ITERS_RANGE,
+    REGULARIZATIONS,
+    SEED_RANGE,
+    TOLERANCES,
+    ExploreView,
+    default_view,
+    resolve_features,
+    view_from_query,
+    view_to_query,
+)
+from dashboard.upload import NO_FILE_YET, csv_upload_control
 from gmm_core import FitRequest
 from gmm_core.datasets import Dataset, DatasetError, list_datasets
 from gmm_core.request import CONVERGENCE_RULES, COVARIANCE_TYPES, INIT_METHODS
 
-K_RANGE = (1, 12)
-TOLERANCES = (*(float(f"{m}e{e}") for e in range(-8, -1) for m in (1, 3)), 0.1)
-REGULARIZATIONS = (0.0, *(float(f"1e{e}") for e in range(-10, 0)))
-MAX_ITERS_RANGE = (1, 1000)
-SEED_RANGE = (0, 2**32 - 1)
 # gmm_core.datasets.sdss names the family of its wavelength bins "flux"; a data set
 # with such a family and its wavelengths gets wavelength sliders.
 SPECTRAL_FAMILY = "flux"
 SPECTRUM = "spectrum"  # the axis choice "flux at a wavelength", then a slider
 
+UPLOAD_TITLE = "Upload a CSV…"
 COVARIANCE_LABELS = {"full": "full", "tied": "tied (one shared by all)",
                      "diag": "diagonal", "spherical": "spherical"}
 INIT_LABELS = {"kmeans++": "k-means++ centres", "kmeans": "k-means clusters",
@@ -40,144 +49,9 @@ CONVERGENCE_LABELS = {"loglik": "log-likelihood changes < tol (scikit-learn)",
                       "means": "means move < tol (the notebook)"}
 COLOR_LABELS = {"responsibility": "responsibility (blend of component colours)",
                 "uncertainty": "uncertainty (1 − largest responsibility)"}
-TRUE_WORDS, FALSE_WORDS = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
 
 _URL_READ = "_url_read"
 _WANTED_FEATURES = "_wanted_features"
-
-
-@dataclass(frozen=True)
-class ExploreView:
-    """What the page shows: the fit request and how points are coloured."""
-
-    request: FitRequest
-    color_by: str = "responsibility"
-
-
-def default_view(sdss_present: bool) -> ExploreView:
-    """The notebook's own case when its data is here, else the astroML book's mixture."""
-    if sdss_present:
-        return ExploreView(FitRequest(dataset="sdss", k=2))
-    return ExploreView(FitRequest(dataset="astroml_fig69", k=4))
-
-
-def _number(value: float) -> str:
-    return f"{value:g}"
-
-
-def view_to_query(view: ExploreView) -> dict[str, str]:
-    r = view.request
-    params = {"dataset": r.dataset}
-    if len(r.features) >= 2:
-        params |= {"x": r.features[0], "y": r.features[1]}
-    if len(r.features) > 2:
-        params["extra"] = ",".join(r.features[2:])
-    return params | {
-        "k": str(r.k), "tol": _number(r.tol), "seed": str(r.seed),
-        "max_iters": str(r.max_iters), "covariance_type": r.covariance_type, "init": r.init,
-        "convergence": r.convergence, "reg_covar": _number(r.reg_covar),
-        "standardize": str(r.standardize).lower(),
-        "replay": str(r.algorithm == "notebook").lower(), "color": view.color_by,
-    }
-
-
-def _nearest_on_log_scale(value: float, options: Sequence[float]) -> float:
-    if value == 0 and 0.0 in options:
-        return 0.0
-    positive = [option for option in options if option > 0]
-    return min(positive, key=lambda option: abs(math.log10(option) - math.log10(value)))
-
-
-class _QueryReader:
-    """Reads query parameters one by one, collecting a message for each bad one."""
-
-    def __init__(self, params: Mapping[str, object]):
-        # A repeated key arrives as a list; the last one wins, as in st.query_params.
-        self.params = {key: value[-1] if isinstance(value, list) and value else value
-                       for key, value in params.items()}
-        self.problems: list[str] = []
-
-    def text(self, key: str, default):
-        value = self.params.get(key)
-        return default if value in (None, "") else str(value)
-
-    def choice(self, key: str, allowed: Sequence[str], default: str) -> str:
-        value = self.text(key, default)
-        if value not in allowed:
-            self._bad(key, value, f"not one of {', '.join(allowed)}", default)
-            return default
-        return value
-
-    def integer(self, key: str, bounds: tuple[int, int], default: int) -> int:
-        value = self.text(key, None)
-        if value is None:
-            return default
-        try:
-            number = int(value)
-        except ValueError:
-            number = None
-        if number is None or not bounds[0] <= number <= bounds[1]:
-            self._bad(key, value, f"not a whole number from {bounds[0]} to {bounds[1]}",
-                      default)
-            return default
-        return number
-
-    def on_scale(self, key: str, options: Sequence[float], default: float) -> float:
-        value = self.text(key, None)
-        if value is None:
-            return default
-        try:
-            number = float(value)
-        except ValueError:
-            number = math.nan
-        if not (math.isfinite(number) and number >= 0) or (number == 0 and 0 not in options):
-            self._bad(key, value, "not a number the slider offers", default)
-            return default
-        nearest = _nearest_on_log_scale(number, options)
-        if nearest != number:
-            self.problems.append(f"{key}={value} is not on the slider; using "
-                                 f"{_number(nearest)}")
-        return nearest
-
-    def flag(self, key: str, default: bool) -> bool:
-        value = self.text(key, None)
-        if value is None:
-            return default
-        if value.lower() in TRUE_WORDS + FALSE_WORDS:
-            return value.lower() in TRUE_WORDS
-        self._bad(key, value, "not true or false", default)
-        return default
-
-    def _bad(self, key, value, why, default) -> None:
-        shown = _number(default) if isinstance(default, float) else default
-        self.problems.append(f"{key}={value} is {why}; using {shown}")
-
-
-def view_from_query(params: Mapping[str, object], default: ExploreView,
-                    dataset_names: Sequence[str]) -> tuple[ExploreView, list[str]]:
-    """The view a URL asks for, with defaults for what it leaves out and a message for
-    every value it gets wrong. Feature names are checked later, against the data set."""
-    read = _QueryReader(params)
-    d = default.request
-    dataset = read.choice("dataset", dataset_names, d.dataset)
-    x, y = read.text("x", None), read.text("y", None)
-    extra = [name for name in read.text("extra", "").split(",") if name]
-    features = (x, y, *extra) if x and y else ()
-    request = FitRequest(
-        dataset=dataset, features=features,
-        k=read.integer("k", K_RANGE, d.k),
-        tol=read.on_scale("tol", TOLERANCES, d.tol),
-        seed=read.integer("seed", SEED_RANGE, d.seed),
-        max_iters=read.integer("max_iters", MAX_ITERS_RANGE, d.max_iters),
-        covariance_type=read.choice("covariance_type", COVARIANCE_TYPES, d.covariance_type),
-        init=read.choice("init", INIT_METHODS, d.init),
-        convergence=read.choice("convergence", CONVERGENCE_RULES, d.convergence),
-        reg_covar=read.on_scale("reg_covar", REGULARIZATIONS, d.reg_covar),
-        standardize=read.flag("standardize", d.standardize),
-        algorithm="notebook" if read.flag("replay", d.algorithm == "notebook") else "em",
-    )
-    color_by = read.choice("color", COLOR_BY, default.color_by)
-    return ExploreView(request, color_by), read.problems
 
 
 def spectral_features(dataset: Dataset) -> list[str]:
@@ -185,23 +59,6 @@ def spectral_features(dataset: Dataset) -> list[str]:
     if "wavelengths" not in dataset.extras:
         return []
     return dataset.families().get(SPECTRAL_FAMILY, [])
-
-
-def resolve_features(wanted: Sequence[str], dataset: Dataset) -> tuple[tuple[str, ...],
-                                                                       list[str]]:
-    """``wanted`` with unknown names replaced by the data set's default view (X, Y) or
-    dropped (extra dimensions), and a message naming them."""
-    default = tuple(dataset.default_view[:2])
-    if len(wanted) < 2:
-        return default, []
-    unknown = [name for name in wanted if name not in dataset.features]
-    x, y = (name if name in dataset.features else fallback
-            for name, fallback in zip(wanted[:2], default, strict=True))
-    extra = tuple(dict.fromkeys(name for name in wanted[2:]
-                                if name in dataset.features and name not in (x, y)))
-    problems = ([f"{dataset.title} has no feature {', '.join(unknown)}; showing "
-                 f"{x} and {y} instead"] if unknown else [])
-    return (x, y, *extra), problems
 
 
 # ---------------------------------------------------------------- widgets and state
@@ -239,7 +96,7 @@ def _dataset_control(infos) -> str:
     if PENDING_DATASET in st.session_state:  # a download just finished
         st.session_state["dataset"] = st.session_state.pop(PENDING_DATASET)
     titles = {info.name: info.title + ("" if info.available else " (not downloaded)")
-              for info in infos}
+              for info in infos} | {UPLOAD_DATASET: UPLOAD_TITLE}
     return st.selectbox("Dataset", list(titles), key="dataset", format_func=titles.get)
 
 
@@ -329,18 +186,21 @@ def _feature_controls(dataset: Dataset) -> tuple[tuple[str, ...], list[str]]:
     st.session_state["extra"] = [name for name in st.session_state["extra"] if name in spare]
     extra = st.multiselect("Extra dimensions", spare, key="extra",
                            format_func=lambda n: dataset.features[n].label,
-                           help="Fit in more dimensions; the plot shows the X-Y projection.")
+                           max_selections=MAX_DIMENSIONS - 2,
+                           help=f"Fit in more dimensions (up to {MAX_DIMENSIONS} in all); the "
+                                "plot shows the X-Y projection.")
     return (x, y, *extra), problems if from_url else []
 
 
-def _view_in_state(dataset_name: str, features: tuple[str, ...]) -> ExploreView:
+def _view_in_state(dataset_name: str, dataset_params: tuple,
+                   features: tuple[str, ...]) -> ExploreView:
     s = st.session_state
     request = FitRequest(
-        dataset=dataset_name, features=features, k=int(s["k"]), tol=float(s["tol"]),
-        seed=int(s["seed"]), covariance_type=s["covariance_type"], init=s["init"],
-        convergence=s["convergence"], max_iters=int(s["max_iters"]),
-        reg_covar=float(s["reg_covar"]), standardize=bool(s["standardize"]),
-        algorithm="notebook" if s["replay"] else "em")
+        dataset=dataset_name, dataset_params=dataset_params, features=features,
+        k=int(s["k"]), tol=float(s["tol"]), seed=int(s["seed"]),
+        covariance_type=s["covariance_type"], init=s["init"], convergence=s["convergence"],
+        max_iters=int(s["max_iters"]), reg_covar=float(s["reg_covar"]),
+        standardize=bool(s["standardize"]), algorithm="notebook" if s["replay"] else "em")
     return ExploreView(request, s["color"])
 
 
@@ -350,11 +210,20 @@ def _publish(view: ExploreView) -> None:
         st.query_params.from_dict(params)
 
 
+def _load(name: str, load: Callable[[str], Dataset]) -> tuple[tuple, Dataset | None]:
+    """The chosen data set and its ``dataset_params``; None while no file is uploaded."""
+    if name != UPLOAD_DATASET:
+        return (), load(name)
+    uploaded = csv_upload_control()
+    return uploaded if uploaded is not None else ((), None)
+
+
 def sidebar(load: Callable[[str], Dataset], sdss_present: bool) -> Selection:
-    """Draw the controls, load the chosen data set with ``load``, and keep the URL in step.
-    """
+    """Draw the controls, load the chosen data set with ``load`` (or the uploaded file),
+    and keep the URL in step."""
     infos = list_datasets()
-    messages = _read_url_once(default_view(sdss_present), [info.name for info in infos])
+    messages = _read_url_once(default_view(sdss_present),
+                              [info.name for info in infos] + [UPLOAD_DATASET])
     with st.sidebar:
         data_box, settings_box = st.container(), st.container()
     with data_box:
@@ -364,11 +233,14 @@ def sidebar(load: Callable[[str], Dataset], sdss_present: bool) -> Selection:
     with settings_box:
         _fit_controls()
     try:
-        dataset = load(name)
+        with data_box:
+            params, dataset = _load(name, load)
     except DatasetError as exc:
         return Selection(None, None, messages, str(exc))
+    if dataset is None:
+        return Selection(None, None, messages, NO_FILE_YET)
     with data_box:
         features, problems = _feature_controls(dataset)
-    view = _view_in_state(name, features)
+    view = _view_in_state(name, params, features)
     _publish(view)
     return Selection(view, dataset, messages + problems)

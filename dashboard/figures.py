@@ -37,6 +37,7 @@ MAX_FRAMES = 60
 MAX_POINTS = 2000
 SIGMA_LEVELS = (1.0, 2.0, 3.0)
 ELLIPSE_VERTICES = 41
+SLIDER_INDENT_PX = 120  # room for the Play and Pause buttons
 EVENT_NAMES = {
     IDENTICAL_COMPONENTS: "identical components",
     WEIGHT_COLLAPSE: "weight collapse",
@@ -335,8 +336,12 @@ def fit_animation(data: PlotData, trace: FitTrace,
             ],
         }],
         "sliders": [{
-            "active": len(shown) - 1, "x": 0.12, "len": 0.88, "y": -0.16, "yanchor": "top",
-            "pad": {"t": 0}, "currentvalue": {"prefix": "Iteration ", "visible": True},
+            # The slider starts a fixed distance right of the Play/Pause buttons, however
+            # wide the figure; centred, its "Iteration N" label sits in the gap between the
+            # two panels' x-axis titles.
+            "active": len(shown) - 1, "x": 0.0, "len": 1.0, "y": -0.16, "yanchor": "top",
+            "pad": {"t": 0, "l": SLIDER_INDENT_PX},
+            "currentvalue": {"prefix": "Iteration ", "visible": True, "xanchor": "center"},
             "steps": [{"label": str(t), "method": "animate", "args": [[str(t)], _JUMP]}
                       for t in shown],
         }],

@@ -7,7 +7,7 @@ Plain functions without Streamlit, so tests and benchmarks call them directly;
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -21,9 +21,21 @@ from dashboard.figures import (
     plot_data,
 )
 from gmm_core import GMM, FitRequest, FitTrace
-from gmm_core.compare import Comparison, SklearnFit, compare_fits, fit_sklearn, match_components
-from gmm_core.datasets import Dataset, DatasetError, preprocess
+from gmm_core.compare import (
+    Comparison,
+    SklearnFit,
+    compare_fits,
+    fit_sklearn,
+    match_components,
+    score_final_mixture,
+)
+from gmm_core.datasets import Dataset, DatasetError, prepare_features
+from gmm_core.model import bic_from
 from gmm_core.notebook import explain_notebook_failure, fit_notebook
+
+# Responsibilities kept per fit (the trace's only part that grows with the data): with
+# FIT_ENTRIES cached fits this bounds what the shared server holds (README, "Hosting").
+TRACE_MEMORY_MB = 16
 
 
 @dataclass(frozen=True)
@@ -39,17 +51,30 @@ class PreparedData:
 
 @dataclass(frozen=True)
 class FitOutcome:
-    """One fit's result. ``model`` is None for the notebook replay, which has no GMM."""
+    """One fit's result. ``model`` is None for the notebook replay, which has no GMM.
+
+    ``mean_log_likelihood`` and ``bic`` score the final mixture exactly (log space), as
+    scikit-learn scores its own; for the replay they can differ from the trace's, which
+    adds the notebook's ε to every density. They are None, and ``unscored_because`` says
+    why, when the replay ends on a covariance too singular to score.
+    """
 
     trace: FitTrace
     model: GMM | None
+    mean_log_likelihood: float | None
     bic: float | None
     explanation: tuple[str, ...] = ()  # why the notebook replay went wrong, if it did
+    unscored_because: str = ""
 
 
 @dataclass(frozen=True)
 class ComparisonOutcome:
-    """scikit-learn's fit of the same data; ``comparison`` needs our GMM (EM only)."""
+    """scikit-learn's fit of the same data, matched with ours.
+
+    ``theirs.labels`` are those of the trace's display rows (``trace.sample_index``)
+    only: the figures draw no others, and a cached comparison then stays small however
+    many rows were fitted. ``comparison`` is None when our fit could not be scored.
+    """
 
     theirs: SklearnFit
     permutation: np.ndarray  # scikit-learn component matched to each of ours
@@ -64,38 +89,38 @@ class ExploreFigures:
 
 
 def prepare_data(dataset: Dataset, request: FitRequest) -> PreparedData:
-    columns = tuple(dataset.check_columns(request.features))
-    if len(columns) < 2:
+    if len(request.features) < 2:
         raise DatasetError("choose two features to plot (X and Y)")
-    X = dataset.frame[list(columns)].to_numpy()
-    notes = list(dataset.notes)
-    finite = np.isfinite(X).all(axis=1)
-    if not finite.all():
-        if not finite.any():
-            raise DatasetError(f"every row has a NaN or infinite value in {', '.join(columns)}")
-        notes.append(f"{int((~finite).sum())} of {len(X)} rows with NaN or infinite values "
-                     "were left out of the fit")
-        X = X[finite]
-    titles = [dataset.features[name].axis_title for name in columns]
+    features = prepare_features(dataset, request.features,
+                                "standardize" if request.standardize else "none")
+    titles = [dataset.features[name].axis_title for name in features.columns]
     if request.standardize:
-        X, preprocessing = preprocess(X, "standardize", columns)
-        notes += preprocessing.notes
         titles = [f"{title} (standardized)" for title in titles]
-    return PreparedData(X, columns, tuple(titles), tuple(notes))
+    return PreparedData(features.X, features.columns, tuple(titles), features.notes)
 
 
 def run_fit(prepared: PreparedData, request: FitRequest) -> FitOutcome:
     """Our EM fit, or the notebook's algorithm replayed when ``request.algorithm`` says so.
 
-    Responsibilities are recorded for the rows the figure draws only.
+    Responsibilities are recorded for the rows the figure draws only, within
+    ``TRACE_MEMORY_MB``.
     """
+    X = prepared.X
     if request.algorithm == "notebook":
-        trace = fit_notebook(prepared.X, k=int(request.k), tol=float(request.tol),
+        trace = fit_notebook(X, k=int(request.k), tol=float(request.tol),
                              max_iters=int(request.max_iters), seed=int(request.seed),
-                             trace_points=MAX_POINTS)
-        return FitOutcome(trace, None, None, tuple(explain_notebook_failure(trace)))
-    model = GMM(**request.model_params(), trace_points=MAX_POINTS).fit(prepared.X)
-    return FitOutcome(model.trace_, model, float(model.bic(prepared.X)))
+                             trace_points=MAX_POINTS, trace_memory_mb=TRACE_MEMORY_MB)
+        explanation = tuple(explain_notebook_failure(trace))
+        try:
+            score = score_final_mixture(X, trace)
+        except ValueError as exc:
+            return FitOutcome(trace, None, None, None, explanation, str(exc))
+        return FitOutcome(trace, None, score.mean_log_likelihood, score.bic, explanation)
+    model = GMM(**request.model_params(), trace_points=MAX_POINTS,
+                trace_memory_mb=TRACE_MEMORY_MB).fit(X)
+    mean_log_likelihood = model.score(X)
+    return FitOutcome(model.trace_, model, mean_log_likelihood,
+                      float(bic_from(mean_log_likelihood, len(X), model.n_parameters())))
 
 
 def run_comparison(prepared: PreparedData, request: FitRequest,
@@ -108,11 +133,13 @@ def run_comparison(prepared: PreparedData, request: FitRequest,
                          covariance_type="full" if replay else request.covariance_type,
                          tol=float(request.tol), seed=int(request.seed),
                          reg_covar=float(request.reg_covar), max_iters=int(request.max_iters))
-    if replay:
-        permutation = match_components(outcome.trace.means[-1], theirs.means)
-        return ComparisonOutcome(theirs, permutation, None)
-    comparison = compare_fits(prepared.X, outcome.model, theirs, prepared.columns)
-    return ComparisonOutcome(theirs, comparison.permutation, comparison)
+    drawn = replace(theirs, labels=theirs.labels[outcome.trace.sample_index])
+    if outcome.bic is None:
+        return ComparisonOutcome(drawn, match_components(outcome.trace.means[-1], theirs.means),
+                                 None)
+    comparison = compare_fits(prepared.X, outcome.model or outcome.trace, theirs,
+                              prepared.columns)
+    return ComparisonOutcome(drawn, comparison.permutation, comparison)
 
 
 def build_figures(prepared: PreparedData, outcome: FitOutcome, compared: ComparisonOutcome,
@@ -130,6 +157,6 @@ def build_figures(prepared: PreparedData, outcome: FitOutcome, compared: Compari
                             trace.labels(-1)[data.positions],
                             component_colors(trace.n_components), ours_name, options),
         theirs=mixture_figure(data, theirs.means, theirs.full_covariances,
-                              theirs.labels[data.rows], matched_colors(compared.permutation),
+                              theirs.labels[data.positions], matched_colors(compared.permutation),
                               "scikit-learn GaussianMixture", options),
     )

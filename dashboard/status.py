@@ -28,13 +28,22 @@ def status_line(outcome: FitOutcome) -> Status:
         level = "warning"
     else:
         head, level = f"Broke down after {trace.n_iter} iterations", "error"
-    bic = ("BIC not defined for the notebook's ε-regularized likelihood"
-           if outcome.bic is None else f"BIC {outcome.bic:,.1f}")
     text = (f"{head} · log-likelihood {trace.log_likelihood[-1]:,.1f} "
-            f"({trace.mean_log_likelihood[-1]:.4f} per point) · {bic}")
+            f"({trace.mean_log_likelihood[-1]:.4f} per point) · {_bic_text(outcome)}")
     if trace.events:
         text += f" · {len(trace.events)} events along the way (listed below)"
     return Status(text, level)
+
+
+def _bic_text(outcome: FitOutcome) -> str:
+    if outcome.bic is None:
+        return f"BIC not defined: {outcome.unscored_because}"
+    text = f"BIC {outcome.bic:,.1f}"
+    exact = outcome.mean_log_likelihood * outcome.trace.n_samples
+    # The notebook's log-likelihood counts ε in every density; BIC needs the true one.
+    if outcome.model is None and f"{exact:,.1f}" != f"{outcome.trace.log_likelihood[-1]:,.1f}":
+        text += f" (from the exact log-likelihood of the final mixture, {exact:,.1f})"
+    return text
 
 
 def event_lines(outcome: FitOutcome) -> list[str]:
@@ -44,12 +53,13 @@ def event_lines(outcome: FitOutcome) -> list[str]:
 
 
 def fits_side_by_side(outcome: FitOutcome, compared: ComparisonOutcome) -> pd.DataFrame:
-    """Both fits' scores, one row each (log-likelihood per point, as scikit-learn's score)."""
+    """Both fits' scores, one row each (log-likelihood per point, as scikit-learn's score:
+    exact, without the notebook's ε)."""
     trace, theirs = outcome.trace, compared.theirs
     ours_name = "the notebook's algorithm" if outcome.model is None else "ours (gmm_core)"
     return pd.DataFrame({
         "fit": [ours_name, "scikit-learn"],
-        "log-likelihood per point": [trace.mean_log_likelihood[-1],
+        "log-likelihood per point": [outcome.mean_log_likelihood,
                                      theirs.mean_log_likelihood],
         "BIC": [outcome.bic, theirs.bic],
         "iterations": [trace.n_iter, theirs.n_iter],

@@ -18,7 +18,7 @@ from gmm_core.datasets import (
     fetch_sdss,
     list_datasets,
     load_dataset,
-    preprocess,
+    prepare_features,
     read_csv_upload,
     sdss_available,
     sdss_file_path,
@@ -116,19 +116,21 @@ def _fail(exc: Exception, status: int) -> int:
 
 # ---------------------------------------------------------------------------- fit
 def run_fit(args) -> int:
-    dataset, columns, X = _load_fit_data(args)
-    Xp, preprocessing = preprocess(X, "standardize" if args.standardize else "none", columns)
+    dataset, columns = _fit_data_source(args)
+    prepared = prepare_features(dataset, columns,
+                                "standardize" if args.standardize else "none")
     request = FitRequest(
-        dataset=dataset.name, features=tuple(columns), k=args.k, tol=args.tol, seed=args.seed,
-        covariance_type=args.covariance, init=args.init, convergence=args.convergence,
-        max_iters=args.max_iter, reg_covar=args.reg, standardize=args.standardize,
-        on_degenerate=args.on_degenerate, dataset_params=tuple(args.param))
-    gmm = GMM(**request.model_params()).fit(Xp)
-    result = fit_summary(gmm, Xp)
-    notes = dataset.notes + list(preprocessing.notes)
+        dataset=dataset.name, features=prepared.columns, k=args.k, tol=args.tol,
+        seed=args.seed, covariance_type=args.covariance, init=args.init,
+        convergence=args.convergence, max_iters=args.max_iter, reg_covar=args.reg,
+        standardize=args.standardize, on_degenerate=args.on_degenerate,
+        dataset_params=tuple(args.param))
+    gmm = GMM(**request.model_params()).fit(prepared.X)
+    result = fit_summary(gmm, prepared.X)
     result.update(dataset=dataset.name, title=dataset.title, fingerprint=dataset.fingerprint,
-                  columns=columns, n_samples=len(Xp), notes=notes,
-                  preprocessing=preprocessing.to_dict(), request=request.to_dict())
+                  columns=list(prepared.columns), n_samples=len(prepared.X),
+                  notes=list(prepared.notes), preprocessing=prepared.preprocessing.to_dict(),
+                  request=request.to_dict())
     if args.json:
         print(json.dumps(result, allow_nan=False))
     else:
@@ -136,22 +138,16 @@ def run_fit(args) -> int:
     return 0
 
 
-def _load_fit_data(args) -> tuple[Dataset, list[str], np.ndarray]:
+def _fit_data_source(args) -> tuple[Dataset, list[str]]:
+    """The data set ``fit`` reads and the columns it fits (a CSV file's numeric columns,
+    or a registered data set's default view, unless ``--columns`` names them)."""
     if args.csv is not None:
         if args.param:
             raise UsageError("--param applies to --dataset, not to --csv")
         dataset = read_csv_upload(args.csv, min_rows=max(args.k, 1), columns=args.columns)
-        columns = args.columns or dataset.columns
-        return dataset, columns, dataset.matrix(columns)
+        return dataset, dataset.columns
     dataset = load_dataset(args.dataset, **dict(args.param))
-    columns = dataset.check_columns(args.columns or dataset.default_view)
-    finite = dataset.finite_rows(columns)
-    if not finite.any():
-        raise DatasetError(f"every row of {', '.join(columns)} has a NaN or infinite value")
-    if not finite.all():
-        dataset.notes.append(f"dropped {int((~finite).sum())} of {len(finite)} rows with NaN "
-                             f"or infinite values in {', '.join(columns)}")
-    return dataset, columns, dataset.matrix(columns)[finite]
+    return dataset, list(args.columns or dataset.default_view)
 
 
 def fit_summary(gmm: GMM, X: np.ndarray) -> dict:

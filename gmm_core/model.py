@@ -12,9 +12,14 @@ from gmm_core.covariance import (
     n_parameters,
     structure_for,
 )
-from gmm_core.estep import DesignBlocks, PassResult, em_pass, evaluate_rows
+from gmm_core.estep import DesignBlocks, PassResult, em_pass
 from gmm_core.init import initial_parameters
-from gmm_core.mstep import MixtureParameters, design_weights, parameters_from_statistics
+from gmm_core.mstep import (
+    MixtureParameters,
+    design_weights,
+    evaluate_mixture,
+    parameters_from_statistics,
+)
 from gmm_core.request import CONVERGENCE_RULES, DEGENERATE_POLICIES, INIT_METHODS
 from gmm_core.trace import (
     IDENTICAL_COMPONENTS,
@@ -198,9 +203,7 @@ class GMM:
     def _evaluate(self, X):
         self._check_fitted()
         X = validate_data(X, n_features=self.n_features_in_)
-        blocks = DesignBlocks(X, self._shift, self._structure)
-        weights = design_weights(self._structure, self._params, self._prec_chol, self._shift)
-        return evaluate_rows(blocks, weights)
+        return evaluate_mixture(X, self._structure, self._params, self._prec_chol, self._shift)
 
 
 class EMRun:

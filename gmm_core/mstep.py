@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gmm_core.covariance import LOG_2PI, CovarianceStructure
+from gmm_core.estep import DesignBlocks, evaluate_rows
 
 # scikit-learn adds this to every component's responsibility sum so an empty component
 # gives finite means; keeping the same constant keeps the two fits comparable.
@@ -41,3 +42,10 @@ def design_weights(structure: CovarianceStructure, params: MixtureParameters,
     quad, linear, constant = structure.log_density_terms(prec_chol, params.means - shift)
     constant = constant - 0.5 * structure.d * LOG_2PI + np.log(params.weights)
     return np.concatenate([quad, linear, constant[:, None]], axis=1).T
+
+
+def evaluate_mixture(X: np.ndarray, structure: CovarianceStructure, params: MixtureParameters,
+                     prec_chol: np.ndarray, shift: np.ndarray):
+    """Per-row log-likelihood ``(n,)`` and responsibilities ``(n, k)`` of a mixture."""
+    return evaluate_rows(DesignBlocks(X, shift, structure),
+                         design_weights(structure, params, prec_chol, shift))

@@ -7,6 +7,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 import streamlit as st
 from spec4000_fixture import FakeDownloadServer, closed_port_url, write_spec4000
@@ -234,9 +235,102 @@ def test_the_notebook_replay_animates_and_says_what_went_wrong(sdss_file):
     assert spec["layout"]["yaxis3"]["title"]["text"] == "rows with zero density"
     warnings = " ".join(w.value for w in at.warning)
     assert "Identical start" in warnings  # the fixture's bluest bins are mostly zero
-    assert "BIC not defined" in status(at)
+    assert "BIC" in status(at) and "exact log-likelihood of the final mixture" in status(at)
     assert at.selectbox(key="covariance_type").disabled
     assert any("scikit-learn" in s.value for s in at.subheader)
+    # Compared like any fit: the adjusted Rand index and why the two differ.
+    assert at.metric[0].label == "Adjusted Rand index between the two labelings"
+    assert any(i.value.startswith("They differ because the notebook's fit") for i in at.info)
+
+
+# ------------------------------------------------------------------ CSV uploads
+def blobs_csv(n_per_blob: int = 60) -> bytes:
+    """Two well-separated blobs, a text column, and one row with a gap."""
+    rng = np.random.default_rng(3)
+    rows = [f"{x:.4f},{y:.4f},{'left' if x < 5 else 'right'}"
+            for centre in (0.0, 10.0)
+            for x, y in rng.normal(centre, 1.0, size=(n_per_blob, 2))]
+    return ("width,height,side\n" + "\n".join(rows) + "\n3.0,,left\n").encode()
+
+
+def upload(at: AppTest, content: bytes, name: str = "points.csv") -> AppTest:
+    at.selectbox(key="dataset").set_value("upload").run()
+    return at.file_uploader(key="upload_file").upload(name, content, "text/csv").run()
+
+
+def test_choosing_upload_offers_the_uploader_with_its_limits_and_waits_for_a_file():
+    at = run_page().selectbox(key="dataset").set_value("upload").run()
+    assert not at.exception
+    uploader = at.file_uploader(key="upload_file")
+    assert "1,000,000 rows" in uploader.help
+    assert uploader.proto.max_upload_size_mb == 50
+    assert "Choose a CSV file" in at.error[0].value
+    assert any("not the file" in caption.value for caption in at.sidebar.caption)
+
+
+def test_an_uploaded_csv_is_fitted_like_any_data_set_and_its_notes_are_shown():
+    at = upload(run_page(), blobs_csv())
+    assert_clean(at)
+    notes = " ".join(info.value for info in at.sidebar.info)
+    assert "dropped non-numeric column(s): side" in notes
+    assert "dropped 1 of 121 rows" in notes
+    assert at.markdown[0].value.startswith("**points.csv** — 120 rows")
+    assert (at.selectbox(key="x").value, at.selectbox(key="y").value) == ("width", "height")
+    assert animation(at)["layout"]["xaxis"]["title"]["text"] == "width"
+    assert status(at).startswith("Converged after")
+    assert at.metric[0].label == "Adjusted Rand index between the two labelings"
+    at.slider(key="k").set_value(2).run()  # a new fit finds the file by its digest
+    assert_clean(at)
+    assert len(ellipse_traces(animation(at))) == 2
+    at.selectbox(key="x").set_value("height")
+    at.selectbox(key="y").set_value("width").run()
+    assert_clean(at)
+    assert animation(at)["layout"]["xaxis"]["title"]["text"] == "height"
+
+
+def test_an_upload_is_read_once_and_found_by_its_digest_on_every_rerun(monkeypatch):
+    st.cache_resource.clear()
+    reads = []
+    read_csv_upload = dashboard.cache.read_csv_upload
+    monkeypatch.setattr(dashboard.cache, "read_csv_upload",
+                        lambda raw, *args, **kwargs: reads.append(len(raw))
+                        or read_csv_upload(raw, *args, **kwargs))
+    at = upload(run_page(), blobs_csv())
+    for k in (2, 3):
+        at.slider(key="k").set_value(k).run()
+    assert_clean(at)
+    assert reads == [len(blobs_csv())]
+    assert at.query_params["dataset"] == "upload"
+    assert "digest" not in at.query_params  # the URL cannot carry the file
+
+
+def test_an_emptied_uploader_keeps_fitting_the_last_file_while_the_server_has_it():
+    at = upload(run_page(), blobs_csv())
+    before = status(at)
+    at.file_uploader(key="upload_file").clear().run()
+    assert_clean(at)
+    assert any("points.csv, uploaded earlier" in c.value for c in at.sidebar.caption)
+    assert status(at) == before
+    st.cache_resource.clear()  # the parsed file has expired
+    at.slider(key="k").set_value(2).run()
+    assert not at.exception
+    assert "no longer on the server" in at.error[0].value
+    at.run()
+    assert "Choose a CSV file" in at.error[0].value
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"", "is empty"),
+    (b"\x00\x01\x02binary\x00" * 20, "looks binary"),
+    (b"name,colour\nann,red\nbob,blue\n", "has no numeric column"),
+    (b"value\n1\n2\n3\n", "has one numeric column (value)"),
+    (b"a,b\n1,2\n3,4,5,6\n", "line 3 has 4 fields"),
+])
+def test_a_refused_csv_is_an_error_message_not_a_traceback(content, message):
+    at = upload(run_page(), content, "bad.csv")
+    assert not at.exception
+    assert message in at.error[0].value
+    assert not at.get("plotly_chart")
 
 
 # ------------------------------------------------------------------ failures are messages

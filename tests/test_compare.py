@@ -17,8 +17,10 @@ from gmm_core.compare import (
     compare_fits,
     fit_sklearn,
     match_components,
+    score_final_mixture,
 )
 from gmm_core.model import GMM
+from gmm_core.notebook import fit_notebook
 
 
 def three_blobs() -> np.ndarray:
@@ -157,3 +159,57 @@ def test_bad_input_gives_clear_errors():
         compare_fits(X, ours, theirs, feature_names=["only"])
     with pytest.raises(ValueError, match="X has 3 features"):
         compare_fits(np.zeros((10, 3)), ours, theirs)
+
+
+# ------------------------------------------------------------------ a trace as our side
+def spike_with_outliers() -> np.ndarray:
+    rng = np.random.default_rng(0)
+    return np.vstack([np.zeros((3600, 2)), np.abs(rng.normal(0.3, 0.3, size=(390, 2))),
+                      rng.normal((40, 38), 1.5, size=(10, 2))]).astype(np.float32)
+
+
+def test_a_traces_final_mixture_scores_as_the_fitted_model_does():
+    X = three_blobs()
+    for covariance_type in ("full", "diag"):
+        model = GMM(k=3, covariance_type=covariance_type, seed=3).fit(X)
+        score = score_final_mixture(X, model.trace_)
+        assert score.mean_log_likelihood == pytest.approx(model.score(X), rel=1e-10)
+        assert score.bic == pytest.approx(model.bic(X), rel=1e-10)
+        np.testing.assert_array_equal(score.labels, model.predict(X))
+
+
+def test_the_notebook_replay_is_compared_like_a_fit():
+    X = three_blobs()
+    trace = fit_notebook(X, k=3, seed=0)
+    theirs = fit_sklearn(X, 3, seed=0)
+    comparison = compare_fits(X, trace, theirs, feature_names=["u", "g"])
+    assert comparison.verdict == SAME_OPTIMUM
+    assert comparison.adjusted_rand_index == pytest.approx(1.0)
+    assert {"weight (notebook)", "mean u (notebook)", "mean g (sklearn)"} <= set(
+        comparison.table.columns)
+    np.testing.assert_allclose(theirs.means[comparison.permutation], trace.means[-1],
+                               atol=1e-2)
+    assert comparison.ours_bic == pytest.approx(comparison.theirs_bic, rel=1e-4)
+
+
+def test_the_notebooks_own_failure_is_the_explanation():
+    X = spike_with_outliers()
+    trace = fit_notebook(X, k=2, seed=42)
+    comparison = compare_fits(X, trace, fit_sklearn(X, 2, seed=42))
+    assert comparison.verdict == DEGENERATE
+    assert comparison.explanation.startswith(
+        "They differ because the notebook's fit had a degenerate component (The random start "
+        "drew rows")
+    # Scored exactly, the collapsed mixture is far worse than the notebook's ε-floored
+    # log-likelihood says.
+    assert comparison.ours_mean_log_likelihood < trace.mean_log_likelihood[-1] - 100
+    assert comparison.ours_bic > comparison.theirs_bic
+
+
+def test_a_trace_ending_on_a_singular_covariance_cannot_be_scored():
+    X = three_blobs()
+    trace = GMM(k=3).fit(X).trace_
+    trace.covariances[-1, 1] = [[1.0, 1.0], [1.0, 1.0]]  # all on a line
+    with pytest.raises(ValueError, match=r"component\(s\) \[1\] is singular"):
+        score_final_mixture(X, trace)
+

@@ -1,29 +1,32 @@
-"""The controls' URL form: query parameters <-> the view, without a server."""
+"""The controls' URL form (query parameters <-> the view) and the features a data set
+offers, without a server."""
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from spec4000_fixture import write_spec4000
 
-from dashboard.controls import (
+from dashboard.controls import SPECTRUM, spectral_features
+from dashboard.figures import COLOR_BY
+from dashboard.query_state import (
     K_RANGE,
+    MAX_DIMENSIONS,
     MAX_ITERS_RANGE,
     REGULARIZATIONS,
     SEED_RANGE,
-    SPECTRUM,
     TOLERANCES,
     ExploreView,
     default_view,
     resolve_features,
-    spectral_features,
     view_from_query,
     view_to_query,
 )
-from dashboard.figures import COLOR_BY
 from gmm_core import FitRequest
-from gmm_core.datasets import load_dataset
+from gmm_core.datasets import Dataset, FeatureInfo, load_dataset
 from gmm_core.request import CONVERGENCE_RULES, COVARIANCE_TYPES, INIT_METHODS
 
 DATASETS = ("sdss", "blobs", "astroml_fig69", "iris")
@@ -137,3 +140,21 @@ def test_only_spectra_get_wavelength_sliders(tmp_path, monkeypatch):
     assert spectral_features(load_dataset("iris")) == []
     features, problems = resolve_features(("flux_7", "pca_1"), sdss)
     assert (features, problems) == (("flux_7", "pca_1"), [])
+
+
+def test_extra_dimensions_beyond_the_cap_are_left_out_and_named():
+    names = [f"f{j}" for j in range(MAX_DIMENSIONS + 3)]
+    wide = Dataset("wide", "Wide", pd.DataFrame(np.zeros((3, len(names))), columns=names),
+                   {n: FeatureInfo(n, n) for n in names}, ("f0", "f1"))
+    features, problems = resolve_features(names, wide)
+    assert features == tuple(names[:MAX_DIMENSIONS])
+    assert problems == [f"a fit has at most {MAX_DIMENSIONS} dimensions; left out "
+                        + ", ".join(names[MAX_DIMENSIONS:])]
+
+
+def test_the_upload_choice_comes_back_from_the_url_when_offered():
+    view, problems = view_from_query({"dataset": "upload", "x": "a", "y": "b"}, DEFAULT,
+                                     (*DATASETS, "upload"))
+    assert problems == []
+    assert view.request.dataset == "upload"
+    assert view.request.features == ("a", "b")

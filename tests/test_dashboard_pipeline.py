@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from spec4000_fixture import write_spec4000
 
+import dashboard.pipeline
 from dashboard.figures import MAX_POINTS
 from dashboard.pipeline import build_figures, prepare_data, run_comparison, run_fit
 from dashboard.status import event_lines, fits_side_by_side, status_line
@@ -25,8 +26,7 @@ def test_prepare_keeps_finite_rows_of_the_chosen_columns_and_says_so():
     prepared = prepare_data(dataset, FitRequest(dataset="small", features=("a", "b")))
     np.testing.assert_array_equal(prepared.X, [[1.0, 2.0], [3.0, 4.0]])
     assert prepared.axis_titles == ("A [cm]", "B [cm]")
-    assert prepared.notes == ("1 of 3 rows with NaN or infinite values were left out of "
-                              "the fit",)
+    assert prepared.notes == ("dropped 1 of 3 rows with NaN or infinite values in a, b",)
 
 
 def test_prepare_standardizes_when_asked_and_labels_the_axes():
@@ -54,16 +54,57 @@ def test_the_notebook_keeps_the_data_sets_float32_as_the_notebook_did(tmp_path, 
     prepared = prepare_data(load_dataset("sdss"), request)
     assert prepared.X.dtype == np.float32
     outcome = run_fit(prepared, request)
-    assert outcome.model is None and outcome.bic is None
+    assert outcome.model is None
     assert outcome.trace.algorithm == "notebook"
     assert outcome.trace.zero_density is not None
     assert outcome.explanation  # sentences about what happened
+
+
+def test_the_notebook_replay_is_scored_exactly_and_compared_like_a_fit(tmp_path, monkeypatch):
+    monkeypatch.setenv("ASTROML_DATA", str(tmp_path))
+    write_spec4000(tmp_path, n=200)
+    request = FitRequest(dataset="sdss", features=("flux_0", "flux_1"), algorithm="notebook")
+    prepared = prepare_data(load_dataset("sdss"), request)
+    outcome = run_fit(prepared, request)
+    trace = outcome.trace
+    # The final mixture scored in log space, as scikit-learn scores: with both components
+    # collapsed on the zero spike, far rows cost far more than the notebook's log ε.
+    assert outcome.mean_log_likelihood < trace.mean_log_likelihood[-1] - 100
+    n_parameters = 2 * 3 + 2 * 2 + 1
+    assert outcome.bic == pytest.approx(-2 * outcome.mean_log_likelihood * 200
+                                        + n_parameters * np.log(200))
+    line = status_line(outcome)
+    assert f"BIC {outcome.bic:,.1f} (from the exact log-likelihood of the final mixture" \
+        in line.text
+    compared = run_comparison(prepared, request, outcome)
+    assert compared.theirs.covariance_type == "full"
+    assert compared.comparison.verdict == "degenerate"
+    assert compared.comparison.explanation.startswith(
+        "They differ because the notebook's fit had a degenerate component (The random start")
+    assert "weight (notebook)" in compared.comparison.table.columns
+    assert sorted(compared.permutation.tolist()) == [0, 1]
+    table = fits_side_by_side(outcome, compared)
+    assert table.loc["the notebook's algorithm", "BIC"] == outcome.bic
+    # Only the drawn rows' scikit-learn labels are kept with a cached comparison.
+    assert len(compared.theirs.labels) == len(trace.sample_index)
+    build_figures(prepared, outcome, compared)
+
+
+def test_a_replay_that_cannot_be_scored_says_why_and_is_matched_by_means(monkeypatch):
+    def singular(X, trace):
+        raise ValueError("the final covariance of component(s) [0] is singular")
+
+    monkeypatch.setattr(dashboard.pipeline, "score_final_mixture", singular)
+    dataset = load_dataset("blobs")
+    request = FitRequest(dataset="blobs", features=("x", "y"), k=2, algorithm="notebook")
+    prepared = prepare_data(dataset, request)
+    outcome = run_fit(prepared, request)
+    assert outcome.bic is None and outcome.mean_log_likelihood is None
+    assert "BIC not defined: the final covariance of component(s) [0] is singular" in \
+        status_line(outcome).text
     compared = run_comparison(prepared, request, outcome)
     assert compared.comparison is None
-    assert compared.theirs.covariance_type == "full"
     assert sorted(compared.permutation.tolist()) == [0, 1]
-    line = status_line(outcome)
-    assert "BIC not defined" in line.text
 
 
 def test_em_fit_matches_a_direct_gmm_and_compares_with_scikit_learn():

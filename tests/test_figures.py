@@ -11,7 +11,6 @@ import plotly.io as pio
 import pytest
 from plotly.colors import hex_to_rgb
 
-from dashboard.controls import default_view
 from dashboard.figures import (
     BLEND_COLORSCALE,
     BLEND_LEVELS,
@@ -19,6 +18,7 @@ from dashboard.figures import (
     ELLIPSE_VERTICES,
     MAX_FRAMES,
     MAX_POINTS,
+    SLIDER_INDENT_PX,
     FigureOptions,
     axis_ranges,
     blend_codes,
@@ -30,6 +30,7 @@ from dashboard.figures import (
     plot_data,
 )
 from dashboard.pipeline import build_figures, prepare_data, run_comparison, run_fit
+from dashboard.query_state import default_view
 from gmm_core import GMM, Event, FitTrace
 from gmm_core.datasets import load_dataset
 from gmm_core.trace import IDENTICAL_COMPONENTS, NOT_POSITIVE_DEFINITE
@@ -122,6 +123,26 @@ def test_animation_has_one_frame_per_shown_iteration_and_a_slider_over_them(fig6
     assert [button["label"] for button in menu["buttons"]] == ["Play", "Pause"]
     play = menu["buttons"][0]["args"]
     assert play[0] is None and play[1]["fromcurrent"] is False  # Play starts at iteration 0
+
+
+def test_the_iteration_label_is_centred_between_the_axis_titles_right_of_the_buttons(
+        fig69_fit):
+    X, trace = fig69_fit
+    layout = wire(fit_animation(plot_data(X, trace.sample_index), trace))["layout"]
+    (slider,) = layout["sliders"]
+    (menu,) = layout["updatemenus"]
+    assert slider["currentvalue"]["xanchor"] == "center"
+    assert slider["currentvalue"]["prefix"] == "Iteration "
+    # The label's centre (the slider's, shifted right by at most half the indent) is
+    # far from both x-axis titles, each centred under its panel.
+    centre = slider["x"] + slider["len"] / 2
+    left_title, right_title = (sum(layout[axis]["domain"]) / 2 for axis in ("xaxis", "xaxis3"))
+    assert left_title + 0.2 < centre < right_title - 0.2
+    # The rail starts right of the buttons at any width: both left-anchored at x = 0,
+    # the rail indented by a fixed number of pixels.
+    assert slider["x"] == menu["x"] == 0.0
+    assert slider["pad"]["l"] == SLIDER_INDENT_PX >= 100
+    assert slider["y"] == menu["y"] < 0
 
 
 def test_animation_draws_points_ellipses_paths_means_and_the_curves(fig69_fit):

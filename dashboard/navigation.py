@@ -1,0 +1,58 @@
+"""What every page shares: the sidebar's view of the data and the fit, kept across pages,
+a link that reproduces it, and the way back to the Explore page with a chosen model.
+
+Streamlit forgets a widget's value when the user changes page (the widget gets a new
+identity on the new page and starts from its default), and clears the URL's query
+string. Re-assigning the sidebar's values at the top of every run turns them into values
+set by code, which the widgets take on any page (Streamlit's documented way to keep
+widget state across pages); the sidebar then writes the URL again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from dashboard import cache, controls
+from dashboard.query_state import ExploreView, view_to_query
+from gmm_core.datasets import Dataset, sdss_available
+
+EXPLORE_PAGE = "app.py"
+# The sidebar's widget keys whose values can be set by code (not buttons or uploaders).
+# They belong with dashboard.controls, which should keep them itself (see the report).
+SIDEBAR_KEYS = ("dataset", "x", "y", "x_wavelength", "y_wavelength", "extra", "k", "tol",
+                "seed", "max_iters", "covariance_type", "init", "convergence", "reg_covar",
+                "standardize", "replay", "color")
+
+
+def keep_across_pages(keys: Iterable[str]) -> None:
+    """Carry the widgets ``keys`` over to whichever page runs next."""
+    for key in keys:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
+def shared_view() -> tuple[ExploreView, Dataset]:
+    """The sidebar's view and its data set, on any page; its warnings are shown, and the
+    page stops with a message when the data cannot be loaded."""
+    keep_across_pages(SIDEBAR_KEYS)
+    selection = controls.sidebar(cache.dataset, sdss_available())
+    for message in selection.messages:
+        st.warning(message)
+    if selection.error:
+        st.error(selection.error)
+        st.stop()
+    return selection.view, selection.dataset
+
+
+def view_link(base_url: str | None, view: ExploreView) -> str:
+    """The address that opens ``view``: the page's URL and the view's query string."""
+    return f"{base_url or ''}?{urlencode(view_to_query(view))}"
+
+
+def choose_model(k: int, covariance_type: str) -> None:
+    """A button callback: set the sidebar to EM with ``k`` components of ``covariance_type``
+    (callbacks run before the page, so the widgets take the values this run)."""
+    st.session_state.update(k=int(k), covariance_type=covariance_type, replay=False)

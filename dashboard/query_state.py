@@ -1,0 +1,184 @@
+"""The Explore page's view in the URL's query string, so that a copied link reproduces it.
+
+``?dataset=iris&x=petal_length&y=petal_width&k=3…``: ``view_to_query`` writes a view,
+``view_from_query`` reads one back with a message for every value it cannot use. Pure
+functions without Streamlit; ``dashboard.controls`` keeps the widgets in step with them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from dashboard.figures import COLOR_BY
+from gmm_core import FitRequest
+from gmm_core.datasets import Dataset
+from gmm_core.request import CONVERGENCE_RULES, COVARIANCE_TYPES, INIT_METHODS
+
+K_RANGE = (1, 12)
+TOLERANCES = (*(float(f"{m}e{e}") for e in range(-8, -1) for m in (1, 3)), 0.1)
+REGULARIZATIONS = (0.0, *(float(f"1e{e}") for e in range(-10, 0)))
+MAX_ITERS_RANGE = (1, 1000)
+SEED_RANGE = (0, 2**32 - 1)
+# Dimensions a fit may have, X and Y included: the trace keeps a d x d covariance per
+# component and iteration, so d bounds a cached fit's size (README, "Hosting").
+MAX_DIMENSIONS = 10
+TRUE_WORDS, FALSE_WORDS = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
+
+
+@dataclass(frozen=True)
+class ExploreView:
+    """What the page shows: the fit request and how points are coloured."""
+
+    request: FitRequest
+    color_by: str = "responsibility"
+
+
+def default_view(sdss_present: bool) -> ExploreView:
+    """The notebook's own case when its data is here, else the astroML book's mixture."""
+    if sdss_present:
+        return ExploreView(FitRequest(dataset="sdss", k=2))
+    return ExploreView(FitRequest(dataset="astroml_fig69", k=4))
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def view_to_query(view: ExploreView) -> dict[str, str]:
+    r = view.request
+    params = {"dataset": r.dataset}
+    if len(r.features) >= 2:
+        params |= {"x": r.features[0], "y": r.features[1]}
+    if len(r.features) > 2:
+        params["extra"] = ",".join(r.features[2:])
+    return params | {
+        "k": str(r.k), "tol": _number(r.tol), "seed": str(r.seed),
+        "max_iters": str(r.max_iters), "covariance_type": r.covariance_type, "init": r.init,
+        "convergence": r.convergence, "reg_covar": _number(r.reg_covar),
+        "standardize": str(r.standardize).lower(),
+        "replay": str(r.algorithm == "notebook").lower(), "color": view.color_by,
+    }
+
+
+def _nearest_on_log_scale(value: float, options: Sequence[float]) -> float:
+    if value == 0 and 0.0 in options:
+        return 0.0
+    positive = [option for option in options if option > 0]
+    return min(positive, key=lambda option: abs(math.log10(option) - math.log10(value)))
+
+
+class _QueryReader:
+    """Reads query parameters one by one, collecting a message for each bad one."""
+
+    def __init__(self, params: Mapping[str, object]):
+        # A repeated key arrives as a list; the last one wins, as in st.query_params.
+        self.params = {key: value[-1] if isinstance(value, list) and value else value
+                       for key, value in params.items()}
+        self.problems: list[str] = []
+
+    def text(self, key: str, default):
+        value = self.params.get(key)
+        return default if value in (None, "") else str(value)
+
+    def choice(self, key: str, allowed: Sequence[str], default: str) -> str:
+        value = self.text(key, default)
+        if value not in allowed:
+            self._bad(key, value, f"not one of {', '.join(allowed)}", default)
+            return default
+        return value
+
+    def integer(self, key: str, bounds: tuple[int, int], default: int) -> int:
+        value = self.text(key, None)
+        if value is None:
+            return default
+        try:
+            number = int(value)
+        except ValueError:
+            number = None
+        if number is None or not bounds[0] <= number <= bounds[1]:
+            self._bad(key, value, f"not a whole number from {bounds[0]} to {bounds[1]}",
+                      default)
+            return default
+        return number
+
+    def on_scale(self, key: str, options: Sequence[float], default: float) -> float:
+        value = self.text(key, None)
+        if value is None:
+            return default
+        try:
+            number = float(value)
+        except ValueError:
+            number = math.nan
+        if not (math.isfinite(number) and number >= 0) or (number == 0 and 0 not in options):
+            self._bad(key, value, "not a number the slider offers", default)
+            return default
+        nearest = _nearest_on_log_scale(number, options)
+        if nearest != number:
+            self.problems.append(f"{key}={value} is not on the slider; using "
+                                 f"{_number(nearest)}")
+        return nearest
+
+    def flag(self, key: str, default: bool) -> bool:
+        value = self.text(key, None)
+        if value is None:
+            return default
+        if value.lower() in TRUE_WORDS + FALSE_WORDS:
+            return value.lower() in TRUE_WORDS
+        self._bad(key, value, "not true or false", default)
+        return default
+
+    def _bad(self, key, value, why, default) -> None:
+        shown = _number(default) if isinstance(default, float) else default
+        self.problems.append(f"{key}={value} is {why}; using {shown}")
+
+
+def view_from_query(params: Mapping[str, object], default: ExploreView,
+                    dataset_names: Sequence[str]) -> tuple[ExploreView, list[str]]:
+    """The view a URL asks for, with defaults for what it leaves out and a message for
+    every value it gets wrong. Feature names are checked later, against the data set."""
+    read = _QueryReader(params)
+    d = default.request
+    dataset = read.choice("dataset", dataset_names, d.dataset)
+    x, y = read.text("x", None), read.text("y", None)
+    extra = [name for name in read.text("extra", "").split(",") if name]
+    features = (x, y, *extra) if x and y else ()
+    request = FitRequest(
+        dataset=dataset, features=features,
+        k=read.integer("k", K_RANGE, d.k),
+        tol=read.on_scale("tol", TOLERANCES, d.tol),
+        seed=read.integer("seed", SEED_RANGE, d.seed),
+        max_iters=read.integer("max_iters", MAX_ITERS_RANGE, d.max_iters),
+        covariance_type=read.choice("covariance_type", COVARIANCE_TYPES, d.covariance_type),
+        init=read.choice("init", INIT_METHODS, d.init),
+        convergence=read.choice("convergence", CONVERGENCE_RULES, d.convergence),
+        reg_covar=read.on_scale("reg_covar", REGULARIZATIONS, d.reg_covar),
+        standardize=read.flag("standardize", d.standardize),
+        algorithm="notebook" if read.flag("replay", d.algorithm == "notebook") else "em",
+    )
+    color_by = read.choice("color", COLOR_BY, default.color_by)
+    return ExploreView(request, color_by), read.problems
+
+
+def resolve_features(wanted: Sequence[str], dataset: Dataset) -> tuple[tuple[str, ...],
+                                                                       list[str]]:
+    """``wanted`` with unknown names replaced by the data set's default view (X, Y) or
+    dropped (extra dimensions), extra dimensions beyond ``MAX_DIMENSIONS`` dropped, and a
+    message naming what was changed."""
+    default = tuple(dataset.default_view[:2])
+    if len(wanted) < 2:
+        return default, []
+    unknown = [name for name in wanted if name not in dataset.features]
+    x, y = (name if name in dataset.features else fallback
+            for name, fallback in zip(wanted[:2], default, strict=True))
+    extra = tuple(dict.fromkeys(name for name in wanted[2:]
+                                if name in dataset.features and name not in (x, y)))
+    problems = ([f"{dataset.title} has no feature {', '.join(unknown)}; showing "
+                 f"{x} and {y} instead"] if unknown else [])
+    if 2 + len(extra) > MAX_DIMENSIONS:
+        kept = extra[:MAX_DIMENSIONS - 2]
+        problems.append(f"a fit has at most {MAX_DIMENSIONS} dimensions; left out "
+                        f"{', '.join(extra[len(kept):])}")
+        extra = kept
+    return (x, y, *extra), problems

@@ -1,0 +1,87 @@
+"""The data: a preview, per-feature histograms, the SDSS spectra, and the clusters of the
+current fit against the known classes. Layout and words only (see ``dashboard.data_view``).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import data_view, navigation
+from dashboard.fitted_rows import cluster_labels
+
+st.set_page_config(page_title="The data · GMM Explorer", layout="wide")
+st.title("The data")
+st.caption("What the mixture is fitted to, and how its clusters compare with what is "
+           "known about the rows.")
+view, dataset = navigation.shared_view()
+request = view.request
+
+st.markdown(f"**{dataset.title}**: {dataset.n_samples:,} rows, {len(dataset.columns):,} "
+            f"features. The current fit: k = {request.k} on "
+            f"{', '.join(dataset.features[name].label for name in request.features)}"
+            + (" (standardized)" if request.standardize else "")
+            + (", the notebook's algorithm" if request.algorithm == "notebook" else "")
+            + " — the sidebar's settings.")
+if dataset.citation:
+    st.caption(f"Source: {dataset.citation}")
+for note in dataset.notes:
+    st.caption(f"Note: {note}")
+
+try:
+    clusters = cluster_labels(request, dataset.fingerprint)
+except ValueError as exc:  # a fit that cannot label its rows: the page goes on without
+    clusters = None
+    st.warning(f"The current fit's clusters are not shown: {' '.join(str(exc).split())}")
+
+st.subheader("Preview")
+st.dataframe(data_view.preview(dataset))
+st.caption(f"The first {data_view.PREVIEW_ROWS} rows"
+           + (", the known classes first." if dataset.known_labels else "."))
+
+st.subheader("Feature histograms")
+shown = st.multiselect("Features", dataset.columns, default=list(request.features),
+                       key="data_histogram_features",
+                       format_func=lambda name: dataset.features[name].label)
+if shown:
+    st.plotly_chart(data_view.histogram_figure(dataset, shown, clusters), key="histograms",
+                    config={"displaylogo": False})
+    st.caption("Stacked by the current fit's clusters: how each component spreads over "
+               "each feature." if clusters is not None else "All rows.")
+else:
+    st.info("Choose features to draw their histograms.")
+
+if data_view.has_spectra(dataset):
+    extras = dataset.extras
+    st.subheader("Spectra")
+    row = st.number_input("Object (row of the data set)", 0, dataset.n_samples - 1, step=1,
+                          key="data_object")
+    facts = [f"{name} {labels.iloc[row]}" for name, labels in dataset.known_labels.items()]
+    if "z" in dataset.frame:
+        facts.append(f"redshift z = {dataset.frame['z'].iloc[row]:.4f}")
+    if clusters is not None:
+        facts.append(f"cluster {clusters[row]}" if row in clusters.index
+                     else "not in the fit (a NaN in a fitted feature)")
+    st.plotly_chart(data_view.spectrum_figure(extras["wavelengths"], extras["spectra"][row],
+                                              extras["mask"][row], f"Object {row}"),
+                    key="spectrum", config={"displaylogo": False})
+    st.caption(f"Object {row}: {'; '.join(facts)}. Shaded: masked pixels (bad, or outside "
+               "the wavelengths this object's spectrum covers at its redshift; their flux "
+               "is 0).")
+    if clusters is not None:
+        means, sizes = data_view.mean_spectra(extras["spectra"], extras["mask"], clusters)
+        st.plotly_chart(data_view.mean_spectra_figure(extras["wavelengths"], means, sizes),
+                        key="mean_spectra", config={"displaylogo": False})
+        st.caption("Each cluster's average over its members' unmasked pixels: what the "
+                   "spectra the fit grouped together look like.")
+
+if dataset.known_labels and clusters is not None:
+    st.subheader("Clusters against the known classes")
+    st.caption("Rows: the current fit's clusters; columns: the classes the data set comes "
+               "with. The adjusted Rand index is 1 when the two split the rows the same "
+               "way and about 0 when they agree no more than chance.")
+    for name, known in dataset.known_labels.items():
+        table, ari = data_view.cross_table(clusters, known, name)
+        st.markdown(f"**{name}**")
+        left, right = st.columns([3, 2])
+        left.dataframe(table)
+        right.metric(f"Adjusted Rand index ({name})", f"{ari:.3f}")

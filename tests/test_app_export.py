@@ -1,0 +1,173 @@
+"""The Explore page's downloads and link: the payloads the buttons hand out parse back into
+what was fitted (CSV rows = fitted rows, JSON parameters that score the data as the fit
+does, a self-contained HTML page of the animation)."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from urllib.parse import parse_qs
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.special import logsumexp
+from scipy.stats import multivariate_normal
+from streamlit.runtime.media_file_manager import MediaFileManager
+from streamlit.testing.v1 import AppTest
+from test_app_explore import APP, assert_clean, data_home  # noqa: F401 (an autouse fixture)
+from test_page_views import with_gaps
+
+from dashboard import exports
+from dashboard.pipeline import build_figures, prepare_data, run_comparison, run_fit
+from gmm_core import FitRequest
+from gmm_core.datasets import load_dataset
+from gmm_core.export import FORMAT
+
+
+def fitted(dataset, request):
+    prepared = prepare_data(dataset, request)
+    return prepared, run_fit(prepared, request)
+
+
+@pytest.fixture(scope="module")
+def iris_fit():
+    dataset = load_dataset("iris")
+    request = FitRequest(dataset="iris", features=("petal_length", "petal_width"), k=3,
+                         standardize=True)
+    return (dataset, request, *fitted(dataset, request))
+
+
+def mixture_mean_log_likelihood(X, document) -> float:
+    """The mean log-likelihood of ``X`` under full-covariance parameters read from JSON."""
+    log_weighted = np.column_stack([
+        np.log(w) + multivariate_normal(mean, cov).logpdf(X)
+        for w, mean, cov in zip(document["weights"], document["means"],
+                                document["covariances"], strict=True)])
+    return float(logsumexp(log_weighted, axis=1).mean())
+
+
+# ------------------------------------------------------------------ the payloads
+def test_the_csv_has_one_line_per_fitted_row_in_the_data_sets_units(iris_fit):
+    dataset, _, prepared, outcome = iris_fit
+    frame = pd.read_csv(io.StringIO(exports.labels_csv_text(dataset, prepared, outcome)))
+    assert len(frame) == dataset.n_samples == len(prepared.X)
+    assert list(frame.columns) == ["petal_length", "petal_width", "label",
+                                   "responsibility_0", "responsibility_1", "responsibility_2"]
+    np.testing.assert_allclose(frame[["petal_length", "petal_width"]],
+                               dataset.frame[["petal_length", "petal_width"]])  # unscaled
+    responsibilities = frame.filter(like="responsibility_").to_numpy()
+    np.testing.assert_allclose(responsibilities.sum(axis=1), 1.0, atol=1e-12)
+    np.testing.assert_array_equal(frame["label"], responsibilities.argmax(axis=1))
+    np.testing.assert_array_equal(frame["label"], outcome.model.predict(prepared.X))
+
+
+def test_rows_the_fit_left_out_are_not_in_the_csv():
+    dataset = with_gaps()
+    prepared, outcome = fitted(dataset, FitRequest(dataset="gaps", features=("a", "b"), k=2))
+    frame = pd.read_csv(io.StringIO(exports.labels_csv_text(dataset, prepared, outcome)))
+    assert len(frame) == 6
+    np.testing.assert_allclose(frame["a"], dataset.frame["a"].iloc[[0, 1, 3, 5, 6, 7]])
+
+
+def test_the_notebook_replay_has_no_csv_but_its_parameters():
+    dataset = load_dataset("blobs")
+    request = FitRequest(dataset="blobs", features=("x", "y"), k=3, algorithm="notebook")
+    prepared, outcome = fitted(dataset, request)
+    with pytest.raises(ValueError, match="display sample only"):
+        exports.labels_csv_text(dataset, prepared, outcome)
+    document = json.loads(exports.parameters_json_text(request, prepared, outcome))
+    assert document["algorithm"] == "notebook" and document["bic"] is None
+    assert document["request"]["algorithm"] == "notebook"
+
+
+def test_the_json_parameters_score_the_data_as_the_fit_does(iris_fit):
+    _, request, prepared, outcome = iris_fit
+    document = json.loads(exports.parameters_json_text(request, prepared, outcome))
+    assert document["format"] == FORMAT
+    assert document["request"] == json.loads(json.dumps(request.to_dict()))
+    assert document["bic"] == pytest.approx(outcome.model.bic(prepared.X))
+    assert mixture_mean_log_likelihood(prepared.X, document) == pytest.approx(
+        outcome.model.score(prepared.X), rel=1e-10)
+
+
+@pytest.mark.parametrize(("covariance_type", "shape"), [
+    ("tied", (2, 2)), ("diag", (3, 2)), ("spherical", (3,))])
+def test_the_json_keeps_scikit_learns_shape_per_covariance_type(iris_fit, covariance_type,
+                                                                  shape):
+    dataset, request, _, _ = iris_fit
+    request = request.with_changes(covariance_type=covariance_type)
+    prepared, outcome = fitted(dataset, request)
+    document = json.loads(exports.parameters_json_text(request, prepared, outcome))
+    assert np.shape(document["covariances"]) == shape
+    np.testing.assert_allclose(document["covariances"], outcome.model.covariances_)
+
+
+def test_the_html_page_carries_plotly_and_every_frame_without_playing(iris_fit):
+    _, request, prepared, outcome = iris_fit
+    figures = build_figures(prepared, outcome, run_comparison(prepared, request, outcome))
+    html = exports.figure_html(figures.animation)
+    assert html.lower().startswith("<!doctype html>") and html.rstrip().endswith("</html>")
+    assert "Plotly.newPlot" in html and "Plotly.addFrames" in html
+    assert not re.search(r"<script[^>]*\bsrc=", html)  # nothing to fetch: works offline
+    assert "plotly.js v" in html  # the library itself is inside
+    assert "Plotly.animate(" not in html
+    assert len(figures.animation.frames) > 1
+
+
+def test_file_names_say_what_was_fitted():
+    request = FitRequest(dataset="iris", k=3, covariance_type="diag")
+    assert exports.file_stem(request) == "gmm_iris_k3_diag"
+    assert exports.file_stem(request.with_changes(algorithm="notebook")) == "gmm_iris_k3_notebook"
+
+
+# ------------------------------------------------------------------ on the page
+@pytest.fixture
+def downloads(monkeypatch) -> dict:
+    """What each download button would hand out: its callable, caught as Streamlit
+    registers it (the test runner keeps no server to click through)."""
+    caught = {}
+    register = MediaFileManager.add_deferred
+
+    def catch(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
+        caught[file_name] = (mimetype, data_callable)
+        return register(self, data_callable, mimetype, coordinates, file_name, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", catch)
+    return caught
+
+
+def test_the_explore_page_offers_the_three_downloads_and_the_link(downloads):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update({"dataset": "iris", "k": "3", "covariance_type": "diag"})
+    at.run()
+    assert_clean(at)
+    assert [b.label for b in at.get("download_button")] == [
+        "Labels and responsibilities (CSV)", "Fitted parameters (JSON)",
+        "Animated figure (HTML)"]
+    stem = "gmm_iris_k3_diag"
+    assert set(downloads) == {f"{stem}_labels.csv", f"{stem}_parameters.json",
+                              f"{stem}_animation.html"}
+
+    mimetype, make = downloads[f"{stem}_labels.csv"]
+    assert mimetype == "text/csv" and len(pd.read_csv(io.StringIO(make()))) == 150
+    mimetype, make = downloads[f"{stem}_parameters.json"]
+    assert json.loads(make())["covariance_type"] == "diag"
+    mimetype, make = downloads[f"{stem}_animation.html"]
+    assert mimetype == "text/html" and "Plotly.addFrames" in make()
+
+    (link,) = [c.value for c in at.code]
+    query = {key: values[-1] for key, values in parse_qs(link.split("?", 1)[1]).items()}
+    assert query == dict(at.query_params)
+    assert query["covariance_type"] == "diag"
+
+
+def test_the_replay_offers_its_parameters_and_figure_but_no_csv(downloads):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update({"replay": "true"})
+    at.run()
+    assert not at.exception
+    assert [b.label for b in at.get("download_button")] == [
+        "Fitted parameters (JSON)", "Animated figure (HTML)"]
+    assert any("not for the notebook replay" in c.value for c in at.caption)
