@@ -7,7 +7,7 @@ URL is rewritten after every change.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import streamlit as st
@@ -39,6 +39,10 @@ SPECTRAL_FAMILY = "flux"
 SPECTRUM = "spectrum"  # the axis choice "flux at a wavelength", then a slider
 
 UPLOAD_TITLE = "Upload a CSV…"
+# The sidebar's widget keys whose values can be set by code (not buttons or uploaders).
+SIDEBAR_KEYS = ("dataset", "x", "y", "x_wavelength", "y_wavelength", "extra", "k", "tol",
+                "seed", "max_iters", "covariance_type", "init", "convergence", "reg_covar",
+                "standardize", "replay", "color")
 COVARIANCE_LABELS = {"full": "full", "tied": "tied (one shared by all)",
                      "diag": "diagonal", "spherical": "spherical"}
 INIT_LABELS = {"kmeans++": "k-means++ centres", "kmeans": "k-means clusters",
@@ -218,9 +222,22 @@ def _load(name: str, load: Callable[[str], Dataset]) -> tuple[tuple, Dataset | N
     return uploaded if uploaded is not None else ((), None)
 
 
+def keep_across_pages(keys: Iterable[str]) -> None:
+    """Carry the widgets ``keys`` over to whichever page runs next.
+
+    Streamlit forgets a widget's value when the user changes page (the widget gets a new
+    identity there and starts from its default); re-assigning the value at the top of
+    every run makes it a value set by code, which the widget takes on any page.
+    """
+    for key in keys:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
 def sidebar(load: Callable[[str], Dataset], sdss_present: bool) -> Selection:
     """Draw the controls, load the chosen data set with ``load`` (or the uploaded file),
     and keep the URL in step."""
+    keep_across_pages(SIDEBAR_KEYS)
     infos = list_datasets()
     messages = _read_url_once(default_view(sdss_present),
                               [info.name for info in infos] + [UPLOAD_DATASET])

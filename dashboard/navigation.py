@@ -10,7 +10,6 @@ widget state across pages); the sidebar then writes the URL again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -20,24 +19,11 @@ from dashboard.query_state import ExploreView, view_to_query
 from gmm_core.datasets import Dataset, sdss_available
 
 EXPLORE_PAGE = "app.py"
-# The sidebar's widget keys whose values can be set by code (not buttons or uploaders).
-# They belong with dashboard.controls, which should keep them itself (see the report).
-SIDEBAR_KEYS = ("dataset", "x", "y", "x_wavelength", "y_wavelength", "extra", "k", "tol",
-                "seed", "max_iters", "covariance_type", "init", "convergence", "reg_covar",
-                "standardize", "replay", "color")
-
-
-def keep_across_pages(keys: Iterable[str]) -> None:
-    """Carry the widgets ``keys`` over to whichever page runs next."""
-    for key in keys:
-        if key in st.session_state:
-            st.session_state[key] = st.session_state[key]
 
 
 def shared_view() -> tuple[ExploreView, Dataset]:
     """The sidebar's view and its data set, on any page; its warnings are shown, and the
     page stops with a message when the data cannot be loaded."""
-    keep_across_pages(SIDEBAR_KEYS)
     selection = controls.sidebar(cache.dataset, sdss_available())
     for message in selection.messages:
         st.warning(message)

@@ -20,7 +20,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from dashboard import cache, navigation
+from dashboard import cache, controls
 from dashboard.figures import component_colors
 from dashboard.fitted_rows import data_key
 from dashboard.query_state import K_RANGE
@@ -68,7 +68,7 @@ _SWEPT = "_sweep_swept"
 
 def form_state() -> None:
     """Start the form on the default sweep, and keep its values across pages."""
-    navigation.keep_across_pages(FORM_KEYS)
+    controls.keep_across_pages(FORM_KEYS)
     default = SweepRequest()
     for key, name in FORM_KEYS.items():
         value = getattr(default, name)
