@@ -20,7 +20,13 @@ from gmm_core.mstep import (
     evaluate_mixture,
     parameters_from_statistics,
 )
-from gmm_core.request import CONVERGENCE_RULES, DEGENERATE_POLICIES, INIT_METHODS
+from gmm_core.request import (
+    CONVERGENCE_RULES,
+    COVARIANCE_TYPES,
+    DEGENERATE_POLICIES,
+    INIT_METHODS,
+    check_choice,
+)
 from gmm_core.trace import (
     IDENTICAL_COMPONENTS,
     NOT_POSITIVE_DEFINITE,
@@ -178,15 +184,10 @@ class GMM:
     # ------------------------------------------------------------------ internals
     def check_parameters(self) -> None:
         """Raise ValueError naming the first constructor argument that is out of range."""
-        checks = (
-            ("covariance_type", self.covariance_type, ("full", "tied", "diag", "spherical")),
-            ("init", self.init, INIT_METHODS),
-            ("convergence", self.convergence, CONVERGENCE_RULES),
-            ("on_degenerate", self.on_degenerate, DEGENERATE_POLICIES),
-        )
-        for name, value, allowed in checks:
-            if value not in allowed:
-                raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+        check_choice("covariance_type", self.covariance_type, COVARIANCE_TYPES)
+        check_choice("init", self.init, INIT_METHODS)
+        check_choice("convergence", self.convergence, CONVERGENCE_RULES)
+        check_choice("on_degenerate", self.on_degenerate, DEGENERATE_POLICIES)
         for name in ("k", "max_iters", "n_init", "trace_points"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:

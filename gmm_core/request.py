@@ -15,6 +15,12 @@ DEGENERATE_POLICIES = ("regularize", "reinit", "raise")
 ALGORITHMS = ("em", "notebook")
 
 
+def check_choice(name: str, value, allowed) -> None:
+    """Raise ValueError unless ``value`` is one of ``allowed``, saying which ones are."""
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+
+
 @dataclass(frozen=True)
 class FitRequest:
     """Everything that determines a fit, apart from the data itself."""
@@ -43,9 +49,8 @@ class FitRequest:
             ("on_degenerate", self.on_degenerate, DEGENERATE_POLICIES),
             ("algorithm", self.algorithm, ALGORITHMS),
         )
-        for name, value, allowed in checks:
-            if value not in allowed:
-                raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+        for check in checks:
+            check_choice(*check)
         if int(self.k) < 1:
             raise ValueError(f"k must be at least 1; got {self.k}")
         if int(self.max_iters) < 1:

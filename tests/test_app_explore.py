@@ -22,12 +22,9 @@ DATASETS = ("sdss", "blobs", "astroml_fig69", "iris")
 
 
 @pytest.fixture(autouse=True)
-def data_home(tmp_path, monkeypatch):
-    """An astroML data home of the test's own: empty unless a test writes SDSS there."""
-    home = tmp_path / "astroML_data"
-    home.mkdir()
-    monkeypatch.setenv("ASTROML_DATA", str(home))
-    return home
+def _own_data_home(data_home):
+    """Every page test starts with an empty astroML data home of its own."""
+    return data_home
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from spec4000_fixture import write_spec4000
 from streamlit.testing.v1 import AppTest
-from test_app_explore import assert_clean, data_home  # noqa: F401 (an autouse fixture)
+from test_app_explore import _own_data_home, assert_clean  # noqa: F401 (an autouse fixture)
 
 from dashboard import selection_view
 
@@ -25,7 +25,7 @@ RUN_SWEEP = "Run the sweep"
 
 
 @pytest.fixture
-def sdss_file(data_home):  # noqa: F811 (the imported fixture)
+def sdss_file(data_home):
     return write_spec4000(data_home, n=200)
 
 

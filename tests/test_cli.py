@@ -26,14 +26,6 @@ FIT_KEYS = {"k", "covariance_type", "n_iter", "converged", "mean_loglik", "logli
 
 
 @pytest.fixture
-def data_home(tmp_path, monkeypatch):
-    home = tmp_path / "astroML_data"
-    home.mkdir()
-    monkeypatch.setenv("ASTROML_DATA", str(home))
-    return home
-
-
-@pytest.fixture
 def points_csv(tmp_path):
     rng = np.random.default_rng(0)
     rows = np.vstack([rng.normal(0, 1, (60, 3)), rng.normal(8, 1, (40, 3))])

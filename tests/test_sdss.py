@@ -29,14 +29,6 @@ from gmm_core.datasets import (
 
 
 @pytest.fixture
-def data_home(tmp_path, monkeypatch):
-    home = tmp_path / "astroML_data"
-    home.mkdir()
-    monkeypatch.setenv("ASTROML_DATA", str(home))
-    return home
-
-
-@pytest.fixture
 def spec_file(data_home):
     return write_spec4000(data_home, n=120, seed=3)
 
