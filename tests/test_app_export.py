@@ -16,7 +16,7 @@ from scipy.special import logsumexp
 from scipy.stats import multivariate_normal
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
-from test_app_explore import APP, assert_clean, data_home  # noqa: F401 (an autouse fixture)
+from test_app_explore import APP, _own_data_home, assert_clean  # noqa: F401 (an autouse fixture)
 from test_page_views import with_gaps
 
 from dashboard import exports
