@@ -177,10 +177,6 @@ class TraceRecorder:
                   component: int | None = None) -> None:
         self.events.append(Event(iteration, kind, message, component))
 
-    @property
-    def n_recorded(self) -> int:
-        return len(self._weights)
-
     def finish(self, stop_reason: str) -> FitTrace:
         means = np.stack(self._means)
         shift = np.full(len(means), np.nan)
