@@ -25,6 +25,7 @@ from dashboard.pipeline import (
     run_comparison,
     run_fit,
 )
+from dashboard.status import fits_side_by_side, markdown_table
 from gmm_core import FitRequest
 from gmm_core.datasets import (
     CsvLimits,
@@ -106,18 +107,30 @@ def prepared(request: FitRequest) -> PreparedData:
     return prepare_data(dataset(request.dataset, request.dataset_params), request)
 
 
-@st.cache_data(max_entries=FIT_ENTRIES, ttl=TTL, show_spinner="Fitting…")
+# Fits are shared read-only objects, like the payloads below: st.cache_data would
+# unpickle a fit (its trace) on every rerun, a third of a cached rerun's time.
+@st.cache_resource(max_entries=FIT_ENTRIES, ttl=TTL, show_spinner="Fitting…")
 def fit(request: FitRequest, fingerprint: str) -> FitOutcome:
     """Our fit of ``request``; ``fingerprint`` (the data set's) makes new data a new key."""
     with single_threaded():
         return run_fit(prepared(request), request)
 
 
-@st.cache_data(max_entries=FIT_ENTRIES, ttl=TTL, show_spinner="Fitting scikit-learn…")
+@st.cache_resource(max_entries=FIT_ENTRIES, ttl=TTL, show_spinner="Fitting scikit-learn…")
 def comparison(request: FitRequest, fingerprint: str) -> ComparisonOutcome:
     outcome = fit(request, fingerprint)
     with single_threaded():
         return run_comparison(prepared(request), request, outcome)
+
+
+@st.cache_resource(max_entries=FIT_ENTRIES, ttl=TTL, show_spinner=False)
+def comparison_tables(request: FitRequest, fingerprint: str) -> tuple[str, str | None]:
+    """The two fits in numbers, and the matched components (None for an unscored replay),
+    as Markdown tables: light to send and to draw on every rerun."""
+    outcome, compared = fit(request, fingerprint), comparison(request, fingerprint)
+    matched = compared.comparison
+    return (markdown_table(fits_side_by_side(outcome, compared)),
+            None if matched is None else markdown_table(matched.table, index=False))
 
 
 # Payloads are bytes that every session may share as they are.

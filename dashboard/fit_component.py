@@ -18,6 +18,7 @@ from dashboard.assets import asset_url, read_text
 COMPONENT = "gmm_explorer.fit_view"
 ANIMATION_KEY = "fit_animation"
 PANELS_KEY = "fit_panels"
+PRELOAD_KEY = "fit_preload"  # fit_view.css hides its element (Streamlit's st-key-* class)
 
 
 def _loader_js() -> str:
@@ -34,6 +35,12 @@ def _mount():
     return st.components.v2.component(
         COMPONENT, js=_loader_js(), css=read_text("fit_view.css"),
         isolate_styles=False)  # Plotly styles its plots from the page's <head>
+
+
+def preload() -> None:
+    """Mount an empty, hidden view: the browser starts fetching plotly.js and the drawing
+    script while the server is still fitting. Call it early on the page."""
+    _mount()(data=b"", key=PRELOAD_KEY)
 
 
 def points_held() -> str | None:

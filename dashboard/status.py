@@ -65,3 +65,8 @@ def fits_side_by_side(outcome: FitOutcome, compared: ComparisonOutcome) -> pd.Da
         "iterations": [trace.n_iter, theirs.n_iter],
         "converged": [trace.converged, theirs.converged],
     }).set_index("fit")
+
+
+def markdown_table(frame: pd.DataFrame, index: bool = True) -> str:
+    """A table as Markdown, numbers to six significant digits."""
+    return frame.to_markdown(index=index, floatfmt=".6g")

@@ -12,6 +12,8 @@ import streamlit as st
 from dashboard import cache, exports, fit_component, navigation, status
 from dashboard.figures import FigureOptions
 
+with st.sidebar:
+    fit_component.preload()
 st.title("GMM Explorer")
 st.caption("Watch the EM algorithm fit a Gaussian mixture one iteration at a time, and "
            "compare the result with scikit-learn's GaussianMixture. Every setting is in "
@@ -85,7 +87,8 @@ except Exception as exc:
     st.stop()
 fit_component.show_panels(cache.panels(request, fingerprint))
 
-st.dataframe(status.fits_side_by_side(outcome, compared))
+scores, matched = cache.comparison_tables(request, fingerprint)
+st.markdown(scores)
 comparison = compared.comparison
 if comparison is None:
     st.info("The notebook's trace is matched to scikit-learn by its means only: compare "
@@ -97,11 +100,12 @@ else:
     st.info(comparison.explanation)
     st.markdown("**Matched components** (ours, and the scikit-learn component paired with "
                 "it)")
-    st.dataframe(comparison.table, hide_index=True)
+    st.markdown(matched)
 
 st.subheader("Share and download")
-st.markdown("**Copy a link to this view** — it opens this page with every setting above:")
-st.code(navigation.view_link(st.context.url, view), language=None, wrap_lines=True)
+link = navigation.view_link(st.context.url, view)
+st.markdown(f"**Link to this view** (copy it to share; it opens this page with every "
+            f"setting above): [{link}]({link})")
 stem = exports.file_stem(request)
 downloads = st.columns(3)
 if outcome.model is None:

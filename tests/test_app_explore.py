@@ -94,7 +94,7 @@ def test_without_sdss_the_page_opens_on_a_built_in_set_and_offers_the_download()
         f"{figure.meta['n_iter']}"
     assert components(figure) == at.slider(key="k").value
     # The animation, and ours beside scikit-learn's.
-    assert [e.key for e in at.get("bidi_component")] == [ANIMATION_KEY, PANELS_KEY]
+    assert [e.key for e in at.main.get("bidi_component")] == [ANIMATION_KEY, PANELS_KEY]
     assert [p["title"] for p in drawn(at, PANELS_KEY).meta["panels"]] == [
         "Ours (gmm_core)", "scikit-learn GaussianMixture"]
 
@@ -344,7 +344,7 @@ def test_a_refused_csv_is_an_error_message_not_a_traceback(content, message):
     at = upload(run_page(), content, "bad.csv")
     assert not at.exception
     assert message in at.error[0].value
-    assert not at.get("bidi_component")
+    assert not at.main.get("bidi_component")
 
 
 # ------------------------------------------------------------------ failures are messages

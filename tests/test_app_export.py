@@ -164,7 +164,8 @@ def test_the_explore_page_offers_the_three_downloads_and_the_link(downloads):
     mimetype, make = downloads[f"{stem}_animation.html"]
     assert mimetype == "text/html" and "mountStandalone(" in make()
 
-    (link,) = [c.value for c in at.code]
+    (link,) = [m for e in at.markdown for m in re.findall(r"\]\((\S+)\)", e.value)
+               if "Link to this view" in e.value]
     query = {key: values[-1] for key, values in parse_qs(link.split("?", 1)[1]).items()}
     assert query == dict(at.query_params)
     assert query["covariance_type"] == "diag"

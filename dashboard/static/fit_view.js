@@ -41,6 +41,9 @@ function loadPlotly() {
   return plotlyLoading;
 }
 
+// Fetching and compiling plotly.js is most of a first visit's wait: start at once.
+loadPlotly().catch(() => {}); // a failure is reported by the first draw
+
 function magic(bytes) {
   return String.fromCharCode(...bytes.subarray(0, 4));
 }
@@ -370,6 +373,7 @@ function reportError(root, error) {
 // draw in order because each waits for the previous one.
 export default function render(component) {
   const { parentElement, data, setStateValue } = component;
+  if (!data?.length) return; // the preload: importing this module was the point
   performance.mark("gmm-payload", { detail: data.length });
   let root = parentElement.querySelector(".gmm-root");
   if (!root) {
