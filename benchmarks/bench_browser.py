@@ -10,6 +10,8 @@ each a user's single input, and for each kind prints:
 - the server's CPU time for the interaction (user + system of the ``streamlit run``
   process, read from /proc before the input and once the page's run has finished);
 - the bytes the server sent over the websocket for it;
+- where the wait went: from the input until the view received its payload, and
+  Plotly's drawing of it (the view's own performance marks);
 - the browser's main-thread time for it (Chrome's Performance metrics: script, layout
   and style, all tasks).
 
@@ -103,6 +105,21 @@ class Sample:
     server_cpu_s: float
     ws_bytes: int
     browser_ms: dict
+    # Where the wait went, from the page's own marks (dashboard/static/fit_view.js):
+    # input -> the animation's payload handed to the view, and Plotly drawing it.
+    to_payload_ms: float
+    plot_ms: float
+
+
+# The view's marks since ``t0`` (page clock): when the last payload reached it, and how
+# long its last animation plot took.
+MARKS_JS = """(t0) => {
+    const after = (list) => list.filter(e => e.startTime >= t0);
+    const payloads = after(performance.getEntriesByName('gmm-payload'));
+    const plots = after(performance.getEntriesByName('gmm-plot-animation'));
+    return [payloads.length ? payloads[payloads.length - 1].startTime - t0 : NaN,
+            plots.length ? plots[plots.length - 1].duration : NaN];
+}"""
 
 
 @dataclass
@@ -155,6 +172,7 @@ class Session:
         self.page.wait_for_selector(APP_IDLE)
         before = self.page.evaluate(FIGURE_SIGNATURE_JS)
         cpu, received, browser = server_cpu_s(self.server.pid), self.received, self.browser_ms()
+        page_clock = self.page.evaluate("() => performance.now()")
         start = time.perf_counter()
         action()
         shown(before)
@@ -162,8 +180,9 @@ class Session:
         self.page.wait_for_selector(APP_IDLE)
         self.page.wait_for_timeout(50)  # let the last websocket frames be counted
         after = self.browser_ms()
+        to_payload, plot = self.page.evaluate(MARKS_JS, page_clock)
         return Sample(latency, server_cpu_s(self.server.pid) - cpu, self.received - received,
-                      {key: after[key] - browser[key] for key in after})
+                      {key: after[key] - browser[key] for key in after}, to_payload, plot)
 
     def figure_changed(self, before: str) -> None:
         self.page.wait_for_function(FIGURE_CHANGED_JS, arg=before, polling="raf")
@@ -261,23 +280,34 @@ def _stop_profiler(spy) -> None:
         spy.wait(timeout=60)
 
 
+def _median(values) -> float:
+    values = [v for v in values if not np.isnan(v)]
+    return float(np.median(values)) if values else float("nan")
+
+
+def _cell(value: float, width: int, scale: float = 1.0) -> str:
+    return f"{'-':>{width}}" if np.isnan(value) else f"{value * scale:>{width}.0f}"
+
+
 def print_view(view: View, result: ViewResult) -> None:
     print(f"\n{view.name}")
     print(f"  first figure after opening the page (warm server): "
           f"cached {result.first_figure_s['cached']:.2f} s, "
           f"uncached {result.first_figure_s['uncached']:.2f} s")
     print(f"  {'interaction':<17}{'p50 ms':>8}{'p95 ms':>8}{'server CPU ms':>15}"
-          f"{'ws KB':>8}{'browser script':>16}{'layout+style':>14}{'all tasks':>11}")
+          f"{'ws KB':>8}{'to payload':>12}{'plot':>7}{'browser script':>16}"
+          f"{'layout+style':>14}{'all tasks':>11}")
     for kind, samples in result.samples.items():
         latency = [1000 * s.latency_s for s in samples]
-        med = {key: float(np.median([getattr(s, key) for s in samples]))
-               for key in ("server_cpu_s", "ws_bytes")}
-        browser = {key: float(np.median([s.browser_ms[key] for s in samples]))
+        med = {key: _median([getattr(s, key) for s in samples])
+               for key in ("server_cpu_s", "ws_bytes", "to_payload_ms", "plot_ms")}
+        browser = {key: _median([s.browser_ms[key] for s in samples])
                    for key in samples[0].browser_ms}
         print(f"  {kind:<17}{np.percentile(latency, 50):>8.0f}{np.percentile(latency, 95):>8.0f}"
-              f"{1000 * med['server_cpu_s']:>15.0f}{med['ws_bytes'] / 1024:>8.0f}"
-              f"{browser['script']:>16.0f}{browser['layout+style']:>14.0f}"
-              f"{browser['tasks']:>11.0f}")
+              f"{_cell(med['server_cpu_s'], 15, 1000)}{_cell(med['ws_bytes'], 8, 1 / 1024)}"
+              f"{_cell(med['to_payload_ms'], 12)}{_cell(med['plot_ms'], 7)}"
+              f"{_cell(browser['script'], 16)}{_cell(browser['layout+style'], 14)}"
+              f"{_cell(browser['tasks'], 11)}")
 
 
 def main(argv=None) -> int:
@@ -292,8 +322,9 @@ def main(argv=None) -> int:
     if reason is not None:
         print(f"cannot run: {reason}", file=sys.stderr)
         return 1
-    print(f"{os.cpu_count()} CPUs; medians of the server CPU, websocket bytes and browser "
-          "main-thread ms; p50/p95 of input → new figure drawn")
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}. p50/p95: input -> "
+          "new figure drawn. Medians: server CPU, websocket bytes, input -> payload at the "
+          "view, Plotly's drawing of it, browser main-thread time.")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(**chromium_launch_options())
         for index, name in enumerate(args.views):
