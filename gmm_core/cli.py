@@ -139,13 +139,14 @@ def run_fit(args) -> int:
 
 
 def _fit_data_source(args) -> tuple[Dataset, list[str]]:
-    """The data set ``fit`` reads and the columns it fits (a CSV file's numeric columns,
-    or a registered data set's default view, unless ``--columns`` names them)."""
+    """The data set ``fit`` reads and the columns it fits (a CSV file's numeric columns
+    but its row names, or a registered data set's default view, unless ``--columns``
+    names them)."""
     if args.csv is not None:
         if args.param:
             raise UsageError("--param applies to --dataset, not to --csv")
         dataset = read_csv_upload(args.csv, min_rows=max(args.k, 1), columns=args.columns)
-        return dataset, dataset.columns
+        return dataset, list(args.columns or dataset.default_features)
     dataset = load_dataset(args.dataset, **dict(args.param))
     return dataset, list(args.columns or dataset.default_view)
 
