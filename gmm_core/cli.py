@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 import numpy as np
@@ -35,6 +36,8 @@ from gmm_core.request import (
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
+# What a shell reports for a program ended by SIGPIPE (128 + 13), as ``yes | head`` ends.
+EXIT_BROKEN_PIPE = 141
 PROGRESS_WIDTH = 30
 
 
@@ -99,6 +102,16 @@ def _key_value(text: str) -> tuple[str, str]:
 
 def main(argv: list[str] | None = None) -> int:
     try:
+        status = _run(argv)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return status
+    except BrokenPipeError:  # the reader (``| head``) has gone: stop quietly
+        _discard_stdout()
+        return EXIT_BROKEN_PIPE
+
+
+def _run(argv: list[str] | None) -> int:
+    try:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
     except SystemExit as exit_:  # --help
@@ -107,6 +120,14 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(exc, EXIT_BAD_INPUT)
     except DegenerateFitError as exc:
         return _fail(exc, EXIT_FAILED)
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so that Python's own flush at exit does not report the
+    closed pipe (Python's documented way to leave quietly after SIGPIPE)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _fail(exc: Exception, status: int) -> int:
