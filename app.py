@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import cache, exports, navigation, status
+from gmm_core.wording import counted
 
 st.set_page_config(page_title="GMM Explorer", layout="wide")
 st.title("GMM Explorer")
@@ -29,7 +30,7 @@ except Exception as exc:  # a message on the page, never a traceback
     st.stop()
 
 n_rows, n_dims = prepared.X.shape
-st.markdown(f"**{dataset.title}** — {n_rows:,} rows, fitted in {n_dims} dimensions "
+st.markdown(f"**{dataset.title}** — {counted(n_rows, 'row')}, fitted in {n_dims} dimensions "
             f"({', '.join(prepared.axis_titles)}); the plot shows the first two. "
             + ("Replaying **the notebook's algorithm**." if replay
                else f"EM with k = {request.k}, {request.covariance_type} covariance."))
@@ -58,7 +59,7 @@ st.caption(
 
 events = status.event_lines(outcome)
 if events:
-    with st.expander(f"What happened during the fit ({len(events)} events)",
+    with st.expander(f"What happened during the fit ({counted(len(events), 'event')})",
                      expanded=replay):
         for event in events:
             st.markdown(f"- {event}")

@@ -33,6 +33,7 @@ from gmm_core.request import (
     INIT_METHODS,
     FitRequest,
 )
+from gmm_core.wording import counted
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -195,10 +196,12 @@ def fit_summary(gmm: GMM, X: np.ndarray) -> dict:
 
 def _readable_fit(result: dict, dataset: Dataset) -> str:
     labels = [dataset.features[name].axis_title for name in result["columns"]]
-    status = (f"converged after {result['n_iter']} iterations" if result["converged"]
+    status = (f"converged after {counted(result['n_iter'], 'iteration')}"
+              if result["converged"]
               else f"stopped at the iteration limit ({result['n_iter']}) without converging")
     lines = [
-        f"data: {result['title']}: {result['n_samples']} rows × {', '.join(labels)}",
+        f"data: {result['title']}: {counted(result['n_samples'], 'row')} × "
+        f"{', '.join(labels)}",
         *[f"note: {note}" for note in result["notes"]],
         "preprocessing: " + ("standardize (means below are in standardized units)"
                              if result["preprocessing"]["method"] == "standardize" else "none"),
@@ -230,7 +233,8 @@ def run_datasets(args) -> int:
         except DatasetError as exc:
             print(f"  cannot be loaded: {exc}")
             continue
-        print(f"  {dataset.n_samples} rows; default view: {', '.join(dataset.default_view)}")
+        print(f"  {counted(dataset.n_samples, 'row')}; default view: "
+              f"{', '.join(dataset.default_view)}")
         for family, names in dataset.families().items():
             labels = [dataset.features[name].label for name in names]
             shown = ", ".join(labels) if len(labels) <= 4 else f"{labels[0]} … {labels[-1]}"

@@ -16,6 +16,7 @@ from gmm_core.covariance import structure_for
 from gmm_core.model import GMM
 from gmm_core.request import FitRequest
 from gmm_core.trace import FitTrace
+from gmm_core.wording import counted
 
 FORMAT = "gmm-explorer/parameters"
 FORMAT_VERSION = 1
@@ -38,10 +39,11 @@ def labels_csv(dataset_frame_or_X, responsibilities, labels) -> str:
     labels = np.asarray(labels)
     n = len(features)
     if responsibilities.ndim != 2 or len(responsibilities) != n:
-        raise ValueError(f"responsibilities must have shape ({n}, k) for {n} rows; "
+        raise ValueError(f"responsibilities must have shape ({n}, k) for {counted(n, 'row')}; "
                          f"got {responsibilities.shape}")
     if labels.shape != (n,):
-        raise ValueError(f"labels must have shape ({n},) for {n} rows; got {labels.shape}")
+        raise ValueError(f"labels must have shape ({n},) for {counted(n, 'row')}; got "
+                         f"{labels.shape}")
     added = [LABEL_COLUMN, *(f"{RESPONSIBILITY_PREFIX}{j}"
                              for j in range(responsibilities.shape[1]))]
     if set(added) & {str(name) for name in features.columns}:

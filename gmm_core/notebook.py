@@ -36,6 +36,7 @@ from gmm_core.trace import (
     display_sample_size,
 )
 from gmm_core.validation import validate_data
+from gmm_core.wording import counted
 
 # A covariance whose smallest variance is this close to ε is "only the regularizer":
 # the component has shrunk onto (nearly) repeated points.
@@ -241,7 +242,7 @@ class _DegeneracyWatch:
             return f"a spike of {len(inside):,} identical rows at {_point(inside[0])}"
         if len(inside) == 1:
             return f"a single row at {_point(inside[0])}"
-        return f"{len(inside):,} rows around {where}"
+        return f"{counted(len(inside), 'row')} around {where}"
 
     def _starved_rows(self, t, densities) -> int:
         n = len(densities.total)
@@ -252,14 +253,20 @@ class _DegeneracyWatch:
             sentences = []
             if zero:
                 sentences.append(
-                    f"{zero:,} of {n:,} rows have zero density under every component: "
-                    "their responsibilities are 0/ε, they no longer pull any mean."
+                    f"{zero:,} of {counted(n, 'row')} "
+                    + ("has zero density under every component: its responsibilities are "
+                       "0/ε, it no longer pulls any mean." if zero == 1 else
+                       "have zero density under every component: their responsibilities "
+                       "are 0/ε, they no longer pull any mean.")
                 )
             if below_epsilon > zero:
+                one = below_epsilon == 1
                 sentences.append(
-                    f"{below_epsilon:,} of {n:,} rows have a total density below ε = "
-                    f"{self.epsilon:.2g}, so their responsibilities π·pdf/(Σ π·pdf + ε) sum "
-                    "to less than 1/2 and they barely pull any mean."
+                    f"{below_epsilon:,} of {counted(n, 'row')} {'has' if one else 'have'} a "
+                    f"total density below ε = {self.epsilon:.2g}, so "
+                    f"{'its' if one else 'their'} responsibilities π·pdf/(Σ π·pdf + ε) sum "
+                    f"to less than 1/2 and {'it barely pulls' if one else 'they barely pull'} "
+                    "any mean."
                 )
             self.recorder.add_event(t, ZERO_DENSITY, " ".join(sentences))
         self.previous_zero, self.previous_below_epsilon = zero, below_epsilon

@@ -297,7 +297,7 @@ def test_mean_spectra_average_unmasked_pixels_per_cluster():
     np.testing.assert_allclose(means[2], [5.0, 6.0, 7.0])
     spec = wire(validated(data_view.mean_spectra_figure(np.arange(3.0), means, sizes)))
     assert [t["name"] for t in spec["data"]] == ["cluster 0 (2 spectra)",
-                                                 "cluster 2 (1 spectra)"]
+                                                 "cluster 2 (1 spectrum)"]
 
 
 def test_the_cross_table_counts_classes_per_cluster_with_the_rand_index():

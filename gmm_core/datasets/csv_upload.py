@@ -288,8 +288,8 @@ def _parse(lines: list[str], layout: _Layout, delimiter: str, limits: CsvLimits,
         match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
         if match:
             expected, line, saw = match.groups()
-            raise DatasetError(f"{name}: line {line} has {saw} fields but the lines before "
-                               f"it have {expected}") from None
+            raise DatasetError(f"{name}: line {line} has {counted(saw, 'field')} but the "
+                               f"lines before it have {expected}") from None
         raise DatasetError(f"{name} cannot be parsed as CSV: {exc}") from None
     except pd.errors.EmptyDataError:
         table = pd.DataFrame()
@@ -332,8 +332,8 @@ def _field_names(table: pd.DataFrame, layout: _Layout, name: str,
     if extra > 0 and {width for _, width in layout.widths} != {len(header) + 1}:
         line, width = next(((line, width) for line, width in layout.widths
                             if width != len(header)), layout.widths[0])
-        raise DatasetError(f"{name}: line {line} has {width} fields but the header has "
-                           f"{len(header)}")
+        raise DatasetError(f"{name}: line {line} has {counted(width, 'field')} but the "
+                           f"header has {len(header)}")
     table = table.reindex(columns=range(len(header) + max(extra, 0)))
     offset = max(extra, 0)
     cells = [""] * offset + header
