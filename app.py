@@ -101,15 +101,10 @@ st.markdown("**Copy a link to this view** — it opens this page with every sett
 st.code(navigation.view_link(st.context.url, view), language=None, wrap_lines=True)
 stem = exports.file_stem(request)
 downloads = st.columns(3)
-if outcome.model is None:
-    downloads[0].caption("Labels and responsibilities: not for the notebook replay, which "
-                         "keeps responsibilities for the drawn sample only.")
-else:
-    downloads[0].download_button(
-        "Labels and responsibilities (CSV)", on_click="ignore", mime="text/csv",
-        data=lambda: exports.labels_csv_text(dataset, prepared, outcome),
-        file_name=f"{stem}_labels.csv", key="download_labels",
-        help="Every fitted row: its features, its component and its responsibilities.")
+downloads[0].download_button(
+    "Labels and responsibilities (CSV)", on_click="ignore", mime="text/csv",
+    data=lambda: exports.labels_csv_text(dataset, prepared, outcome),
+    file_name=f"{stem}_labels.csv", key="download_labels", help=exports.labels_help(outcome))
 downloads[1].download_button(
     "Fitted parameters (JSON)", on_click="ignore", mime="application/json",
     data=lambda: exports.parameters_json_text(request, prepared, outcome),

@@ -38,6 +38,7 @@ from gmm_core.trace import (
 from gmm_core.validation import validate_data
 from gmm_core.wording import counted
 
+EPSILON = 1e-8  # the notebook's self.epsilon
 # A covariance whose smallest variance is this close to ε is "only the regularizer":
 # the component has shrunk onto (nearly) repeated points.
 COLLAPSE_EPSILON_FACTOR = 100.0
@@ -289,7 +290,7 @@ def _densities_or_failure(X: np.ndarray, params: NotebookParameters,
 
 
 def fit_notebook(X, k: int = 2, tol: float = 1e-4, max_iters: int = 100, seed: int = 42,
-                 epsilon: float = 1e-8, trace_points: int = 5000,
+                 epsilon: float = EPSILON, trace_points: int = 5000,
                  trace_memory_mb: float = 256) -> FitTrace:
     """Replay the notebook's ``GMM(k).fit(X)`` and return its trace.
 
@@ -345,6 +346,24 @@ def fit_notebook(X, k: int = 2, tol: float = 1e-4, max_iters: int = 100, seed: i
             return recorder.finish(STOP_CONVERGED)
         previous_log_likelihood = densities.log_likelihood
     return recorder.finish(STOP_MAX_ITERS)
+
+
+def notebook_responsibilities(X, trace: FitTrace, epsilon: float = EPSILON) -> np.ndarray:
+    """Every row's responsibilities ``(n, k)`` under a replay's final parameters, by the
+    notebook's own rule: its ``predict`` runs ``_e_step``, π·pdf / (Σ π·pdf + ε) in
+    probability space, and takes the argmax. A row whose density underflows to 0 under
+    every component gets all zeros there (so ``argmax`` gives it component 0, as the
+    notebook's ``predict`` does); rows sum to a little under 1 otherwise. ``epsilon``
+    must be the replay's (``fit_notebook``'s default is the notebook's).
+    """
+    X = validate_data(X, n_features=trace.n_features)
+    # The replay kept its means in X's dtype; the trace stores them as float64, exactly.
+    params = NotebookParameters(trace.weights[-1], trace.means[-1].astype(X.dtype),
+                                trace.covariances[-1])
+    densities, failure = _densities_or_failure(X, params, epsilon)
+    if densities is None:
+        raise ValueError(f"the replay's final mixture cannot be evaluated: {failure}")
+    return densities.responsibilities(epsilon)
 
 
 def explain_notebook_failure(trace: FitTrace) -> list[str]:
