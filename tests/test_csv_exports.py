@@ -6,6 +6,9 @@ lines and trailing empty columns are read, dates are left out with a note."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +17,7 @@ from csv_exports import EXCEL_EXPORTS, HAND_WRITTEN, R_EXPORTS, numpy_savetxt, p
 from gmm_core.__main__ import main
 from gmm_core.datasets import read_csv_upload
 
+REPO = Path(__file__).resolve().parents[1]
 EXPORTS = [*R_EXPORTS, *pandas_exports(), numpy_savetxt(), *EXCEL_EXPORTS, *HAND_WRITTEN]
 BY_WRITER = [pytest.param(export, id=export.writer) for export in EXPORTS]
 WITH_NUMERIC_ROW_NAMES = [pytest.param(export, id=export.writer) for export in EXPORTS
@@ -91,3 +95,15 @@ def test_what_cannot_be_read_is_refused_in_one_line(content, message, capsys, tm
     assert main(["fit", "--csv", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err and err.count("\n") == 1
+
+
+def test_an_r_write_csv2_file_through_the_command_as_a_subprocess(tmp_path):
+    path = tmp_path / "measurements.csv"
+    path.write_bytes(R_EXPORTS[2].content)  # write.csv2: ";", decimal commas, "NA"
+    done = subprocess.run([sys.executable, "-m", "gmm_core", "fit", "--csv", str(path),
+                           "--k", "2", "--json"], cwd=REPO, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["columns"] == ["length", "mass"] and result["n_samples"] == 7
+    assert_noted(["column 1, row_names, holds row names (1, 2, 3, …"], result["notes"])
