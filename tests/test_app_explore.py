@@ -285,18 +285,12 @@ def test_an_uploaded_csv_is_fitted_like_any_data_set_and_its_notes_are_shown():
     assert animation(at)["layout"]["xaxis"]["title"]["text"] == "height"
 
 
-def test_an_upload_is_read_once_and_found_by_its_digest_on_every_rerun(monkeypatch):
-    st.cache_resource.clear()
-    reads = []
-    read_csv_upload = dashboard.cache.read_csv_upload
-    monkeypatch.setattr(dashboard.cache, "read_csv_upload",
-                        lambda raw, *args, **kwargs: reads.append(len(raw))
-                        or read_csv_upload(raw, *args, **kwargs))
+def test_an_upload_is_read_once_and_found_by_its_digest_on_every_rerun(csv_reads):
     at = upload(run_page(), blobs_csv())
     for k in (2, 3):
         at.slider(key="k").set_value(k).run()
     assert_clean(at)
-    assert reads == [len(blobs_csv())]
+    assert csv_reads == [len(blobs_csv())]
     assert at.query_params["dataset"] == "upload"
     assert "digest" not in at.query_params  # the URL cannot carry the file
 

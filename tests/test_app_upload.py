@@ -18,8 +18,6 @@ from test_app_explore import (  # noqa: F401 (_own_data_home: an autouse fixture
 )
 from test_app_pages import DATA, MATH, MODEL_SELECTION
 
-import dashboard.cache
-
 PAGES = (MATH, DATA, MODEL_SELECTION)
 
 
@@ -35,13 +33,7 @@ def pandas_export(with_second_feature: bool = True) -> bytes:
     return (frame if with_second_feature else frame[["width"]]).to_csv().encode()
 
 
-def test_an_upload_follows_the_user_from_page_to_page_and_is_read_once(monkeypatch):
-    st.cache_resource.clear()
-    reads = []
-    read_csv_upload = dashboard.cache.read_csv_upload
-    monkeypatch.setattr(dashboard.cache, "read_csv_upload",
-                        lambda raw, *args, **kwargs: reads.append(len(raw))
-                        or read_csv_upload(raw, *args, **kwargs))
+def test_an_upload_follows_the_user_from_page_to_page_and_is_read_once(csv_reads):
     at = upload(run_page(), blobs_csv())
     before = status(at)
     for page in PAGES:
@@ -58,7 +50,7 @@ def test_an_upload_follows_the_user_from_page_to_page_and_is_read_once(monkeypat
     assert_clean(at)
     assert status(at) == before
     assert at.markdown[0].value.startswith("**points.csv** — 120 rows")
-    assert reads == [len(blobs_csv())]
+    assert csv_reads == [len(blobs_csv())]
 
 
 def test_remove_on_another_page_forgets_the_file():
