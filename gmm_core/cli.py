@@ -62,8 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--dataset", metavar="NAME", help="a registered data set (see "
                         "`datasets`)")
     fit.add_argument("--columns", metavar="A,B", type=_column_list,
-                     help="columns to fit (default: every numeric column of a CSV file, the "
-                          "default view of a data set)")
+                     help="columns to fit (default: every numeric column of a CSV file but "
+                          "its row names, the default view of a data set)")
     fit.add_argument("--param", metavar="KEY=VALUE", action="append", default=[],
                      type=_key_value, help="a data-set parameter, e.g. n_components=4")
     fit.add_argument("--k", type=int, default=2, help="number of components (default 2)")

@@ -18,7 +18,9 @@ view, dataset = navigation.shared_view()
 request = view.request
 
 st.markdown(f"**{dataset.title}**: {counted(dataset.n_samples, 'row')}, "
-            f"{counted(len(dataset.columns), 'feature')}. The current fit: k = {request.k} on "
+            f"{counted(len(dataset.default_features), 'feature')}"
+            + (" and row names" if dataset.row_name_columns else "")
+            + f". The current fit: k = {request.k} on "
             f"{', '.join(dataset.features[name].label for name in request.features)}"
             + (" (standardized)" if request.standardize else "")
             + (", the notebook's algorithm" if request.algorithm == "notebook" else "")

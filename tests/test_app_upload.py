@@ -86,6 +86,9 @@ def test_row_names_of_a_pandas_export_are_not_plotted_but_can_be_chosen():
     assert_clean(at)
     assert at.query_params["x"] == "row_names"
     assert "fitted in 2 dimensions (row_names, height)" in at.markdown[0].value
+    at.switch_page(DATA).run()
+    assert_clean(at)
+    assert "blobs.csv**: 100 rows, 2 features and row names." in at.markdown[0].value
 
 
 @pytest.mark.parametrize(("content", "message"), [
