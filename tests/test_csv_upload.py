@@ -168,3 +168,14 @@ def test_a_column_is_read_one_way_even_when_its_first_thousand_cells_say_less():
     assert dataset.n_samples == 1501
     assert dataset.frame["x"].iloc[-1] == 1.5
     assert any("x: read '1,5' as 1.5 (decimal commas)" in note for note in dataset.notes)
+
+
+@pytest.mark.parametrize(("name", "row_names"), [
+    ("id", True), ("ID", True), ("sample_id", True), ("Row Number", True), ("No.", True),
+    ("index", True), ("number", False), ("count", False), ("t", False), ("acid", False),
+])
+def test_a_named_first_column_of_distinct_integers_is_row_names_only_by_its_name(
+        name, row_names):
+    dataset = read_csv_upload(f"{name},x\n12,1.5\n7,2.5\n30,0.5\n".encode())
+    assert dataset.row_name_columns == ((name,) if row_names else ())
+    assert dataset.columns == [name, "x"]  # kept either way: it can be chosen

@@ -29,8 +29,8 @@ import pandas as pd
 ROW_NAMES = "row_names"  # what a row-names column without a header cell is called
 PANDAS_UNNAMED = re.compile(r"Unnamed: \d+(?:_level_\d+)?")
 IDENTIFIER_NAME = re.compile(
-    r"(?i)(?:row[ _.-]?)?(?:id|index|idx|names?|number|num|no\.?)|row|rownames|#|obs"
-    r"|.*[ _.-]id")
+    r"(?i)id|index|idx|row|rownames|obs|#|no\.?|.+[ _.-]id"
+    r"|row[ _.-]?(?:id|index|idx|names?|number|num|no\.?)")
 MIN_COUNTED_ROWS = 3
 SHOWN_VALUES = 3
 
