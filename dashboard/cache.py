@@ -12,12 +12,15 @@ import os
 
 import streamlit as st
 
+from dashboard import fit_payload
+from dashboard.figures import FigureOptions
 from dashboard.pipeline import (
     ComparisonOutcome,
-    ExploreFigures,
     FitOutcome,
     PreparedData,
-    build_figures,
+    animation_bytes,
+    drawn_points,
+    panels_bytes,
     prepare_data,
     run_comparison,
     run_fit,
@@ -31,6 +34,7 @@ from gmm_core.datasets import (
     read_csv_upload,
     sdss_file_path,
 )
+from gmm_core.threads import single_threaded
 
 TTL = "1h"
 DATASET_ENTRIES = 4
@@ -105,17 +109,34 @@ def prepared(request: FitRequest) -> PreparedData:
 @st.cache_data(max_entries=FIT_ENTRIES, ttl=TTL, show_spinner="Fitting…")
 def fit(request: FitRequest, fingerprint: str) -> FitOutcome:
     """Our fit of ``request``; ``fingerprint`` (the data set's) makes new data a new key."""
-    return run_fit(prepared(request), request)
+    with single_threaded():
+        return run_fit(prepared(request), request)
 
 
 @st.cache_data(max_entries=FIT_ENTRIES, ttl=TTL, show_spinner="Fitting scikit-learn…")
 def comparison(request: FitRequest, fingerprint: str) -> ComparisonOutcome:
-    return run_comparison(prepared(request), request, fit(request, fingerprint))
+    outcome = fit(request, fingerprint)
+    with single_threaded():
+        return run_comparison(prepared(request), request, outcome)
 
 
-# Figures are shared read-only objects: unpickling a Plotly figure (what st.cache_data
-# would do on every rerun) costs more than building it.
-@st.cache_resource(max_entries=FIGURE_ENTRIES, ttl=TTL, show_spinner="Drawing…")
-def figures(request: FitRequest, fingerprint: str, color_by: str) -> ExploreFigures:
-    return build_figures(prepared(request), fit(request, fingerprint),
-                         comparison(request, fingerprint), color_by)
+# Payloads are bytes that every session may share as they are.
+@st.cache_resource(max_entries=FIGURE_ENTRIES, ttl=TTL, show_spinner=False)
+def animation(request: FitRequest, fingerprint: str, options: FigureOptions,
+              include_points: bool) -> bytes:
+    """The animation's payload; without the points when the browser holds them."""
+    return animation_bytes(prepared(request), fit(request, fingerprint), options,
+                           include_points)
+
+
+@st.cache_resource(max_entries=FIGURE_ENTRIES, ttl=TTL, show_spinner=False)
+def panels(request: FitRequest, fingerprint: str) -> bytes:
+    """Our final fit beside scikit-learn's."""
+    return panels_bytes(prepared(request), fit(request, fingerprint),
+                        comparison(request, fingerprint))
+
+
+@st.cache_resource(max_entries=FIGURE_ENTRIES, ttl=TTL, show_spinner=False)
+def points_id(request: FitRequest, fingerprint: str) -> str:
+    """Names the points the figures draw, to know whether the browser holds them."""
+    return fit_payload.points_id(drawn_points(prepared(request), fit(request, fingerprint).trace))

@@ -8,10 +8,12 @@ for.
 
 from __future__ import annotations
 
+import base64
+import html
+import json
 import re
 
-import plotly.graph_objects as go
-
+from dashboard import assets
 from dashboard.fitted_rows import fitted_rows, row_responsibilities
 from dashboard.pipeline import FitOutcome, PreparedData
 from gmm_core import FitRequest
@@ -56,6 +58,32 @@ def parameters_json_text(request: FitRequest, prepared: PreparedData,
     return parameters_json(outcome.model, request, prepared.preprocessing, X=prepared.X)
 
 
-def figure_html(figure: go.Figure) -> str:
-    """The figure as a web page that works offline: plotly.js inside, no autoplay."""
-    return figure.to_html(include_plotlyjs=True, full_html=True, auto_play=False)
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{title}</title>
+<style>body {{ font-family: sans-serif; margin: 1rem 2rem; }}
+{css}</style>
+<script>{plotly_js}</script>
+<script>globalThis.gmmExplorerPlotly = window.Plotly;</script>
+</head>
+<body>
+<h1>{title}</h1>
+<div id="figure"></div>
+<script type="module">
+{view_js}
+mountStandalone(document.getElementById("figure"), {payload});
+</script>
+</body>
+</html>
+"""
+
+
+def animation_html(payload: bytes, title: str) -> str:
+    """The animation as a web page that works offline: plotly.js and the page's own
+    drawing script inside, the payload (with its points) as base64; no autoplay."""
+    return _PAGE.format(
+        title=html.escape(title), css=assets.read_text("fit_view.css"),
+        plotly_js=assets.read_text("plotly.min.js"), view_js=assets.read_text("fit_view.js"),
+        payload=json.dumps(base64.b64encode(payload).decode("ascii")))

@@ -18,7 +18,7 @@ from dashboard import cache, controls
 from dashboard.query_state import ExploreView, view_to_query
 from gmm_core.datasets import Dataset, sdss_available
 
-EXPLORE_PAGE = "app.py"
+EXPLORE_PAGE = "pages/explore.py"
 
 
 def shared_view() -> tuple[ExploreView, Dataset]:

@@ -1,5 +1,5 @@
 """From a FitRequest to what the Explore page shows: the data prepared, our fit (or the
-notebook's replay), scikit-learn's fit beside it, and the figures.
+notebook's replay), scikit-learn's fit beside it, and the figures' payloads.
 
 Plain functions without Streamlit, so tests and benchmarks call them directly;
 ``dashboard.cache`` wraps them in Streamlit's caches.
@@ -14,12 +14,12 @@ import numpy as np
 from dashboard.figures import (
     MAX_POINTS,
     FigureOptions,
+    PlotData,
     component_colors,
-    fit_animation,
     matched_colors,
-    mixture_figure,
     plot_data,
 )
+from dashboard.fit_payload import Panel, animation_payload, panels_payload
 from gmm_core import GMM, FitRequest, FitTrace
 from gmm_core.compare import (
     Comparison,
@@ -82,13 +82,6 @@ class ComparisonOutcome:
     comparison: Comparison | None
 
 
-@dataclass(frozen=True)
-class ExploreFigures:
-    animation: object  # plotly Figure
-    ours: object
-    theirs: object
-
-
 def prepare_data(dataset: Dataset, request: FitRequest) -> PreparedData:
     if len(request.features) < 2:
         raise DatasetError("choose two features to plot (X and Y)")
@@ -144,21 +137,29 @@ def run_comparison(prepared: PreparedData, request: FitRequest,
     return ComparisonOutcome(drawn, comparison.permutation, comparison)
 
 
-def build_figures(prepared: PreparedData, outcome: FitOutcome, compared: ComparisonOutcome,
-                  color_by: str = "responsibility") -> ExploreFigures:
-    """The animation of our fit, and our final fit beside scikit-learn's on the same axes.
-    The plot shows the first two columns; further ones take part in the fit only."""
-    trace = outcome.trace
-    data = plot_data(prepared.X, trace.sample_index, (0, 1), prepared.axis_titles[:2])
-    options = FigureOptions(color_by=color_by)
+def drawn_points(prepared: PreparedData, trace: FitTrace) -> PlotData:
+    """The rows the figures draw (the trace's display sample, at most MAX_POINTS) on the
+    first two fitted columns; further columns take part in the fit only."""
+    return plot_data(prepared.X, trace.sample_index, (0, 1), prepared.axis_titles[:2])
+
+
+def animation_bytes(prepared: PreparedData, outcome: FitOutcome, options: FigureOptions,
+                    include_points: bool) -> bytes:
+    """The animation of our fit (or the replay), for ``dashboard/static/fit_view.js``."""
+    return animation_payload(drawn_points(prepared, outcome.trace), outcome.trace, options,
+                             include_points)
+
+
+def panels_bytes(prepared: PreparedData, outcome: FitOutcome,
+                 compared: ComparisonOutcome) -> bytes:
+    """Our final fit beside scikit-learn's, on the same axes and drawn points, its
+    components in the colours of ours they are matched to."""
+    trace, theirs = outcome.trace, compared.theirs
+    data = drawn_points(prepared, trace)
     ours_name = "The notebook's algorithm" if outcome.model is None else "Ours (gmm_core)"
-    theirs = compared.theirs
-    return ExploreFigures(
-        animation=fit_animation(data, trace, options),
-        ours=mixture_figure(data, trace.means[-1], trace.covariances[-1],
-                            trace.labels(-1)[data.positions],
-                            component_colors(trace.n_components), ours_name, options),
-        theirs=mixture_figure(data, theirs.means, theirs.full_covariances,
-                              theirs.labels[data.positions], matched_colors(compared.permutation),
-                              "scikit-learn GaussianMixture", options),
-    )
+    return panels_payload(data, [
+        Panel(ours_name, trace.labels(-1)[data.positions], trace.means[-1],
+              trace.covariances[-1], component_colors(trace.n_components)),
+        Panel("scikit-learn GaussianMixture", theirs.labels[data.positions], theirs.means,
+              theirs.full_covariances, matched_colors(compared.permutation)),
+    ])

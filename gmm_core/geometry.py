@@ -31,26 +31,36 @@ def _marginal(means, covs, dims) -> tuple[np.ndarray, np.ndarray]:
     return means[:, dims], covs[:, dims][:, :, dims]
 
 
+def ellipse_axes(means, covs, dims=(0, 1)) -> tuple[np.ndarray, np.ndarray]:
+    """Centres ``(k, 2)`` and 1-sigma axes ``(k, 2, 2)`` of every component's ellipse.
+
+    The columns of ``axes[j]`` are component j's semi-axes (eigenvectors scaled by the
+    square roots of the eigenvalues of its projected covariance), so its ``s``-sigma
+    outline is ``centres[j] + s * axes[j] @ (cos t, sin t)``: the points at Mahalanobis
+    distance ``s`` from the mean. Drawing code maps a unit circle with it.
+    """
+    means2, covs2 = _marginal(means, covs, dims)
+    variances, directions = np.linalg.eigh(covs2)
+    # Round-off can make a singular covariance's smallest variance slightly negative.
+    radii = np.sqrt(np.clip(variances, 0.0, None))
+    return means2, directions * radii[:, None, :]
+
+
 def ellipse_outlines(means, covs, levels=(1, 2, 3), dims=(0, 1),
                      n_points: int = 100) -> np.ndarray:
     """Closed n-sigma outlines for every component: ``(k, len(levels), 2, n_points)``.
 
     ``outlines[j, l, 0]`` are the x and ``outlines[j, l, 1]`` the y coordinates of
-    component j's ``levels[l]``-sigma ellipse: the points at Mahalanobis distance
-    ``levels[l]`` from the mean. The last point repeats the first.
+    component j's ``levels[l]``-sigma ellipse. The last point repeats the first.
     """
     if int(n_points) < 3:
         raise ValueError(f"n_points must be at least 3; got {n_points}")
-    means2, covs2 = _marginal(means, covs, dims)
-    variances, axes = np.linalg.eigh(covs2)
-    # Round-off can make a singular covariance's smallest variance slightly negative.
-    radii = np.sqrt(np.clip(variances, 0.0, None))
+    centres, axes = ellipse_axes(means, covs, dims)
     angle = np.linspace(0.0, 2.0 * np.pi, int(n_points))
     circle = np.stack([np.cos(angle), np.sin(angle)])  # (2, n_points)
-    # Unit circle -> 1-sigma ellipse: x = mu + V diag(sqrt(lambda)) u.
-    one_sigma = (axes * radii[:, None, :]) @ circle  # (k, 2, n_points)
+    one_sigma = axes @ circle  # (k, 2, n_points)
     levels = np.asarray(levels, dtype=float)
-    return means2[:, None, :, None] + levels[None, :, None, None] * one_sigma[:, None]
+    return centres[:, None, :, None] + levels[None, :, None, None] * one_sigma[:, None]
 
 
 def ellipse_outline(mean, cov, n_sigma: float, n_points: int = 100,

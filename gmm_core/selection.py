@@ -13,7 +13,6 @@ Fits can be cached by the caller: ``fit_key`` names one fit in plain values, and
 
 from __future__ import annotations
 
-import functools
 import os
 from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import asdict, dataclass
@@ -21,13 +20,13 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
-from threadpoolctl import ThreadpoolController
 
 from gmm_core.covariance import structure_for
 from gmm_core.estep import DesignBlocks
 from gmm_core.init import PARTITION_INITIALIZERS, parameters_from_partition
 from gmm_core.model import GMM, aic_from, bic_from
 from gmm_core.request import COVARIANCE_TYPES, INIT_METHODS
+from gmm_core.threads import single_threaded
 from gmm_core.validation import validate_data
 
 CRITERIA = ("bic", "aic")
@@ -96,7 +95,7 @@ def score_fits(X, k: int, covariance_types: Iterable[str],
     One thread also makes in-process and worker-process results bitwise identical.
     """
     X = validate_data(X, min_rows=k)
-    with _thread_controller().limit(limits=1):
+    with single_threaded():
         partition = _shared_partition(X, k, settings)
         return [_score(X, _model(X, k, covariance_type, settings, partition))
                 for covariance_type in covariance_types]
@@ -129,12 +128,6 @@ def _score(X, model: GMM) -> FitScore:
                     aic=float(aic_from(mean_loglik, n, n_parameters)),
                     mean_loglik=float(mean_loglik), converged=bool(model.converged_),
                     n_iter=int(model.n_iter_))
-
-
-@functools.cache
-def _thread_controller() -> ThreadpoolController:
-    # Built once: scanning the loaded libraries costs ~3 ms, as much as a small fit.
-    return ThreadpoolController()
 
 
 @dataclass(frozen=True)

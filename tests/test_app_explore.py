@@ -3,8 +3,8 @@ type renders, the controls change the fit, the URL round-trips, failures are mes
 
 from __future__ import annotations
 
-import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -15,9 +15,11 @@ from streamlit.testing.v1 import AppTest
 
 import dashboard.cache
 import gmm_core.datasets.sdss
+from dashboard.binary_payload import unpack
+from dashboard.fit_component import ANIMATION_KEY, PANELS_KEY
 from gmm_core.request import COVARIANCE_TYPES
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 DATASETS = ("sdss", "blobs", "astroml_fig69", "iris")
 
 
@@ -43,11 +45,22 @@ def assert_clean(at: AppTest) -> None:
     assert not at.error, [e.value for e in at.error]
 
 
-def animation(at: AppTest) -> dict:
-    """The animated figure's spec, as sent to the browser."""
-    specs = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
-    (spec,) = [spec for spec in specs if spec.get("frames")]
-    return spec
+@dataclass(frozen=True)
+class Drawn:
+    """A figure's payload as the browser gets it (``dashboard.fit_payload``)."""
+
+    meta: dict
+    arrays: dict
+
+
+def drawn(at: AppTest, key: str) -> Drawn:
+    (element,) = [e for e in at.get("bidi_component") if e.key == key]
+    return Drawn(*unpack(element.proto.bytes))
+
+
+def animation(at: AppTest) -> Drawn:
+    """The animation's payload, as sent to the browser."""
+    return drawn(at, ANIMATION_KEY)
 
 
 def status(at: AppTest) -> str:
@@ -61,8 +74,9 @@ def iterations(at: AppTest) -> int:
     return int(re.search(r"(?:after |cap \()(\d+)", status(at)).group(1))
 
 
-def ellipse_traces(spec: dict) -> list[str]:
-    return [t["name"] for t in spec["data"] if t["name"].endswith("ellipses")]
+def components(figure: Drawn) -> int:
+    """How many components' ellipses the animation draws."""
+    return figure.arrays["centres"].shape[1]
 
 
 # ------------------------------------------------------------------ rendering
@@ -75,11 +89,14 @@ def test_without_sdss_the_page_opens_on_a_built_in_set_and_offers_the_download()
     assert status(at).startswith("Converged after")
     assert "BIC" in status(at)
     assert any("scikit-learn" in s.value for s in at.subheader)
-    spec = animation(at)
-    assert [b["label"] for b in spec["layout"]["updatemenus"][0]["buttons"]] == ["Play",
-                                                                                 "Pause"]
-    assert len(ellipse_traces(spec)) == at.slider(key="k").value
-    assert len(at.get("plotly_chart")) == 3  # the animation, ours and scikit-learn's
+    figure = animation(at)
+    assert figure.meta["titles"][-1] == f"EM: iteration {figure.meta['n_iter']} of " \
+        f"{figure.meta['n_iter']}"
+    assert components(figure) == at.slider(key="k").value
+    # The animation, and ours beside scikit-learn's.
+    assert [e.key for e in at.get("bidi_component")] == [ANIMATION_KEY, PANELS_KEY]
+    assert [p["title"] for p in drawn(at, PANELS_KEY).meta["panels"]] == [
+        "Ours (gmm_core)", "scikit-learn GaussianMixture"]
 
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
@@ -92,7 +109,7 @@ def test_every_data_set_and_covariance_type_renders(dataset, covariance_type, da
     assert at.selectbox(key="dataset").value == dataset
     assert at.selectbox(key="covariance_type").value == covariance_type
     assert status(at)
-    assert len(ellipse_traces(animation(at))) == at.slider(key="k").value
+    assert components(animation(at)) == at.slider(key="k").value
     assert at.query_params["covariance_type"] == covariance_type
 
 
@@ -111,7 +128,7 @@ def test_changing_k_redraws_with_that_many_components_and_updates_the_url():
     before = status(at)
     at.slider(key="k").set_value(3).run()
     assert_clean(at)
-    assert len(ellipse_traces(animation(at))) == 3
+    assert components(animation(at)) == 3
     assert status(at) != before
     assert at.query_params["k"] == "3"
 
@@ -127,10 +144,10 @@ def test_changing_the_tolerance_changes_when_the_fit_stops():
 
 def test_changing_the_seed_changes_the_start():
     at = run_page()
-    start = animation(at)["frames"][0]["data"]
+    start = animation(at).arrays["centres"][0]
     at.number_input(key="seed").set_value(7).run()
     assert_clean(at)
-    assert animation(at)["frames"][0]["data"] != start
+    assert not np.array_equal(animation(at).arrays["centres"][0], start)
     assert at.query_params["seed"] == "7"
 
 
@@ -139,7 +156,7 @@ def test_changing_a_feature_refits_on_it():
     before = status(at)
     at.selectbox(key="x").set_value("sepal_length").run()
     assert_clean(at)
-    assert animation(at)["layout"]["xaxis"]["title"]["text"] == "sepal length [cm]"
+    assert animation(at).meta["x_title"] == "sepal length [cm]"
     assert status(at) != before
     assert at.query_params["x"] == "sepal_length"
 
@@ -150,7 +167,7 @@ def test_spectra_features_are_chosen_by_wavelength(sdss_file):
     at.select_slider(key="y_wavelength").set_value("flux_400").run()
     assert_clean(at)
     assert at.query_params["y"] == "flux_400"
-    assert animation(at)["layout"]["yaxis"]["title"]["text"].startswith("flux ")
+    assert animation(at).meta["y_title"].startswith("flux ")
     at.selectbox(key="x").set_value("pca_1").run()
     assert_clean(at)
     labels = [slider.label for slider in at.select_slider]
@@ -164,7 +181,7 @@ def test_extra_dimensions_join_the_fit_while_the_plot_keeps_x_and_y():
     assert_clean(at)
     assert "fitted in 4 dimensions" in at.markdown[0].value
     assert at.query_params["extra"] == "sepal_length,sepal_width"
-    assert animation(at)["layout"]["xaxis"]["title"]["text"] == "petal length [cm]"
+    assert animation(at).meta["x_title"] == "petal length [cm]"
 
 
 def test_returning_to_an_earlier_setting_is_served_from_the_cache(monkeypatch):
@@ -208,7 +225,7 @@ def test_query_parameters_set_every_control_and_come_back_unchanged():
     assert at.checkbox(key="standardize").value is True
     assert at.toggle(key="replay").value is False
     assert at.radio(key="color").value == "uncertainty"
-    assert "(standardized)" in animation(at)["layout"]["xaxis"]["title"]["text"]
+    assert "(standardized)" in animation(at).meta["x_title"]
 
 
 def test_bad_query_parameters_are_named_and_replaced_by_defaults():
@@ -227,9 +244,9 @@ def test_the_notebook_replay_animates_and_says_what_went_wrong(sdss_file):
     at = run_page({"replay": "true"})
     assert not at.exception
     assert any(s.value == "What the notebook's algorithm did" for s in at.subheader)
-    spec = animation(at)
-    assert spec["layout"]["title"]["text"].startswith("Notebook replay: iteration")
-    assert spec["layout"]["yaxis3"]["title"]["text"] == "rows with zero density"
+    figure = animation(at)
+    assert figure.meta["titles"][-1].startswith("Notebook replay: iteration")
+    assert figure.meta["second_title"] == "rows with zero density"
     warnings = " ".join(w.value for w in at.warning)
     assert "Identical start" in warnings  # the fixture's bluest bins are mostly zero
     assert "BIC" in status(at) and "exact log-likelihood of the final mixture" in status(at)
@@ -273,16 +290,16 @@ def test_an_uploaded_csv_is_fitted_like_any_data_set_and_its_notes_are_shown():
     assert "dropped 1 of 121 rows" in notes
     assert at.markdown[0].value.startswith("**points.csv** — 120 rows")
     assert (at.selectbox(key="x").value, at.selectbox(key="y").value) == ("width", "height")
-    assert animation(at)["layout"]["xaxis"]["title"]["text"] == "width"
+    assert animation(at).meta["x_title"] == "width"
     assert status(at).startswith("Converged after")
     assert at.metric[0].label == "Adjusted Rand index between the two labelings"
     at.slider(key="k").set_value(2).run()  # a new fit finds the file by its digest
     assert_clean(at)
-    assert len(ellipse_traces(animation(at))) == 2
+    assert components(animation(at)) == 2
     at.selectbox(key="x").set_value("height")
     at.selectbox(key="y").set_value("width").run()
     assert_clean(at)
-    assert animation(at)["layout"]["xaxis"]["title"]["text"] == "height"
+    assert animation(at).meta["x_title"] == "height"
 
 
 def test_an_upload_is_read_once_and_found_by_its_digest_on_every_rerun(csv_reads):
@@ -314,7 +331,7 @@ def test_a_refused_csv_is_an_error_message_not_a_traceback(content, message):
     at = upload(run_page(), content, "bad.csv")
     assert not at.exception
     assert message in at.error[0].value
-    assert not at.get("plotly_chart")
+    assert not at.get("bidi_component")
 
 
 # ------------------------------------------------------------------ failures are messages

@@ -4,6 +4,7 @@ does, a self-contained HTML page of the animation)."""
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import re
@@ -20,7 +21,9 @@ from test_app_explore import APP, _own_data_home, assert_clean  # noqa: F401 (an
 from test_page_views import with_gaps
 
 from dashboard import exports
-from dashboard.pipeline import build_figures, prepare_data, run_comparison, run_fit
+from dashboard.binary_payload import unpack
+from dashboard.figures import FigureOptions
+from dashboard.pipeline import animation_bytes, drawn_points, prepare_data, run_fit
 from gmm_core import FitRequest
 from gmm_core.datasets import load_dataset
 from gmm_core.export import FORMAT, read_parameters_json
@@ -118,16 +121,20 @@ def test_the_json_keeps_scikit_learns_shape_per_covariance_type(iris_fit, covari
     np.testing.assert_allclose(document["covariances"], outcome.model.covariances_)
 
 
-def test_the_html_page_carries_plotly_and_every_frame_without_playing(iris_fit):
-    _, request, prepared, outcome = iris_fit
-    figures = build_figures(prepared, outcome, run_comparison(prepared, request, outcome))
-    html = exports.figure_html(figures.animation)
+def test_the_html_page_carries_plotly_the_drawing_script_and_the_whole_animation(iris_fit):
+    _, _, prepared, outcome = iris_fit
+    html = exports.animation_html(
+        animation_bytes(prepared, outcome, FigureOptions(), include_points=True), "Iris <k=3>")
     assert html.lower().startswith("<!doctype html>") and html.rstrip().endswith("</html>")
-    assert "Plotly.newPlot" in html and "Plotly.addFrames" in html
     assert not re.search(r"<script[^>]*\bsrc=", html)  # nothing to fetch: works offline
     assert "plotly.js v" in html  # the library itself is inside
-    assert "Plotly.animate(" not in html
-    assert len(figures.animation.frames) > 1
+    assert "<title>Iris &lt;k=3&gt;</title>" in html
+    (encoded,) = re.findall(r'mountStandalone\(document\.getElementById\("figure"\), "([^"]+)"\)',
+                            html)
+    meta, arrays = unpack(base64.b64decode(encoded))
+    assert meta["kind"] == "animation" and meta["n_iter"] == outcome.trace.n_iter
+    assert len(arrays["points"]) == len(drawn_points(prepared, outcome.trace).rows)
+    assert arrays["iterations"][-1] == outcome.trace.n_iter
 
 
 def test_file_names_say_what_was_fitted():
@@ -169,7 +176,7 @@ def test_the_explore_page_offers_the_three_downloads_and_the_link(downloads):
     mimetype, make = downloads[f"{stem}_parameters.json"]
     assert json.loads(make())["covariance_type"] == "diag"
     mimetype, make = downloads[f"{stem}_animation.html"]
-    assert mimetype == "text/html" and "Plotly.addFrames" in make()
+    assert mimetype == "text/html" and "mountStandalone(" in make()
 
     (link,) = [c.value for c in at.code]
     query = {key: values[-1] for key, values in parse_qs(link.split("?", 1)[1]).items()}

@@ -16,10 +16,11 @@ from test_app_explore import _own_data_home, assert_clean  # noqa: F401 (an auto
 from dashboard import selection_view
 
 ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
-MODEL_SELECTION = "pages/1_Model_selection.py"
-MATH = "pages/2_The_math.py"
-DATA = "pages/3_The_data.py"
+APP = str(ROOT / "streamlit_app.py")
+MODEL_SELECTION = "pages/model_selection.py"
+EXPLORE = "pages/explore.py"
+MATH = "pages/the_math.py"
+DATA = "pages/the_data.py"
 PAGES = {MODEL_SELECTION: "Model selection", MATH: "The math", DATA: "The data"}
 RUN_SWEEP = "Run the sweep"
 
@@ -71,7 +72,7 @@ def test_every_page_renders_on_sdss_data(page, sdss_file):
 def test_the_sidebar_keeps_its_settings_from_page_to_page():
     at = open_page(MATH, {"dataset": "iris", "k": "5", "covariance_type": "diag"})
     at.slider(key="k").set_value(4).run()
-    for page in (DATA, MODEL_SELECTION, "app.py"):
+    for page in (DATA, MODEL_SELECTION, EXPLORE):
         at.switch_page(page).run()
         assert_clean(at)
         assert at.selectbox(key="dataset").value == "iris"

@@ -16,7 +16,7 @@ from test_app_explore import (  # noqa: F401 (_own_data_home: an autouse fixture
     status,
     upload,
 )
-from test_app_pages import DATA, MATH, MODEL_SELECTION
+from test_app_pages import DATA, EXPLORE, MATH, MODEL_SELECTION
 
 PAGES = (MATH, DATA, MODEL_SELECTION)
 
@@ -46,7 +46,7 @@ def test_an_upload_follows_the_user_from_page_to_page_and_is_read_once(csv_reads
         assert (at.selectbox(key="x").value, at.selectbox(key="y").value) == (
             "width", "height")
     assert "points.csv**: 120 rows" in at.switch_page(DATA).run().markdown[0].value
-    at.switch_page("app.py").run()
+    at.switch_page(EXPLORE).run()
     assert_clean(at)
     assert status(at) == before
     assert at.markdown[0].value.startswith("**points.csv** — 120 rows")
@@ -59,7 +59,7 @@ def test_remove_on_another_page_forgets_the_file():
     at.sidebar.button(key="forget_upload").click().run()
     assert not at.exception
     assert "Choose a CSV file" in at.error[0].value
-    at.switch_page("app.py").run()
+    at.switch_page(EXPLORE).run()
     assert "Choose a CSV file" in at.error[0].value
     assert not at.get("plotly_chart")
 

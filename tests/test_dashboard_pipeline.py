@@ -8,8 +8,16 @@ import pytest
 from spec4000_fixture import write_spec4000
 
 import dashboard.pipeline
-from dashboard.figures import MAX_POINTS
-from dashboard.pipeline import build_figures, prepare_data, run_comparison, run_fit
+from dashboard.binary_payload import unpack
+from dashboard.figures import MAX_POINTS, FigureOptions
+from dashboard.pipeline import (
+    animation_bytes,
+    drawn_points,
+    panels_bytes,
+    prepare_data,
+    run_comparison,
+    run_fit,
+)
 from dashboard.status import event_lines, fits_side_by_side, status_line
 from gmm_core import GMM, FitRequest
 from gmm_core.datasets import Dataset, DatasetError, FeatureInfo, load_dataset
@@ -87,7 +95,9 @@ def test_the_notebook_replay_is_scored_exactly_and_compared_like_a_fit(tmp_path,
     assert table.loc["the notebook's algorithm", "BIC"] == outcome.bic
     # Only the drawn rows' scikit-learn labels are kept with a cached comparison.
     assert len(compared.theirs.labels) == len(trace.sample_index)
-    build_figures(prepared, outcome, compared)
+    meta, arrays = unpack(panels_bytes(prepared, outcome, compared))
+    assert meta["panels"][0]["title"] == "The notebook's algorithm"
+    assert len(arrays["labels_1"]) == len(drawn_points(prepared, trace).rows)
 
 
 def test_a_replay_that_cannot_be_scored_says_why_and_is_matched_by_means(monkeypatch):
@@ -123,8 +133,11 @@ def test_em_fit_matches_a_direct_gmm_and_compares_with_scikit_learn():
     table = fits_side_by_side(outcome, compared)
     assert list(table.index) == ["ours (gmm_core)", "scikit-learn"]
     assert table.loc["ours (gmm_core)", "BIC"] == pytest.approx(outcome.bic)
-    figures = build_figures(prepared, outcome, compared)
-    assert figures.theirs.layout.xaxis.range == figures.animation.layout.xaxis.range
+    animation, _ = unpack(animation_bytes(prepared, outcome, FigureOptions(), True))
+    panels, _ = unpack(panels_bytes(prepared, outcome, compared))
+    # One set of drawn points on the same axes in every figure.
+    assert panels["x_range"] == animation["x_range"]
+    assert panels["points_id"] == animation["points_id"]
 
 
 def test_status_line_says_converged_or_capped_with_log_likelihood_and_bic():

@@ -133,8 +133,9 @@ def test_dockerignore_keeps_what_the_app_needs():
     them: relative to the context, ``**/`` for any depth)."""
     patterns = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
                 if line.strip() and not line.startswith("#")]
-    needed = ["app.py", "requirements.txt", ".streamlit/config.toml", "gmm_core/__init__.py",
-              "gmm_core/datasets/sdss.py", "dashboard/cache.py", "pages/a_page.py"]
+    needed = ["app.py", "streamlit_app.py", "requirements.txt", ".streamlit/config.toml",
+              "gmm_core/__init__.py", "gmm_core/datasets/sdss.py", "dashboard/cache.py",
+              "dashboard/static/fit_view.js", "pages/a_page.py"]
 
     def ignored(path: str) -> bool:  # a path is out when it or a folder above it matches
         parts = path.split("/")
@@ -197,12 +198,16 @@ def test_install_and_start_commands_serve_a_healthy_app_from_a_fresh_venv(tmp_pa
                         health_url=f"http://localhost:{port}/_stcore/health",
                         cwd=ROOT, env=env, log_dir=tmp_path) as server:
         assert health_answer(server.health_url) == "ok"
+        # app.py serves the figures' own script beside Streamlit (st.App routes).
+        script = health_answer(f"{server.url}/gmm-assets/fit_view.js")
+        assert script is not None and "export default function render" in script
         up = subprocess.run(health_check, cwd=ROOT, env=env, capture_output=True, text=True,
                             timeout=60)
         assert up.returncode == 0, up.stderr
 
     render = ("from streamlit.testing.v1 import AppTest\n"
-              f"page = AppTest.from_file('app.py', default_timeout={PAGE_TIMEOUT_S}).run()\n"
+              "page = AppTest.from_file('streamlit_app.py', "
+              f"default_timeout={PAGE_TIMEOUT_S}).run()\n"
               "assert not page.exception, [e.message for e in page.exception]\n")
     rendered = subprocess.run(["python", "-c", render], cwd=ROOT, env=env, capture_output=True,
                               text=True, timeout=PAGE_TIMEOUT_S + 60)

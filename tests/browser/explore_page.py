@@ -18,43 +18,36 @@ APP_IDLE = ("[data-testid=stApp][data-test-connection-state=CONNECTED]"
 EXCEPTION = "[data-testid=stException]"
 ERROR_MESSAGE = "[data-testid=stAlertContentError]"  # st.error: how the page reports failures
 
-# What the animated Plotly chart shows, cheap enough to evaluate every frame ("[]" while it
-# is not drawn): its title and, for its traces and for those of its first animation frame
-# (the starting point, which the seed moves even when two fits end alike), each trace's
-# name, type and the head of its coordinates (base64 "bdata" as Plotly 6+ sends arrays).
-FIGURE_SIGNATURE_JS = """() => {
-    const head = v => v == null ? null
-        : v.bdata !== undefined ? [v.dtype, v.bdata.length, v.bdata.slice(0, 64)]
-        : v.length !== undefined ? [v.length, v[0], v[v.length - 1]] : v;
-    const traces = list => (list || []).map(t => [t.name, t.type, head(t.x), head(t.y)]);
-    const charts = Array.from(document.querySelectorAll('[data-testid=stPlotlyChart]'))
-        .filter(chart => chart.querySelector('g.updatemenu-button') !== null)
-        .map(chart => chart.querySelector('.js-plotly-plot'));
-    return JSON.stringify(charts.map(gd => {
-        const frames = (gd._transitionData && gd._transitionData._frames) || [];
-        const title = gd.layout && gd.layout.title;
-        return [title && title.text !== undefined ? title.text : title || '',
-                traces(gd.data), frames.length, frames.length ? traces(frames[0].data) : []];
-    }));
-}"""
+ANIMATION = "[data-gmm-view=animation]"
+PANELS = "[data-gmm-view=panels]"
 
-# True once a finished run shows a figure other than ``before`` (a signature from above).
+# What the animation (dashboard/static/fit_view.js) has drawn: it counts the payloads it
+# drew (``data-drawn``) and the point sets it received (``data-points-loads``). "[]"
+# while nothing is drawn.
+FIGURE_SIGNATURE_JS = f"""() => {{
+    const root = document.querySelector({json.dumps(ANIMATION)});
+    return root && root.dataset.drawn
+        ? JSON.stringify([root.dataset.drawn, root.dataset.pointsLoads || "0"]) : "[]";
+}}"""
+
+# True once the animation shows a payload other than the one drawn at ``before``.
 FIGURE_CHANGED_JS = (
     "(before) => {"
-    f"  const idle = document.querySelector({json.dumps(APP_IDLE)}) !== null;"
     f"  const now = ({FIGURE_SIGNATURE_JS})();"
-    "  return idle && now !== before && now !== '[]';"
+    "  return now !== before && now !== '[]';"
     "}"
 )
 
-
-# How many components the animated chart draws: one "component j ellipses" trace each.
-ELLIPSE_TRACES_JS = """() => {
-    const chart = Array.from(document.querySelectorAll('[data-testid=stPlotlyChart]'))
-        .find(chart => chart.querySelector('g.updatemenu-button') !== null);
-    const gd = chart && chart.querySelector('.js-plotly-plot');
+# How many components the animation draws: one "component j ellipses" trace each.
+ELLIPSE_TRACES_JS = f"""() => {{
+    const gd = document.querySelector({json.dumps(ANIMATION + " .js-plotly-plot")});
     return gd ? gd.data.filter(t => String(t.name).endsWith('ellipses')).length : 0;
-}"""
+}}"""
+
+# How many point sets the animation has received since the page opened.
+POINTS_LOADS_JS = f"""() => Number(
+    document.querySelector({json.dumps(ANIMATION)}).dataset.pointsLoads || 0)"""
+
 
 def labelled(page, test_id: str, label: str):
     """The Streamlit element ``test_id`` whose label reads exactly ``label``."""
@@ -68,18 +61,18 @@ def slider_handle(page, label: str):
 
 
 def animated_chart(page):
-    """The Plotly chart that has animation buttons (the main Explore figure)."""
-    return page.get_by_test_id("stPlotlyChart").filter(
-        has=page.locator("g.updatemenu-button")).first
+    """The animation's plot, once drawn (the main Explore figure)."""
+    return page.locator(f"{ANIMATION} .js-plotly-plot").first
 
 
 def play_button(page):
-    return animated_chart(page).locator("g.updatemenu-button").filter(has_text="Play")
+    """Play, which reads Pause while the animation runs."""
+    return page.locator(f"{ANIMATION} .gmm-play")
 
 
 def iteration_label(page):
-    """The text over the Plotly slider that names the frame shown (its current value)."""
-    return animated_chart(page).locator(".slider-group > text.slider-label")
+    """"Iteration t of N" under the animation: the iteration shown."""
+    return page.locator(f"{ANIMATION} .gmm-iteration")
 
 
 def seed_step_up(page):

@@ -1,0 +1,308 @@
+"""What a user waits for: input → new figure on screen, in Debian Chromium against a real
+``streamlit run app.py``.
+
+For each view (the page's default, and heavier ones on SDSS-format data written by the
+test fixture), one browser session opens the page, then repeats a round of interactions,
+each a user's single input, and for each kind prints:
+
+- p50 / p95 from the key press or click until the animated figure on screen shows the
+  new fit (Plotly has drawn it);
+- the server's CPU time for the interaction (user + system of the ``streamlit run``
+  process, read from /proc before the input and once the page's run has finished);
+- the bytes the server sent over the websocket for it;
+- the browser's main-thread time for it (Chrome's Performance metrics: script, layout
+  and style, all tasks).
+
+plus the first figure after opening the page on a warm server (cached: the view was
+shown before; uncached: a new seed). A round is: seed +1, k ±1, tolerance one stop,
+covariance type to "diag", back to "full" (a return to an earlier setting: cached), X
+feature to another, Play (time until the first animation frame is drawn). Every
+interaction except the return changes the fit, so it is uncached.
+
+    .venv/bin/python benchmarks/bench_browser.py                  # all views, 7 rounds
+    .venv/bin/python benchmarks/bench_browser.py --views default --rounds 3
+    .venv/bin/python benchmarks/bench_browser.py --profile py-spy.svg   # needs py-spy
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+import numpy as np
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.browser.explore_page import (  # noqa: E402
+    APP_IDLE,
+    EXCEPTION,
+    FIGURE_CHANGED_JS,
+    FIGURE_SIGNATURE_JS,
+    K_SLIDER_LABEL,
+    animated_chart,
+    iteration_label,
+    labelled,
+    play_button,
+    seed_step_up,
+    slider_handle,
+)
+from tests.browser.streamlit_server import (  # noqa: E402
+    chromium_launch_options,
+    chromium_missing_reason,
+    running_streamlit,
+)
+from tests.spec4000_fixture import write_spec4000  # noqa: E402
+
+VIEWPORT = {"width": 1400, "height": 1000}
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+SDSS_ROWS = 4000  # as many spectra as the real spec4000.npz
+PCA = [f"pca_{i}" for i in range(1, 11)]
+
+
+@dataclass(frozen=True)
+class View:
+    """A view to measure: its URL query, its data, and its "feature" interaction."""
+
+    name: str
+    query: dict
+    sdss: bool  # serve an SDSS-format file in the astroML data home
+    # The data-changing input: ("slider", label) steps a slider, ("select", label, a, b)
+    # alternates a select box between options a and b, ("checkbox", label) toggles one.
+    feature_input: tuple
+
+
+VIEWS = {
+    # The Figure 6.9 mixture has only the two features plotted: standardizing is its
+    # one change of the fitted data.
+    "default": View("default view (Figure 6.9 mixture, 1,000 rows, k=4)", {}, False,
+                    ("checkbox", "Standardize")),
+    "sdss_k8": View(f"SDSS format, {SDSS_ROWS:,} spectra, flux bins, k=8",
+                    {"dataset": "sdss", "k": "8"}, True, ("slider", "X wavelength")),
+    "sdss_10d": View(f"SDSS format, {SDSS_ROWS:,} spectra, 10-D (PCA c1-c10), k=4",
+                     {"dataset": "sdss", "x": "pca_1", "y": "pca_2",
+                      "extra": ",".join(PCA[2:]), "k": "4"}, True,
+                     ("select", "Y feature", "redshift z", "PCA coefficient c2")),
+}
+
+
+@dataclass
+class Sample:
+    latency_s: float
+    server_cpu_s: float
+    ws_bytes: int
+    browser_ms: dict
+
+
+@dataclass
+class ViewResult:
+    samples: dict[str, list[Sample]] = field(default_factory=lambda: defaultdict(list))
+    first_figure_s: dict[str, float] = field(default_factory=dict)
+
+
+def server_cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+
+
+class Session:
+    """One browser tab on the page, with the counters an interaction is measured by."""
+
+    def __init__(self, browser, server, url: str):
+        self.server = server
+        self.context = browser.new_context(viewport=VIEWPORT)
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(180_000)
+        self.received = 0
+        self.page.on("websocket", self._watch)
+        self.cdp = self.context.new_cdp_session(self.page)
+        self.cdp.send("Performance.enable")
+        start = time.perf_counter()
+        self.page.goto(url)
+        self.wait_for_figure()
+        self.first_figure_s = time.perf_counter() - start
+        self.page.wait_for_selector(APP_IDLE)
+
+    def _watch(self, websocket) -> None:
+        def count(payload):
+            self.received += len(payload)
+        websocket.on("framereceived", count)
+
+    def wait_for_figure(self) -> None:
+        animated_chart(self.page).locator(".main-svg").first.wait_for(state="visible")
+
+    def browser_ms(self) -> dict:
+        metrics = {m["name"]: m["value"]
+                   for m in self.cdp.send("Performance.getMetrics")["metrics"]}
+        return {"script": 1000 * metrics["ScriptDuration"],
+                "layout+style": 1000 * (metrics["LayoutDuration"]
+                                        + metrics["RecalcStyleDuration"]),
+                "tasks": 1000 * metrics["TaskDuration"]}
+
+    def measure(self, action: Callable[[], None], shown: Callable[[str], None]) -> Sample:
+        """``action`` is one input; ``shown(before)`` returns once its figure is drawn."""
+        self.page.wait_for_selector(APP_IDLE)
+        before = self.page.evaluate(FIGURE_SIGNATURE_JS)
+        cpu, received, browser = server_cpu_s(self.server.pid), self.received, self.browser_ms()
+        start = time.perf_counter()
+        action()
+        shown(before)
+        latency = time.perf_counter() - start
+        self.page.wait_for_selector(APP_IDLE)
+        self.page.wait_for_timeout(50)  # let the last websocket frames be counted
+        after = self.browser_ms()
+        return Sample(latency, server_cpu_s(self.server.pid) - cpu, self.received - received,
+                      {key: after[key] - browser[key] for key in after})
+
+    def figure_changed(self, before: str) -> None:
+        self.page.wait_for_function(FIGURE_CHANGED_JS, arg=before, polling="raf")
+
+    def close(self) -> None:
+        if self.page.locator(EXCEPTION).count():
+            raise SystemExit("an exception box is on the page")
+        self.context.close()
+
+
+def select_option(page, label: str, option: str) -> None:
+    """Open a Streamlit select box and click one of its options."""
+    labelled(page, "stSelectbox", label).locator("input").click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def feature_input(page, view: View, round_: int) -> Callable[[], None]:
+    kind, label, *options = view.feature_input
+    if kind == "slider":
+        key = "ArrowRight" if round_ % 2 == 0 else "ArrowLeft"
+        return lambda: slider_handle(page, label).press(key)
+    if kind == "select":
+        return lambda: select_option(page, label, options[round_ % 2])
+    return lambda: labelled(page, "stCheckbox", label).locator("label").click()
+
+
+def round_of_interactions(session: Session, view: View, round_: int) -> dict[str, Sample]:
+    """One of each interaction; the seed changes first, so the others are not cached."""
+    page = session.page
+    k_key = "ArrowRight" if round_ % 2 == 0 else "ArrowLeft"
+    tol_key = "ArrowLeft" if round_ % 2 == 0 else "ArrowRight"
+    changed = session.figure_changed
+    samples = {
+        "seed +1": session.measure(seed_step_up(page).click, changed),
+        "k ±1": session.measure(lambda: slider_handle(page, K_SLIDER_LABEL).press(k_key),
+                                changed),
+        "tolerance": session.measure(lambda: slider_handle(page, "Tolerance").press(tol_key),
+                                     changed),
+        "covariance type": session.measure(
+            lambda: select_option(page, "Covariance type", "diagonal"), changed),
+        "return (cached)": session.measure(
+            lambda: select_option(page, "Covariance type", "full"), changed),
+        "feature": session.measure(feature_input(page, view, round_), changed),
+    }
+    label = iteration_label(page)
+    shown_before = label.text_content()
+    samples["Play"] = session.measure(
+        play_button(page).click,
+        lambda _: page.wait_for_function("([el, text]) => el.textContent !== text",
+                                         arg=[label.element_handle(), shown_before],
+                                         polling="raf"))
+    return samples
+
+
+def run_view(browser, view: View, rounds: int, profile: Path | None) -> ViewResult:
+    result = ViewResult()
+    with tempfile.TemporaryDirectory() as data_home:
+        if view.sdss:
+            write_spec4000(Path(data_home), n=SDSS_ROWS)
+        env = {**os.environ, "ASTROML_DATA": data_home}
+        with running_streamlit(ROOT / "app.py", cwd=ROOT, env=env) as server:
+            url = f"{server.url}/?{urlencode(view.query)}"
+            warm_up = Session(browser, server, url)  # imports, the data set, the first fit
+            warm_up.close()
+            cached = Session(browser, server, url)
+            result.first_figure_s["cached"] = cached.first_figure_s
+            cached.close()
+            session = Session(browser, server, f"{server.url}/?"
+                              + urlencode({**view.query, "seed": "7"}))
+            result.first_figure_s["uncached"] = session.first_figure_s
+            spy = _start_profiler(server.pid, profile)
+            for round_ in range(rounds):
+                for kind, sample in round_of_interactions(session, view, round_).items():
+                    result.samples[kind].append(sample)
+            _stop_profiler(spy)
+            session.close()
+    return result
+
+
+def _start_profiler(pid: int, output: Path | None):
+    if output is None:
+        return None
+    if shutil.which("py-spy") is None:
+        raise SystemExit("--profile needs py-spy on the PATH (pip install py-spy)")
+    # py-spy writes a flame graph (.svg), speedscope (.json) or collapsed stacks (.txt).
+    formats = {".svg": "flamegraph", ".json": "speedscope", ".txt": "raw"}
+    return subprocess.Popen(["py-spy", "record", "--pid", str(pid), "--output", str(output),
+                             "--format", formats.get(output.suffix, "flamegraph"),
+                             "--threads", "--nonblocking"])
+
+
+def _stop_profiler(spy) -> None:
+    if spy is not None:
+        spy.send_signal(2)
+        spy.wait(timeout=60)
+
+
+def print_view(view: View, result: ViewResult) -> None:
+    print(f"\n{view.name}")
+    print(f"  first figure after opening the page (warm server): "
+          f"cached {result.first_figure_s['cached']:.2f} s, "
+          f"uncached {result.first_figure_s['uncached']:.2f} s")
+    print(f"  {'interaction':<17}{'p50 ms':>8}{'p95 ms':>8}{'server CPU ms':>15}"
+          f"{'ws KB':>8}{'browser script':>16}{'layout+style':>14}{'all tasks':>11}")
+    for kind, samples in result.samples.items():
+        latency = [1000 * s.latency_s for s in samples]
+        med = {key: float(np.median([getattr(s, key) for s in samples]))
+               for key in ("server_cpu_s", "ws_bytes")}
+        browser = {key: float(np.median([s.browser_ms[key] for s in samples]))
+                   for key in samples[0].browser_ms}
+        print(f"  {kind:<17}{np.percentile(latency, 50):>8.0f}{np.percentile(latency, 95):>8.0f}"
+              f"{1000 * med['server_cpu_s']:>15.0f}{med['ws_bytes'] / 1024:>8.0f}"
+              f"{browser['script']:>16.0f}{browser['layout+style']:>14.0f}"
+              f"{browser['tasks']:>11.0f}")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--views", nargs="+", choices=list(VIEWS), default=list(VIEWS))
+    parser.add_argument("--rounds", type=int, default=7, help="rounds per view (default 7)")
+    parser.add_argument("--profile", type=Path, help="record the server with py-spy during "
+                        "the first view's rounds into this file (.svg flame graph, .json "
+                        "speedscope, .txt collapsed stacks)")
+    args = parser.parse_args(argv)
+    reason = chromium_missing_reason()
+    if reason is not None:
+        print(f"cannot run: {reason}", file=sys.stderr)
+        return 1
+    print(f"{os.cpu_count()} CPUs; medians of the server CPU, websocket bytes and browser "
+          "main-thread ms; p50/p95 of input → new figure drawn")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(**chromium_launch_options())
+        for index, name in enumerate(args.views):
+            result = run_view(browser, VIEWS[name], args.rounds,
+                              args.profile if index == 0 else None)
+            print_view(VIEWS[name], result)
+        browser.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,389 @@
+// GMM Explorer's Explore-page figures, drawn in the browser with Plotly.js.
+//
+// The server sends compact payloads (dashboard/binary_payload.py): the drawn points once
+// per data set, then per fit only what moves — per shown iteration the point colours,
+// each component's ellipse centre and 1-sigma axes — and the curves. Frames, ellipse
+// outlines and mean paths are made here, so an animation is replayed, scrubbed and
+// restyled without the server. Two views: "animation" (the fit across iterations) and
+// "panels" (final fits side by side, e.g. ours and scikit-learn's).
+//
+// Used as a Streamlit component (the default export, see dashboard/fit_component.py) and
+// in the offline HTML export (mountStandalone, see dashboard/exports.py).
+
+// The same version stamp as this module's address (dashboard/assets.py).
+const PLOTLY_URL = new URL(`plotly.min.js${new URL(import.meta.url).search}`, import.meta.url).href;
+const ELLIPSE_VERTICES = 41;
+const CIRCLE = Array.from({ length: ELLIPSE_VERTICES }, (_, i) => 2 * Math.PI * i / (ELLIPSE_VERTICES - 1));
+const TYPED = { f4: Float32Array, f8: Float64Array, u1: Uint8Array, u2: Uint16Array, i4: Int32Array, u4: Uint32Array };
+const PLOT_CONFIG = { displaylogo: false, responsive: true };
+const MEAN_HOVER = "component %{customdata}<br>(%{x:.4g}, %{y:.4g})<extra></extra>";
+const SPEEDS = [["slow", 600], ["normal", 150], ["fast", 40]];
+const KEPT_POINT_SETS = 4;
+
+// Point sets by id, shared by every view on the page: a panel draws the points the
+// animation received, and a new fit of the same data does not bring them again.
+const pointSets = (globalThis.gmmExplorerPointSets ??= new Map());
+const pointWaiters = (globalThis.gmmExplorerPointWaiters ??= new Map());
+const views = new WeakMap();
+
+// ------------------------------------------------------------------ loading
+let plotlyLoading = null;
+
+function loadPlotly() {
+  if (globalThis.gmmExplorerPlotly) return Promise.resolve(globalThis.gmmExplorerPlotly);
+  plotlyLoading ??= new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = PLOTLY_URL;
+    script.onload = () => resolve((globalThis.gmmExplorerPlotly = window.Plotly));
+    script.onerror = () => reject(new Error(`could not load ${PLOTLY_URL}`));
+    document.head.appendChild(script);
+  });
+  return plotlyLoading;
+}
+
+function magic(bytes) {
+  return String.fromCharCode(...bytes.subarray(0, 4));
+}
+
+/** ``{meta, arrays}`` from a payload; each array is ``{data: TypedArray, shape}``. */
+export async function unpack(payload) {
+  let bytes = payload;
+  if (magic(bytes) === "GMMZ") {
+    const stream = new Blob([bytes.subarray(4)]).stream()
+      .pipeThrough(new DecompressionStream("deflate"));
+    bytes = new Uint8Array(await new Response(stream).arrayBuffer());
+  } else {
+    bytes = bytes.slice(); // own, aligned buffer: typed arrays need aligned offsets
+  }
+  if (magic(bytes) !== "GMMX") throw new Error("not a GMM Explorer payload");
+  const length = new DataView(bytes.buffer).getUint32(4, true);
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length)));
+  const start = Math.ceil((8 + length) / 8) * 8;
+  const arrays = {};
+  for (const [name, spec] of Object.entries(header.arrays)) {
+    const count = spec.shape.reduce((a, b) => a * b, 1);
+    arrays[name] = { data: new TYPED[spec.dtype](bytes.buffer, start + spec.offset, count), shape: spec.shape };
+  }
+  return { meta: header.meta, arrays };
+}
+
+// ------------------------------------------------------------------ geometry
+/** Component j's ellipses at every sigma level, as one line with gaps between levels. */
+function ellipses(centres, axes, j, levels) {
+  const [cx, cy] = [centres[2 * j], centres[2 * j + 1]];
+  const [a, b, c, d] = axes.subarray(4 * j, 4 * j + 4);
+  const x = [], y = [];
+  for (const s of levels) {
+    for (const t of CIRCLE) {
+      const [u, v] = [s * Math.cos(t), s * Math.sin(t)];
+      x.push(cx + a * u + b * v);
+      y.push(cy + c * u + d * v);
+    }
+    x.push(null);
+    y.push(null);
+  }
+  return { x, y };
+}
+
+function frameSlice(array, f) {
+  const size = array.shape.slice(1).reduce((a, b) => a * b, 1);
+  return array.data.subarray(f * size, (f + 1) * size);
+}
+
+function axis(title, range, extra = {}) {
+  return { title: { text: title }, range, automargin: true, ...extra };
+}
+
+// ------------------------------------------------------------------ the animation
+function blendColorscale(levels) {
+  const n = levels ** 3, step = 255 / (levels - 1), scale = [];
+  for (let code = 0; code < n; code++) {
+    const r = Math.round(Math.floor(code / levels ** 2) * step);
+    const g = Math.round(Math.floor(code / levels) % levels * step);
+    const b = Math.round(code % levels * step);
+    scale.push([code / (n - 1), `rgb(${r},${g},${b})`]);
+  }
+  return scale;
+}
+
+function pointMarker(meta) {
+  if (meta.color_by === "responsibility") {
+    return { size: meta.marker_size, opacity: 0.8, colorscale: blendColorscale(meta.blend_levels),
+             cmin: 0, cmax: meta.blend_levels ** 3 - 1 };
+  }
+  return { size: meta.marker_size, opacity: 0.8, colorscale: "Viridis", cmin: 0, cmax: meta.uncertainty_max,
+           showscale: true, colorbar: { title: { text: "uncertainty" }, x: 0.555, thickness: 12, len: 0.9 } };
+}
+
+function frameColors(payload, f) {
+  const codes = frameSlice(payload.arrays.colors, f);
+  // Uncertainty arrives as bytes (0-255 for 0-1).
+  return payload.meta.color_by === "responsibility" ? codes : Array.from(codes, (q) => q / 255);
+}
+
+function animationTraces(payload, points, f) {
+  const { meta, arrays } = payload;
+  const k = meta.k, palette = meta.palette;
+  const centres = frameSlice(arrays.centres, f), axes = frameSlice(arrays.axes, f);
+  const t = arrays.iterations.data[f];
+  const traces = [{
+    type: "scatter", mode: "markers", name: "data", hoverinfo: "x+y", x: points.x, y: points.y,
+    marker: { ...pointMarker(meta), color: frameColors(payload, f) },
+  }];
+  for (let j = 0; j < k; j++) {
+    traces.push({ type: "scatter", mode: "lines", name: `component ${j} ellipses`, hoverinfo: "skip",
+                  line: { color: palette[j], width: 1.5 }, ...ellipses(centres, axes, j, meta.sigma_levels) });
+  }
+  const allCentres = arrays.centres.data;
+  for (let j = 0; j < k; j++) {
+    const x = [], y = [];
+    for (let g = 0; g <= f; g++) {
+      x.push(allCentres[(g * k + j) * 2]);
+      y.push(allCentres[(g * k + j) * 2 + 1]);
+    }
+    traces.push({ type: "scatter", mode: "lines", name: `component ${j} path`, hoverinfo: "skip",
+                  line: { color: palette[j], width: 1.5, dash: "dot" }, x, y });
+  }
+  traces.push({
+    type: "scatter", mode: "markers", name: "means", customdata: [...Array(k).keys()], hovertemplate: MEAN_HOVER,
+    x: Array.from({ length: k }, (_, j) => centres[2 * j]), y: Array.from({ length: k }, (_, j) => centres[2 * j + 1]),
+    marker: { color: palette.slice(0, k), size: meta.mean_size, symbol: "x", line: { color: "black", width: 1 } },
+  });
+  const iterations = [...Array(meta.n_iter + 1).keys()];
+  const ll = arrays.log_likelihood.data, second = arrays.second.data;
+  traces.push(
+    { type: "scatter", mode: "lines", name: "log-likelihood", x: iterations, y: Array.from(ll),
+      line: { color: "#444" }, xaxis: "x2", yaxis: "y2" },
+    { type: "scatter", mode: "lines", name: meta.second_title, x: iterations, y: Array.from(second),
+      line: { color: "#444" }, xaxis: "x3", yaxis: "y3" },
+    { type: "scatter", mode: "markers", name: "current log-likelihood", x: [t], y: [ll[t]],
+      marker: { color: "crimson", size: 10 }, hoverinfo: "x+y", xaxis: "x2", yaxis: "y2" },
+    { type: "scatter", mode: "markers", name: `current ${meta.second_title}`, x: [t], y: [second[t]],
+      marker: { color: "crimson", size: 10 }, hoverinfo: "x+y", xaxis: "x3", yaxis: "y3" },
+  );
+  if (meta.events.length) {
+    traces.push({
+      type: "scatter", mode: "markers", name: "events", xaxis: "x2", yaxis: "y2", hoverinfo: "text",
+      x: meta.events.map((e) => e.iteration), y: meta.events.map((e) => ll[e.iteration]),
+      hovertext: meta.events.map((e) => e.text),
+      marker: { symbol: "diamond-open", size: 11, color: "darkorange", line: { width: 2 } },
+    });
+  }
+  return traces;
+}
+
+function animationLayout(meta, f) {
+  return {
+    height: meta.height, showlegend: false, hovermode: "closest", font: { size: meta.font_size },
+    margin: { l: 10, r: 10, t: 50, b: 40, autoexpand: true },
+    title: { text: meta.titles[f] },
+    xaxis: axis(meta.x_title, meta.x_range, { domain: [0, 0.55], anchor: "y" }),
+    yaxis: axis(meta.y_title, meta.y_range, { domain: [0, 1], anchor: "x" }),
+    xaxis2: { domain: [0.7, 1], anchor: "y2" },
+    yaxis2: { domain: [0.57, 1], anchor: "x2", title: { text: "log-likelihood" }, automargin: true },
+    xaxis3: { domain: [0.7, 1], anchor: "y3", matches: "x2", title: { text: "iteration" } },
+    yaxis3: { domain: [0, 0.43], anchor: "x3", type: meta.second_axis, exponentformat: "power",
+              title: { text: meta.second_title }, automargin: true },
+  };
+}
+
+const ANIMATION_HTML = `
+  <div class="gmm-plot"></div>
+  <div class="gmm-controls">
+    <button type="button" class="gmm-play">Play</button>
+    <input type="range" class="gmm-scrub" min="0" max="0" step="1" value="0" aria-label="iteration">
+    <span class="gmm-iteration" aria-live="polite"></span>
+    <label class="gmm-speed-label">speed
+      <select class="gmm-speed">${SPEEDS.map(([name, ms]) => `<option value="${ms}">${name}</option>`).join("")}</select>
+    </label>
+  </div>`;
+
+class AnimationView {
+  constructor(root, Plotly) {
+    this.root = root;
+    this.Plotly = Plotly;
+    root.classList.add("gmm-view", "gmm-animation");
+    root.dataset.gmmView = "animation";
+    root.innerHTML = ANIMATION_HTML;
+    this.plot = root.querySelector(".gmm-plot");
+    this.play = root.querySelector(".gmm-play");
+    this.scrub = root.querySelector(".gmm-scrub");
+    this.label = root.querySelector(".gmm-iteration");
+    this.speed = root.querySelector(".gmm-speed");
+    this.timer = null;
+    this.play.addEventListener("click", () => (this.timer === null ? this.start() : this.stop()));
+    this.scrub.addEventListener("input", () => { this.stop(); this.show(Number(this.scrub.value)); });
+  }
+
+  update(payload, points) {
+    this.stop();
+    this.payload = payload;
+    this.points = points;
+    this.speed.value = String(payload.meta.frame_ms);
+    if (!this.speed.value) this.speed.value = String(SPEEDS[1][1]);
+    const last = payload.arrays.iterations.shape[0] - 1;
+    this.scrub.max = String(last);
+    return this.show(last);
+  }
+
+  show(f) {
+    const { meta, arrays } = this.payload;
+    this.frame = f;
+    this.scrub.value = String(f);
+    const t = arrays.iterations.data[f];
+    this.label.textContent = `Iteration ${t} of ${meta.n_iter}`;
+    this.root.dataset.iteration = String(t);
+    return this.Plotly.react(this.plot, animationTraces(this.payload, this.points, f),
+                             animationLayout(meta, f), PLOT_CONFIG);
+  }
+
+  start() {
+    this.play.textContent = "Pause";
+    let f = 0;
+    const step = () => {
+      this.show(f).then(() => {
+        if (this.timer === null) return;
+        f += 1;
+        if (f >= this.payload.arrays.iterations.shape[0]) return this.stop();
+        this.timer = setTimeout(step, Number(this.speed.value));
+      });
+    };
+    this.timer = setTimeout(step, 0);
+  }
+
+  stop() {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.play.textContent = "Play";
+  }
+}
+
+// ------------------------------------------------------------------ still panels
+function panelTraces(payload, points, i) {
+  const { meta, arrays } = payload;
+  const panel = meta.panels[i];
+  const labels = arrays[`labels_${i}`].data, centres = arrays[`centres_${i}`].data, axes = arrays[`axes_${i}`].data;
+  const k = panel.palette.length;
+  const traces = [{ type: "scatter", mode: "markers", name: "data", hoverinfo: "x+y", x: points.x, y: points.y,
+                    marker: { size: meta.marker_size, opacity: 0.8, color: Array.from(labels, (j) => panel.palette[j]) } }];
+  for (let j = 0; j < k; j++) {
+    traces.push({ type: "scatter", mode: "lines", name: `component ${j} ellipses`, hoverinfo: "skip",
+                  line: { color: panel.palette[j], width: 1.5 }, ...ellipses(centres, axes, j, meta.sigma_levels) });
+  }
+  traces.push({
+    type: "scatter", mode: "markers", name: "means", customdata: [...Array(k).keys()], hovertemplate: MEAN_HOVER,
+    x: Array.from({ length: k }, (_, j) => centres[2 * j]), y: Array.from({ length: k }, (_, j) => centres[2 * j + 1]),
+    marker: { color: panel.palette, size: meta.mean_size, symbol: "x", line: { color: "black", width: 1 } },
+  });
+  return traces;
+}
+
+// Panels sit below the animation: drawn when they scroll into view (or are about to), so
+// a change of fit redraws what the user looks at first.
+class PanelsView {
+  constructor(root, Plotly) {
+    this.root = root;
+    this.Plotly = Plotly;
+    root.classList.add("gmm-view", "gmm-panels");
+    root.dataset.gmmView = "panels";
+    this.visible = false;
+    this.pending = null;
+    new IntersectionObserver((entries) => {
+      this.visible = entries.some((entry) => entry.isIntersecting);
+      if (this.visible && this.pending) this.drawPending();
+    }, { rootMargin: "200px" }).observe(root);
+  }
+
+  update(payload, points) {
+    this.pending = { payload, points };
+    return this.visible ? this.drawPending() : Promise.resolve();
+  }
+
+  drawPending() {
+    const { payload, points } = this.pending;
+    this.pending = null;
+    const { meta } = payload;
+    while (this.root.children.length < meta.panels.length) {
+      this.root.appendChild(Object.assign(document.createElement("div"), { className: "gmm-plot" }));
+    }
+    return Promise.all(meta.panels.map((panel, i) => this.Plotly.react(
+      this.root.children[i], panelTraces(payload, points, i),
+      { title: { text: panel.title }, height: meta.height, showlegend: false, font: { size: meta.font_size },
+        margin: { l: 10, r: 10, t: 50, b: 10 },
+        xaxis: axis(meta.x_title, meta.x_range), yaxis: axis(meta.y_title, meta.y_range) },
+      PLOT_CONFIG))).then(() => { this.root.dataset.panelsDrawn = String(Number(this.root.dataset.panelsDrawn ?? 0) + 1); });
+  }
+}
+
+const VIEWS = { animation: AnimationView, panels: PanelsView };
+
+// ------------------------------------------------------------------ mounting
+function storePoints(id, xy) {
+  const points = { x: xy.filter((_, i) => i % 2 === 0), y: xy.filter((_, i) => i % 2 === 1) };
+  pointSets.delete(id);
+  pointSets.set(id, points);
+  while (pointSets.size > KEPT_POINT_SETS) pointSets.delete(pointSets.keys().next().value);
+  for (const resolve of pointWaiters.get(id) ?? []) resolve(points);
+  pointWaiters.delete(id);
+  return points;
+}
+
+function whenPoints(id) {
+  if (pointSets.has(id)) return Promise.resolve(pointSets.get(id));
+  return new Promise((resolve) => pointWaiters.set(id, [...(pointWaiters.get(id) ?? []), resolve]));
+}
+
+async function draw(root, bytes, reportPoints) {
+  const [Plotly, payload] = await Promise.all([loadPlotly(), unpack(bytes)]);
+  const { meta, arrays } = payload;
+  if (arrays.points) {
+    storePoints(meta.points_id, arrays.points.data);
+    root.dataset.pointsLoads = String(Number(root.dataset.pointsLoads ?? 0) + 1);
+  }
+  // The server leaves the animation's points out when it said it holds them; if they
+  // were lost (the page's scripts reloaded), it says so and gets them on the next run.
+  // Panels never carry points: they draw the animation's.
+  const held = pointSets.has(meta.points_id) ? meta.points_id : null;
+  if (meta.kind === "animation" && root.dataset.pointsReported !== String(held)) {
+    root.dataset.pointsReported = String(held);
+    reportPoints(held);
+  }
+  const points = await whenPoints(meta.points_id);
+  const state = views.get(root) ?? { serial: 0 };
+  views.set(root, state);
+  const View = VIEWS[meta.kind];
+  if (!(state.view instanceof View)) state.view = new View(root, Plotly);
+  const start = performance.now();
+  await state.view.update(payload, points);
+  root.dataset.drawn = String(++state.serial);
+  // For profiling (benchmarks/bench_browser.py): when each payload arrived and was drawn.
+  performance.measure(`gmm-plot-${meta.kind}`, { start, end: performance.now() });
+}
+
+function reportError(root, error) {
+  root.textContent = `This figure could not be drawn: ${error.message}`;
+  root.classList.add("gmm-error");
+  console.error(error);
+}
+
+// Streamlit renders the component once per new payload; runs that overtake each other
+// draw in order because each waits for the previous one.
+export default function render(component) {
+  const { parentElement, data, setStateValue } = component;
+  performance.mark("gmm-payload", { detail: data.length });
+  let root = parentElement.querySelector(".gmm-root");
+  if (!root) {
+    root = Object.assign(document.createElement("div"), { className: "gmm-root" });
+    parentElement.appendChild(root);
+  }
+  const previous = root.gmmDrawing ?? Promise.resolve();
+  root.gmmDrawing = previous.then(() => draw(root, data, (id) => setStateValue("points", id)))
+    .catch((error) => reportError(root, error));
+}
+
+/** The offline HTML export: draw ``base64`` (a payload with its points) into ``root``. */
+export function mountStandalone(root, base64) {
+  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  root.classList.add("gmm-root");
+  return draw(root, bytes, () => {}).catch((error) => reportError(root, error));
+}

@@ -1,0 +1,124 @@
+"""The Explore page: watch EM fit a Gaussian mixture, beside scikit-learn.
+
+Layout and words only: the controls, caches and figures live in ``dashboard``, the
+numbers in ``gmm_core``. The animation is sent before scikit-learn's fit is computed, so
+it is on screen while the comparison below it is still being made.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import cache, exports, fit_component, navigation, status
+from dashboard.figures import FigureOptions
+from gmm_core.wording import counted
+
+st.title("GMM Explorer")
+st.caption("Watch the EM algorithm fit a Gaussian mixture one iteration at a time, and "
+           "compare the result with scikit-learn's GaussianMixture. Every setting is in "
+           "the address bar: copy the link to share this exact view.")
+
+view, dataset = navigation.shared_view()
+request, fingerprint = view.request, dataset.fingerprint
+replay = request.algorithm == "notebook"
+options = FigureOptions(color_by=view.color_by)
+try:
+    prepared = cache.prepared(request)
+    outcome = cache.fit(request, fingerprint)
+    points_id = cache.points_id(request, fingerprint)
+except Exception as exc:  # a message on the page, never a traceback
+    st.error(f"This fit cannot be run: {' '.join(str(exc).split())}")
+    st.stop()
+
+n_rows, n_dims = prepared.X.shape
+st.markdown(f"**{dataset.title}** — {counted(n_rows, 'row')}, fitted in {n_dims} dimensions "
+            f"({', '.join(prepared.axis_titles)}); the plot shows the first two. "
+            + ("Replaying **the notebook's algorithm**." if replay
+               else f"EM with k = {request.k}, {request.covariance_type} covariance."))
+if dataset.citation or prepared.notes:
+    with st.expander("About the data"):
+        if dataset.citation:
+            st.caption(f"Source: {dataset.citation}")
+        for note in prepared.notes:
+            st.caption(f"Note: {note}")
+
+line = status.status_line(outcome)
+{"success": st.success, "warning": st.warning, "error": st.error}[line.level](line.text)
+
+fit_component.show_animation(
+    lambda include_points: cache.animation(request, fingerprint, options, include_points),
+    points_id)
+st.caption(
+    "Points: a reproducible sample of at most 2,000 rows (the fit uses every row), "
+    + ("coloured by the blend of component colours their responsibilities give; darker "
+       "points are claimed by no component (the notebook's ε-normalization). "
+       if view.color_by == "responsibility"
+       else "coloured by how uncertain their assignment is. ")
+    + "Ellipses: 1σ, 2σ and 3σ of each component. Dotted lines: each mean's path so far. "
+    "Right: the log-likelihood, with ◇ where something happened, and "
+    + ("how many rows have zero density under every component. " if replay
+       else "how far the means moved. ")
+    + "Play replays the fit from the start; the slider picks an iteration.")
+
+events = status.event_lines(outcome)
+if events:
+    with st.expander(f"What happened during the fit ({counted(len(events), 'event')})",
+                     expanded=replay):
+        for event in events:
+            st.markdown(f"- {event}")
+
+if replay:
+    st.subheader("What the notebook's algorithm did")
+    for sentence in outcome.explanation:
+        (st.warning if outcome.trace.events else st.info)(sentence)
+
+st.subheader("Beside scikit-learn")
+st.caption("scikit-learn's GaussianMixture with the same k, tolerance, seed, iteration "
+           "limit and regularization"
+           + (" and full covariances" if replay else " and covariance type")
+           + ", started its own way (k-means), as a user would run it. Its components "
+           "take the colour of ours they are matched to (least total distance between "
+           "means).")
+try:
+    compared = cache.comparison(request, fingerprint)
+except Exception as exc:
+    st.error(f"scikit-learn's fit cannot be run: {' '.join(str(exc).split())}")
+    st.stop()
+fit_component.show_panels(cache.panels(request, fingerprint))
+
+st.dataframe(status.fits_side_by_side(outcome, compared))
+comparison = compared.comparison
+if comparison is None:
+    st.info("The notebook's trace is matched to scikit-learn by its means only: compare "
+            "the means in the two panels above.")
+else:
+    st.metric("Adjusted Rand index between the two labelings",
+              f"{comparison.adjusted_rand_index:.3f}",
+              help="1 means both fits split the points the same way; 0 is chance.")
+    st.info(comparison.explanation)
+    st.markdown("**Matched components** (ours, and the scikit-learn component paired with "
+                "it)")
+    st.dataframe(comparison.table, hide_index=True)
+
+st.subheader("Share and download")
+st.markdown("**Copy a link to this view** — it opens this page with every setting above:")
+st.code(navigation.view_link(st.context.url, view), language=None, wrap_lines=True)
+stem = exports.file_stem(request)
+downloads = st.columns(3)
+downloads[0].download_button(
+    "Labels and responsibilities (CSV)", on_click="ignore", mime="text/csv",
+    data=lambda: exports.labels_csv_text(dataset, prepared, outcome),
+    file_name=f"{stem}_labels.csv", key="download_labels", help=exports.labels_help(outcome))
+downloads[1].download_button(
+    "Fitted parameters (JSON)", on_click="ignore", mime="application/json",
+    data=lambda: exports.parameters_json_text(request, prepared, outcome),
+    file_name=f"{stem}_parameters.json", key="download_parameters",
+    help="Weights, means and covariances (scikit-learn's shapes, in the fitted units), "
+         "the fit's summary and events, the settings, and the standardization.")
+downloads[2].download_button(
+    "Animated figure (HTML)", on_click="ignore", mime="text/html",
+    data=lambda: exports.animation_html(
+        cache.animation(request, fingerprint, options, include_points=True),
+        title=f"GMM Explorer: {dataset.title}"),
+    file_name=f"{stem}_animation.html", key="download_animation",
+    help="The animation above as a web page that opens without this server, offline too.")

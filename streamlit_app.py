@@ -1,0 +1,13 @@
+"""GMM Explorer's pages, in the order the sidebar lists them (``app.py`` serves them)."""
+
+import streamlit as st
+
+from dashboard.navigation import EXPLORE_PAGE
+
+st.set_page_config(page_title="GMM Explorer", layout="wide")
+st.navigation([
+    st.Page(EXPLORE_PAGE, title="Explore", default=True),
+    st.Page("pages/model_selection.py", title="Model selection"),
+    st.Page("pages/the_math.py", title="The math"),
+    st.Page("pages/the_data.py", title="The data"),
+]).run()
