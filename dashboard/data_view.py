@@ -17,6 +17,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from dashboard.figures import component_colors
 from gmm_core.datasets import Dataset
+from gmm_core.wording import counted
 
 PREVIEW_ROWS = 20
 HISTOGRAM_COLUMNS = 3  # subplots per row
@@ -135,7 +136,7 @@ def mean_spectra_figure(wavelengths, means, sizes) -> go.Figure:
     colors = component_colors(len(means))
     figure = go.Figure([
         go.Scatter(x=np.asarray(wavelengths, dtype=float), y=mean, mode="lines",
-                   name=f"{cluster_name(j)} ({size:,} spectra)",
+                   name=f"{cluster_name(j)} ({counted(size, 'spectrum', 'spectra')})",
                    line={"color": colors[j], "width": 1.2})
         for j, (mean, size) in enumerate(zip(means, sizes, strict=True)) if size])
     figure.update_layout(title={"text": "Mean spectrum of each cluster"}, height=380,

@@ -14,7 +14,7 @@ import json
 import re
 
 from dashboard import assets
-from dashboard.fitted_rows import fitted_rows, row_labels, row_responsibilities
+from dashboard.fitted_rows import fitted_rows, row_responsibilities
 from dashboard.pipeline import FitOutcome, PreparedData
 from gmm_core import FitRequest
 from gmm_core.datasets import Dataset
@@ -27,26 +27,35 @@ def file_stem(request: FitRequest) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", f"gmm_{request.dataset}_k{request.k}_{method}")
 
 
+LABELS_HELP = "Every fitted row: its features, its component and its responsibilities."
+REPLAY_LABELS_HELP = (LABELS_HELP + " For the notebook's algorithm they come from its final "
+                      "parameters by its own rule, π·pdf / (Σ π·pdf + ε): a row with zero "
+                      "density under every component has responsibilities 0 and component "
+                      "0, as the notebook's predict gives.")
+
+
+def labels_help(outcome: FitOutcome) -> str:
+    return LABELS_HELP if outcome.model is not None else REPLAY_LABELS_HELP
+
+
 def labels_csv_text(dataset: Dataset, prepared: PreparedData, outcome: FitOutcome) -> str:
     """One line per fitted row: its features as the data set holds them (before any
-    standardizing), its component (``label``) and its responsibilities. ValueError for
-    the notebook replay, which has no model to give every row's responsibilities."""
+    standardizing), its component (``label``) and its responsibilities (for the
+    notebook replay, by the notebook's own rule: ``fitted_rows.row_responsibilities``)."""
     responsibilities = row_responsibilities(outcome, prepared.X)
-    if responsibilities is None:
-        raise ValueError("the notebook replay keeps responsibilities for a display "
-                         "sample only")
     rows = fitted_rows(dataset, prepared.columns, len(prepared.X))
     features = dataset.frame.iloc[rows][list(prepared.columns)]
-    return labels_csv(features, responsibilities, row_labels(outcome, prepared.X))
+    return labels_csv(features, responsibilities, responsibilities.argmax(axis=1))
 
 
 def parameters_json_text(request: FitRequest, prepared: PreparedData,
                          outcome: FitOutcome) -> str:
     """Weights, means and covariances (in the fitted units, i.e. standardized if the
-    request says so), the fit's summary and events, BIC and AIC, and the request."""
+    request says so), the fit's summary and events, BIC and AIC, the request, and the
+    standardization that maps the data's units to the fitted ones."""
     if outcome.model is None:
-        return parameters_json(outcome.trace, request)
-    return parameters_json(outcome.model, request, X=prepared.X)
+        return parameters_json(outcome.trace, request, prepared.preprocessing)
+    return parameters_json(outcome.model, request, prepared.preprocessing, X=prepared.X)
 
 
 _PAGE = """<!DOCTYPE html>

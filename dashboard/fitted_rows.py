@@ -15,8 +15,8 @@ import streamlit as st
 from dashboard import cache
 from dashboard.pipeline import FitOutcome
 from gmm_core import FitRequest
-from gmm_core.compare import score_final_mixture
 from gmm_core.datasets import Dataset
+from gmm_core.notebook import notebook_responsibilities
 
 LABEL_ENTRIES = 16
 
@@ -38,17 +38,21 @@ def fitted_rows(dataset: Dataset, columns, n_fitted: int) -> np.ndarray:
 
 
 def row_labels(outcome: FitOutcome, X) -> np.ndarray:
-    """Every fitted row's most responsible component. For the notebook replay, under its
-    final mixture scored exactly (ValueError when a covariance is singular)."""
+    """Every fitted row's most responsible component (for the notebook replay, the
+    notebook's own ``predict``: see ``row_responsibilities``)."""
     if outcome.model is not None:
         return outcome.model.predict(X)
-    return score_final_mixture(X, outcome.trace).labels
+    return row_responsibilities(outcome, X).argmax(axis=1)
 
 
-def row_responsibilities(outcome: FitOutcome, X) -> np.ndarray | None:
-    """Every fitted row's responsibilities ``(n, k)``; None for the notebook replay,
-    which has no model to evaluate them (its trace keeps a display sample only)."""
-    return None if outcome.model is None else outcome.model.predict_proba(X)
+def row_responsibilities(outcome: FitOutcome, X) -> np.ndarray:
+    """Every fitted row's responsibilities ``(n, k)``. For the notebook replay, whose
+    trace keeps a display sample only, they are computed again from its final
+    parameters by the notebook's rule, π·pdf / (Σ π·pdf + ε) in probability space
+    (``gmm_core.notebook.notebook_responsibilities``)."""
+    if outcome.model is not None:
+        return outcome.model.predict_proba(X)
+    return notebook_responsibilities(X, outcome.trace)
 
 
 @st.cache_data(max_entries=LABEL_ENTRIES, ttl=cache.TTL, show_spinner=False)

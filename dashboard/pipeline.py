@@ -29,7 +29,7 @@ from gmm_core.compare import (
     match_components,
     score_final_mixture,
 )
-from gmm_core.datasets import Dataset, DatasetError, prepare_features
+from gmm_core.datasets import Dataset, DatasetError, Preprocessing, prepare_features
 from gmm_core.model import bic_from
 from gmm_core.notebook import explain_notebook_failure, fit_notebook
 
@@ -47,6 +47,7 @@ class PreparedData:
     columns: tuple[str, ...]
     axis_titles: tuple[str, ...]
     notes: tuple[str, ...]
+    preprocessing: Preprocessing  # how X was scaled from the data set's units
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,8 @@ def prepare_data(dataset: Dataset, request: FitRequest) -> PreparedData:
     titles = [dataset.features[name].axis_title for name in features.columns]
     if request.standardize:
         titles = [f"{title} (standardized)" for title in titles]
-    return PreparedData(features.X, features.columns, tuple(titles), features.notes)
+    return PreparedData(features.X, features.columns, tuple(titles), features.notes,
+                        features.preprocessing)
 
 
 def run_fit(prepared: PreparedData, request: FitRequest) -> FitOutcome:

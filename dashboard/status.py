@@ -8,6 +8,7 @@ import pandas as pd
 
 from dashboard.pipeline import ComparisonOutcome, FitOutcome
 from gmm_core.trace import STOP_CONVERGED, STOP_MAX_ITERS
+from gmm_core.wording import counted
 
 
 @dataclass(frozen=True)
@@ -21,17 +22,17 @@ def status_line(outcome: FitOutcome) -> Status:
     something happened on the way (a collapse, identical components, a repair)."""
     trace = outcome.trace
     if trace.stop_reason == STOP_CONVERGED:
-        head = f"Converged after {trace.n_iter} iterations"
+        head = f"Converged after {counted(trace.n_iter, 'iteration')}"
         level = "warning" if trace.events else "success"
     elif trace.stop_reason == STOP_MAX_ITERS:
         head = f"Stopped at the iteration cap ({trace.n_iter}) without converging"
         level = "warning"
     else:
-        head, level = f"Broke down after {trace.n_iter} iterations", "error"
+        head, level = f"Broke down after {counted(trace.n_iter, 'iteration')}", "error"
     text = (f"{head} · log-likelihood {trace.log_likelihood[-1]:,.1f} "
             f"({trace.mean_log_likelihood[-1]:.4f} per point) · {_bic_text(outcome)}")
     if trace.events:
-        text += f" · {len(trace.events)} events along the way (listed below)"
+        text += f" · {counted(len(trace.events), 'event')} along the way (listed below)"
     return Status(text, level)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 import numpy as np
@@ -32,9 +33,12 @@ from gmm_core.request import (
     INIT_METHODS,
     FitRequest,
 )
+from gmm_core.wording import counted
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
+# What a shell reports for a program ended by SIGPIPE (128 + 13), as ``yes | head`` ends.
+EXIT_BROKEN_PIPE = 141
 PROGRESS_WIDTH = 30
 
 
@@ -58,8 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--dataset", metavar="NAME", help="a registered data set (see "
                         "`datasets`)")
     fit.add_argument("--columns", metavar="A,B", type=_column_list,
-                     help="columns to fit (default: every numeric column of a CSV file, the "
-                          "default view of a data set)")
+                     help="columns to fit (default: every numeric column of a CSV file but "
+                          "its row names, the default view of a data set)")
     fit.add_argument("--param", metavar="KEY=VALUE", action="append", default=[],
                      type=_key_value, help="a data-set parameter, e.g. n_components=4")
     fit.add_argument("--k", type=int, default=2, help="number of components (default 2)")
@@ -99,6 +103,16 @@ def _key_value(text: str) -> tuple[str, str]:
 
 def main(argv: list[str] | None = None) -> int:
     try:
+        status = _run(argv)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return status
+    except BrokenPipeError:  # the reader (``| head``) has gone: stop quietly
+        _discard_stdout()
+        return EXIT_BROKEN_PIPE
+
+
+def _run(argv: list[str] | None) -> int:
+    try:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
     except SystemExit as exit_:  # --help
@@ -107,6 +121,14 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(exc, EXIT_BAD_INPUT)
     except DegenerateFitError as exc:
         return _fail(exc, EXIT_FAILED)
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so that Python's own flush at exit does not report the
+    closed pipe (Python's documented way to leave quietly after SIGPIPE)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _fail(exc: Exception, status: int) -> int:
@@ -139,13 +161,14 @@ def run_fit(args) -> int:
 
 
 def _fit_data_source(args) -> tuple[Dataset, list[str]]:
-    """The data set ``fit`` reads and the columns it fits (a CSV file's numeric columns,
-    or a registered data set's default view, unless ``--columns`` names them)."""
+    """The data set ``fit`` reads and the columns it fits (a CSV file's numeric columns
+    but its row names, or a registered data set's default view, unless ``--columns``
+    names them)."""
     if args.csv is not None:
         if args.param:
             raise UsageError("--param applies to --dataset, not to --csv")
         dataset = read_csv_upload(args.csv, min_rows=max(args.k, 1), columns=args.columns)
-        return dataset, dataset.columns
+        return dataset, list(args.columns or dataset.default_features)
     dataset = load_dataset(args.dataset, **dict(args.param))
     return dataset, list(args.columns or dataset.default_view)
 
@@ -173,10 +196,12 @@ def fit_summary(gmm: GMM, X: np.ndarray) -> dict:
 
 def _readable_fit(result: dict, dataset: Dataset) -> str:
     labels = [dataset.features[name].axis_title for name in result["columns"]]
-    status = (f"converged after {result['n_iter']} iterations" if result["converged"]
+    status = (f"converged after {counted(result['n_iter'], 'iteration')}"
+              if result["converged"]
               else f"stopped at the iteration limit ({result['n_iter']}) without converging")
     lines = [
-        f"data: {result['title']}: {result['n_samples']} rows × {', '.join(labels)}",
+        f"data: {result['title']}: {counted(result['n_samples'], 'row')} × "
+        f"{', '.join(labels)}",
         *[f"note: {note}" for note in result["notes"]],
         "preprocessing: " + ("standardize (means below are in standardized units)"
                              if result["preprocessing"]["method"] == "standardize" else "none"),
@@ -208,7 +233,8 @@ def run_datasets(args) -> int:
         except DatasetError as exc:
             print(f"  cannot be loaded: {exc}")
             continue
-        print(f"  {dataset.n_samples} rows; default view: {', '.join(dataset.default_view)}")
+        print(f"  {counted(dataset.n_samples, 'row')}; default view: "
+              f"{', '.join(dataset.default_view)}")
         for family, names in dataset.families().items():
             labels = [dataset.features[name].label for name in names]
             shown = ", ".join(labels) if len(labels) <= 4 else f"{labels[0]} … {labels[-1]}"

@@ -1,21 +1,25 @@
 """Downloads: labels and responsibilities as CSV, fitted parameters as JSON.
 
-The JSON holds the parameters in scikit-learn's shapes for the covariance type, so it
-can be read back into ``GMM(weights_init=..., means_init=..., covariances_init=...)``
-or into scikit-learn's ``GaussianMixture`` attributes.
+The JSON holds the parameters in scikit-learn's shapes for the covariance type, in the
+units the model was fitted in, with the preprocessing that leads there from the data's
+units; ``read_parameters_json`` reads it back, ready for ``GMM(**parameters.gmm_init())``
+or scikit-learn's ``GaussianMixture`` attributes.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from gmm_core.covariance import structure_for
+from gmm_core.datasets.preprocessing import Preprocessing
 from gmm_core.model import GMM
 from gmm_core.request import FitRequest
 from gmm_core.trace import FitTrace
+from gmm_core.wording import counted
 
 FORMAT = "gmm-explorer/parameters"
 FORMAT_VERSION = 1
@@ -38,10 +42,11 @@ def labels_csv(dataset_frame_or_X, responsibilities, labels) -> str:
     labels = np.asarray(labels)
     n = len(features)
     if responsibilities.ndim != 2 or len(responsibilities) != n:
-        raise ValueError(f"responsibilities must have shape ({n}, k) for {n} rows; "
+        raise ValueError(f"responsibilities must have shape ({n}, k) for {counted(n, 'row')}; "
                          f"got {responsibilities.shape}")
     if labels.shape != (n,):
-        raise ValueError(f"labels must have shape ({n},) for {n} rows; got {labels.shape}")
+        raise ValueError(f"labels must have shape ({n},) for {counted(n, 'row')}; got "
+                         f"{labels.shape}")
     added = [LABEL_COLUMN, *(f"{RESPONSIBILITY_PREFIX}{j}"
                              for j in range(responsibilities.shape[1]))]
     if set(added) & {str(name) for name in features.columns}:
@@ -123,3 +128,48 @@ def _from_trace(trace: FitTrace) -> dict:
         "bic": None,
         "aic": None,
     }
+
+
+@dataclass(frozen=True)
+class FittedParameters:
+    """A parameters file read back. ``means`` and ``covariances`` (scikit-learn's shape
+    for ``covariance_type``) are in the fitted units: ``preprocessing.apply(X)`` takes
+    data in the data set's units there, and ``inverse_means``/``inverse_covariances``
+    bring full matrices back. ``document`` is everything the file holds."""
+
+    covariance_type: str
+    weights: np.ndarray
+    means: np.ndarray
+    covariances: np.ndarray
+    preprocessing: Preprocessing | None
+    request: FitRequest | None
+    document: dict
+
+    def gmm_init(self) -> dict:
+        """Keyword arguments that start a ``GMM`` at these parameters."""
+        return {"k": len(self.weights), "covariance_type": self.covariance_type,
+                "weights_init": self.weights, "means_init": self.means,
+                "covariances_init": self.covariances}
+
+
+def read_parameters_json(text: str) -> FittedParameters:
+    """What ``parameters_json`` wrote; ValueError when ``text`` is not such a file."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON: {exc}") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise ValueError(f"not a {FORMAT} file")
+    if document.get("version") != FORMAT_VERSION:
+        raise ValueError(f"{FORMAT} version {document.get('version')!r}; this reads version "
+                         f"{FORMAT_VERSION}")
+    preprocessing, request = document.get("preprocessing"), document.get("request")
+    return FittedParameters(
+        covariance_type=document["covariance_type"],
+        weights=np.array(document["weights"], dtype=np.float64),
+        means=np.array(document["means"], dtype=np.float64),
+        covariances=np.array(document["covariances"], dtype=np.float64),
+        preprocessing=None if preprocessing is None else Preprocessing.from_dict(preprocessing),
+        request=None if request is None else FitRequest.from_dict(request),
+        document=document,
+    )

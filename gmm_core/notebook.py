@@ -36,7 +36,9 @@ from gmm_core.trace import (
     display_sample_size,
 )
 from gmm_core.validation import validate_data
+from gmm_core.wording import counted
 
+EPSILON = 1e-8  # the notebook's self.epsilon
 # A covariance whose smallest variance is this close to ε is "only the regularizer":
 # the component has shrunk onto (nearly) repeated points.
 COLLAPSE_EPSILON_FACTOR = 100.0
@@ -241,7 +243,7 @@ class _DegeneracyWatch:
             return f"a spike of {len(inside):,} identical rows at {_point(inside[0])}"
         if len(inside) == 1:
             return f"a single row at {_point(inside[0])}"
-        return f"{len(inside):,} rows around {where}"
+        return f"{counted(len(inside), 'row')} around {where}"
 
     def _starved_rows(self, t, densities) -> int:
         n = len(densities.total)
@@ -252,14 +254,20 @@ class _DegeneracyWatch:
             sentences = []
             if zero:
                 sentences.append(
-                    f"{zero:,} of {n:,} rows have zero density under every component: "
-                    "their responsibilities are 0/ε, they no longer pull any mean."
+                    f"{zero:,} of {counted(n, 'row')} "
+                    + ("has zero density under every component: its responsibilities are "
+                       "0/ε, it no longer pulls any mean." if zero == 1 else
+                       "have zero density under every component: their responsibilities "
+                       "are 0/ε, they no longer pull any mean.")
                 )
             if below_epsilon > zero:
+                one = below_epsilon == 1
                 sentences.append(
-                    f"{below_epsilon:,} of {n:,} rows have a total density below ε = "
-                    f"{self.epsilon:.2g}, so their responsibilities π·pdf/(Σ π·pdf + ε) sum "
-                    "to less than 1/2 and they barely pull any mean."
+                    f"{below_epsilon:,} of {counted(n, 'row')} {'has' if one else 'have'} a "
+                    f"total density below ε = {self.epsilon:.2g}, so "
+                    f"{'its' if one else 'their'} responsibilities π·pdf/(Σ π·pdf + ε) sum "
+                    f"to less than 1/2 and {'it barely pulls' if one else 'they barely pull'} "
+                    "any mean."
                 )
             self.recorder.add_event(t, ZERO_DENSITY, " ".join(sentences))
         self.previous_zero, self.previous_below_epsilon = zero, below_epsilon
@@ -282,7 +290,7 @@ def _densities_or_failure(X: np.ndarray, params: NotebookParameters,
 
 
 def fit_notebook(X, k: int = 2, tol: float = 1e-4, max_iters: int = 100, seed: int = 42,
-                 epsilon: float = 1e-8, trace_points: int = 5000,
+                 epsilon: float = EPSILON, trace_points: int = 5000,
                  trace_memory_mb: float = 256) -> FitTrace:
     """Replay the notebook's ``GMM(k).fit(X)`` and return its trace.
 
@@ -338,6 +346,24 @@ def fit_notebook(X, k: int = 2, tol: float = 1e-4, max_iters: int = 100, seed: i
             return recorder.finish(STOP_CONVERGED)
         previous_log_likelihood = densities.log_likelihood
     return recorder.finish(STOP_MAX_ITERS)
+
+
+def notebook_responsibilities(X, trace: FitTrace, epsilon: float = EPSILON) -> np.ndarray:
+    """Every row's responsibilities ``(n, k)`` under a replay's final parameters, by the
+    notebook's own rule: its ``predict`` runs ``_e_step``, π·pdf / (Σ π·pdf + ε) in
+    probability space, and takes the argmax. A row whose density underflows to 0 under
+    every component gets all zeros there (so ``argmax`` gives it component 0, as the
+    notebook's ``predict`` does); rows sum to a little under 1 otherwise. ``epsilon``
+    must be the replay's (``fit_notebook``'s default is the notebook's).
+    """
+    X = validate_data(X, n_features=trace.n_features)
+    # The replay kept its means in X's dtype; the trace stores them as float64, exactly.
+    params = NotebookParameters(trace.weights[-1], trace.means[-1].astype(X.dtype),
+                                trace.covariances[-1])
+    densities, failure = _densities_or_failure(X, params, epsilon)
+    if densities is None:
+        raise ValueError(f"the replay's final mixture cannot be evaluated: {failure}")
+    return densities.responsibilities(epsilon)
 
 
 def explain_notebook_failure(trace: FitTrace) -> list[str]:

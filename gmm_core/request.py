@@ -84,3 +84,9 @@ class FitRequest:
         values["features"] = list(self.features)
         values["dataset_params"] = dict(self.dataset_params)
         return values
+
+    @classmethod
+    def from_dict(cls, values: dict) -> FitRequest:
+        """The request ``to_dict`` wrote (as JSON reads it back)."""
+        return cls(**{**values, "features": tuple(values["features"]),
+                      "dataset_params": tuple(values.get("dataset_params", {}).items())})

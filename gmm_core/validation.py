@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from gmm_core.wording import counted
+
 
 def validate_data(X, min_rows: int = 1, n_features: int | None = None) -> np.ndarray:
     """Return X as a 2-D float32/float64 array, or raise ValueError saying what is wrong.
@@ -29,12 +31,14 @@ def validate_data(X, min_rows: int = 1, n_features: int | None = None) -> np.nda
     if n_cols == 0:
         raise ValueError("X has no features (0 columns)")
     if n_features is not None and n_cols != n_features:
-        raise ValueError(f"X has {n_cols} features but the model was fitted on {n_features}")
+        raise ValueError(f"X has {counted(n_cols, 'feature')} but the model was fitted on "
+                         f"{n_features:,}")
     finite_rows = np.isfinite(array).all(axis=1)
     if not finite_rows.all():
         bad = np.flatnonzero(~finite_rows)
-        raise ValueError(f"X contains NaN or infinite values in {len(bad)} row(s) "
+        raise ValueError(f"X contains NaN or infinite values in {counted(len(bad), 'row')} "
                          f"(first at row {bad[0]}); drop or impute them first")
     if n_rows < min_rows:
-        raise ValueError(f"need at least {min_rows} rows (one per component); got {n_rows}")
+        raise ValueError(f"need at least {counted(min_rows, 'row')} (one per component); got "
+                         f"{n_rows:,}")
     return array

@@ -11,6 +11,7 @@ import streamlit as st
 
 from dashboard import cache, exports, fit_component, navigation, status
 from dashboard.figures import FigureOptions
+from gmm_core.wording import counted
 
 with st.sidebar:
     fit_component.preload()
@@ -32,7 +33,7 @@ except Exception as exc:  # a message on the page, never a traceback
     st.stop()
 
 n_rows, n_dims = prepared.X.shape
-st.markdown(f"**{dataset.title}** — {n_rows:,} rows, fitted in {n_dims} dimensions "
+st.markdown(f"**{dataset.title}** — {counted(n_rows, 'row')}, fitted in {n_dims} dimensions "
             f"({', '.join(prepared.axis_titles)}); the plot shows the first two. "
             + ("Replaying **the notebook's algorithm**." if replay
                else f"EM with k = {request.k}, {request.covariance_type} covariance."))
@@ -63,7 +64,7 @@ st.caption(
 
 events = status.event_lines(outcome)
 if events:
-    with st.expander(f"What happened during the fit ({len(events)} events)",
+    with st.expander(f"What happened during the fit ({counted(len(events), 'event')})",
                      expanded=replay):
         for event in events:
             st.markdown(f"- {event}")
@@ -108,21 +109,16 @@ st.markdown(f"**Link to this view** (copy it to share; it opens this page with e
             f"setting above): [{link}]({link})")
 stem = exports.file_stem(request)
 downloads = st.columns(3)
-if outcome.model is None:
-    downloads[0].caption("Labels and responsibilities: not for the notebook replay, which "
-                         "keeps responsibilities for the drawn sample only.")
-else:
-    downloads[0].download_button(
-        "Labels and responsibilities (CSV)", on_click="ignore", mime="text/csv",
-        data=lambda: exports.labels_csv_text(dataset, prepared, outcome),
-        file_name=f"{stem}_labels.csv", key="download_labels",
-        help="Every fitted row: its features, its component and its responsibilities.")
+downloads[0].download_button(
+    "Labels and responsibilities (CSV)", on_click="ignore", mime="text/csv",
+    data=lambda: exports.labels_csv_text(dataset, prepared, outcome),
+    file_name=f"{stem}_labels.csv", key="download_labels", help=exports.labels_help(outcome))
 downloads[1].download_button(
     "Fitted parameters (JSON)", on_click="ignore", mime="application/json",
     data=lambda: exports.parameters_json_text(request, prepared, outcome),
     file_name=f"{stem}_parameters.json", key="download_parameters",
     help="Weights, means and covariances (scikit-learn's shapes, in the fitted units), "
-         "the fit's summary and events, and the settings.")
+         "the fit's summary and events, the settings, and the standardization.")
 downloads[2].download_button(
     "Animated figure (HTML)", on_click="ignore", mime="text/html",
     data=lambda: exports.animation_html(

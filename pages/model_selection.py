@@ -11,6 +11,7 @@ from dashboard.controls import COVARIANCE_LABELS
 from dashboard.query_state import K_RANGE
 from gmm_core.request import COVARIANCE_TYPES
 from gmm_core.selection import CRITERIA
+from gmm_core.wording import counted
 
 st.set_page_config(page_title="Model selection · GMM Explorer", layout="wide")
 st.title("Model selection")
@@ -87,6 +88,7 @@ stuck = sweeps.unconverged(result)
 if stuck:
     st.warning(f"Stopped at the iteration cap ({request.max_iters}) before converging: "
                f"{', '.join(stuck)}. Raise Max iterations in the sidebar to finish them.")
-st.caption(f"{len(result.table)} fits: {result.n_cached} from earlier sweeps on this data, "
+st.caption(f"{counted(len(result.table), 'fit')}: {result.n_cached} from earlier sweeps on "
+           "this data, "
            f"{len(result.table) - result.n_cached} new"
            + (f", in {result.n_jobs} worker processes." if result.n_jobs > 1 else "."))

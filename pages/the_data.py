@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard import data_view, navigation
 from dashboard.fitted_rows import cluster_labels
+from gmm_core.wording import counted
 
 st.set_page_config(page_title="The data · GMM Explorer", layout="wide")
 st.title("The data")
@@ -16,8 +17,10 @@ st.caption("What the mixture is fitted to, and how its clusters compare with wha
 view, dataset = navigation.shared_view()
 request = view.request
 
-st.markdown(f"**{dataset.title}**: {dataset.n_samples:,} rows, {len(dataset.columns):,} "
-            f"features. The current fit: k = {request.k} on "
+st.markdown(f"**{dataset.title}**: {counted(dataset.n_samples, 'row')}, "
+            f"{counted(len(dataset.default_features), 'feature')}"
+            + (" and row names" if dataset.row_name_columns else "")
+            + f". The current fit: k = {request.k} on "
             f"{', '.join(dataset.features[name].label for name in request.features)}"
             + (" (standardized)" if request.standardize else "")
             + (", the notebook's algorithm" if request.algorithm == "notebook" else "")

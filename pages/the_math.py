@@ -10,6 +10,7 @@ from dashboard import cache, navigation
 from dashboard import math_view as math
 from dashboard.figures import plot_data
 from gmm_core.stepper import E_STEP, M_STEP
+from gmm_core.wording import counted
 
 st.set_page_config(page_title="The math · GMM Explorer", layout="wide")
 st.title("The math")
@@ -70,7 +71,7 @@ except ValueError as exc:  # a message on the page, never a traceback
     st.error(f"EM cannot be stepped through here: {' '.join(str(exc).split())}")
     st.stop()
 n_rows = len(prepared.X)
-st.markdown(f"**{dataset.title}**: {n_rows:,} rows in {prepared.X.shape[1]} dimensions "
+st.markdown(f"**{dataset.title}**: {counted(n_rows, 'row')} in {prepared.X.shape[1]} dimensions "
             f"({', '.join(prepared.axis_titles)}), k = {request.k}, "
             f"{request.covariance_type} covariance, started by {request.init} with seed "
             f"{request.seed} — the sidebar's settings. Change them there to start again.")

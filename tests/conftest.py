@@ -12,3 +12,19 @@ def data_home(tmp_path, monkeypatch):
     home.mkdir()
     monkeypatch.setenv("ASTROML_DATA", str(home))
     return home
+
+
+@pytest.fixture
+def csv_reads(monkeypatch) -> list[int]:
+    """The size of every file the dashboard's upload cache parses, from an empty cache on."""
+    import streamlit as st  # only the dashboard's tests pay for importing Streamlit
+
+    import dashboard.cache
+
+    st.cache_resource.clear()
+    reads = []
+    read_csv_upload = dashboard.cache.read_csv_upload
+    monkeypatch.setattr(dashboard.cache, "read_csv_upload",
+                        lambda raw, *args, **kwargs: reads.append(len(raw))
+                        or read_csv_upload(raw, *args, **kwargs))
+    return reads

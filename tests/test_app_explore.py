@@ -302,35 +302,22 @@ def test_an_uploaded_csv_is_fitted_like_any_data_set_and_its_notes_are_shown():
     assert animation(at).meta["x_title"] == "height"
 
 
-def test_an_upload_is_read_once_and_found_by_its_digest_on_every_rerun(monkeypatch):
-    st.cache_resource.clear()
-    reads = []
-    read_csv_upload = dashboard.cache.read_csv_upload
-    monkeypatch.setattr(dashboard.cache, "read_csv_upload",
-                        lambda raw, *args, **kwargs: reads.append(len(raw))
-                        or read_csv_upload(raw, *args, **kwargs))
+def test_an_upload_is_read_once_and_found_by_its_digest_on_every_rerun(csv_reads):
     at = upload(run_page(), blobs_csv())
     for k in (2, 3):
         at.slider(key="k").set_value(k).run()
     assert_clean(at)
-    assert reads == [len(blobs_csv())]
+    assert csv_reads == [len(blobs_csv())]
     assert at.query_params["dataset"] == "upload"
     assert "digest" not in at.query_params  # the URL cannot carry the file
 
 
-def test_an_emptied_uploader_keeps_fitting_the_last_file_while_the_server_has_it():
+def test_removing_the_file_from_the_uploader_forgets_it():
     at = upload(run_page(), blobs_csv())
-    before = status(at)
     at.file_uploader(key="upload_file").clear().run()
-    assert_clean(at)
-    assert any("points.csv, uploaded earlier" in c.value for c in at.sidebar.caption)
-    assert status(at) == before
-    st.cache_resource.clear()  # the parsed file has expired
-    at.slider(key="k").set_value(2).run()
     assert not at.exception
-    assert "no longer on the server" in at.error[0].value
-    at.run()
     assert "Choose a CSV file" in at.error[0].value
+    assert not at.get("plotly_chart")
 
 
 @pytest.mark.parametrize(("content", "message"), [

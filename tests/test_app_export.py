@@ -26,7 +26,8 @@ from dashboard.figures import FigureOptions
 from dashboard.pipeline import animation_bytes, drawn_points, prepare_data, run_fit
 from gmm_core import FitRequest
 from gmm_core.datasets import load_dataset
-from gmm_core.export import FORMAT
+from gmm_core.export import FORMAT, read_parameters_json
+from gmm_core.notebook import notebook_responsibilities
 
 
 def fitted(dataset, request):
@@ -74,25 +75,38 @@ def test_rows_the_fit_left_out_are_not_in_the_csv():
     np.testing.assert_allclose(frame["a"], dataset.frame["a"].iloc[[0, 1, 3, 5, 6, 7]])
 
 
-def test_the_notebook_replay_has_no_csv_but_its_parameters():
+def test_the_notebook_replay_gives_every_row_by_its_own_rule_and_its_parameters():
     dataset = load_dataset("blobs")
-    request = FitRequest(dataset="blobs", features=("x", "y"), k=3, algorithm="notebook")
+    request = FitRequest(dataset="blobs", features=("x", "y"), k=3, algorithm="notebook",
+                         standardize=True)
     prepared, outcome = fitted(dataset, request)
-    with pytest.raises(ValueError, match="display sample only"):
-        exports.labels_csv_text(dataset, prepared, outcome)
+    frame = pd.read_csv(io.StringIO(exports.labels_csv_text(dataset, prepared, outcome)))
+    assert len(frame) == dataset.n_samples  # every row, not the display sample
+    responsibilities = frame.filter(like="responsibility_").to_numpy()
+    np.testing.assert_array_equal(
+        responsibilities, notebook_responsibilities(prepared.X, outcome.trace))
+    np.testing.assert_array_equal(frame["label"], responsibilities.argmax(axis=1))
+    assert "π·pdf / (Σ π·pdf + ε)" in exports.labels_help(outcome)
     document = json.loads(exports.parameters_json_text(request, prepared, outcome))
     assert document["algorithm"] == "notebook" and document["bic"] is None
     assert document["request"]["algorithm"] == "notebook"
+    assert document["preprocessing"] == prepared.preprocessing.to_dict()
 
 
 def test_the_json_parameters_score_the_data_as_the_fit_does(iris_fit):
-    _, request, prepared, outcome = iris_fit
-    document = json.loads(exports.parameters_json_text(request, prepared, outcome))
+    dataset, request, prepared, outcome = iris_fit
+    text = exports.parameters_json_text(request, prepared, outcome)
+    document = json.loads(text)
     assert document["format"] == FORMAT
     assert document["request"] == json.loads(json.dumps(request.to_dict()))
     assert document["bic"] == pytest.approx(outcome.model.bic(prepared.X))
     assert mixture_mean_log_likelihood(prepared.X, document) == pytest.approx(
         outcome.model.score(prepared.X), rel=1e-10)
+    # The standardization goes with it: the data set's own rows lead to the fitted ones.
+    read = read_parameters_json(text)
+    assert read.request == request and read.preprocessing.method == "standardize"
+    raw = dataset.frame[list(request.features)].to_numpy()
+    np.testing.assert_array_equal(read.preprocessing.apply(raw), prepared.X)
 
 
 @pytest.mark.parametrize(("covariance_type", "shape"), [
@@ -171,11 +185,17 @@ def test_the_explore_page_offers_the_three_downloads_and_the_link(downloads):
     assert query["covariance_type"] == "diag"
 
 
-def test_the_replay_offers_its_parameters_and_figure_but_no_csv(downloads):
+def test_the_replay_offers_all_three_downloads(downloads):
     at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params.update({"replay": "true"})
+    at.query_params.update({"dataset": "iris", "k": "3", "replay": "true"})
     at.run()
     assert not at.exception
     assert [b.label for b in at.get("download_button")] == [
-        "Fitted parameters (JSON)", "Animated figure (HTML)"]
-    assert any("not for the notebook replay" in c.value for c in at.caption)
+        "Labels and responsibilities (CSV)", "Fitted parameters (JSON)",
+        "Animated figure (HTML)"]
+    assert "by its own rule" in at.get("download_button")[0].help
+    mimetype, make = downloads["gmm_iris_k3_notebook_labels.csv"]
+    frame = pd.read_csv(io.StringIO(make()))
+    assert mimetype == "text/csv" and len(frame) == 150
+    assert list(frame.columns[-4:]) == ["label", "responsibility_0", "responsibility_1",
+                                        "responsibility_2"]

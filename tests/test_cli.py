@@ -245,3 +245,38 @@ def test_fetch_offline_as_a_subprocess(data_home):
     assert done.stderr.splitlines()[-1].startswith(
         f"error: could not download the SDSS corrected spectra (27 MB) from {url}")
     assert "Traceback" not in done.stderr
+
+
+# ------------------------------------------------------------------ a reader that goes away
+@pytest.mark.parametrize("buffering", ["1", ""], ids=["unbuffered", "block-buffered"])
+@pytest.mark.parametrize("args", [("datasets",), ("fit", "--dataset", "iris", "--k", "3"),
+                                  ("fit", "--dataset", "iris", "--json"), ("--help",)],
+                         ids=" ".join)
+def test_output_into_a_closed_pipe_ends_quietly(args, buffering, data_home):
+    # The pipe's reader is closed before the command writes a byte, as when `head`
+    # has exited: every write (or the flush at exit) meets a broken pipe.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    env = {**os.environ, "ASTROML_DATA": str(data_home), "PYTHONUNBUFFERED": buffering}
+    try:
+        done = subprocess.run([sys.executable, "-m", "gmm_core", *args], cwd=REPO, env=env,
+                              stdout=write_end, stderr=subprocess.PIPE, text=True,
+                              timeout=120)
+    finally:
+        os.close(write_end)
+    assert done.stderr == ""
+    # argparse itself ignores a failed write of the help text, so unbuffered it ends 0
+    assert done.returncode == 141 or (args == ("--help",) and done.returncode == 0)
+
+
+def test_datasets_piped_into_head_prints_one_line_and_no_traceback(data_home):
+    env = {**os.environ, "ASTROML_DATA": str(data_home), "PYTHONUNBUFFERED": "1"}
+    done = subprocess.run(f"'{sys.executable}' -m gmm_core datasets | head -1; "
+                          "echo \"statuses ${PIPESTATUS[*]}\"", shell=True,
+                          executable="/bin/bash", cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=120)
+    first, statuses = done.stdout.splitlines()
+    assert first == "sdss: SDSS corrected spectra (not downloaded)"
+    assert done.stderr == ""
+    # 141 when `head` left before the listing ended (the usual case), 0 if it read it all
+    assert statuses in ("statuses 141 0", "statuses 0 0")

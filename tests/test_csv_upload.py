@@ -11,7 +11,8 @@ PNG_HEADER = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00"
 
 # (id, file content, keyword arguments, expected outcome)
 #   refused: {"error": text in the message}
-#   read:    {"columns": [...], "rows": n, "notes": [texts each in some note], "first": row}
+#   read:    {"columns": [default features], "rows": n, "notes": [texts each in some note],
+#             "first": row of the default features, "row_names": (row-name columns kept)}
 CASES = [
     ("empty", b"", {}, {"error": "is empty"}),
     ("blank lines only", b"\n \r\n\t\n", {}, {"error": "is empty"}),
@@ -29,8 +30,11 @@ CASES = [
     ("over the column cap", b"a,b,c,d\n1,2,3,4\n", {"limits": CsvLimits(max_columns=3)},
      {"error": "4 columns; the limit is 3"}),
     ("ragged line", b"x,y\n1,2\n3,4,5\n6,7\n", {}, {"error": "line 3 has 3 fields"}),
-    ("more fields than names", b"x,y\n1,2,9\n3,4,8\n", {},
-     {"error": "the data rows have 3 fields but the first row has 2"}),
+    ("one more field than names: row names", b"x,y\n1,2,9\n3,4,8\n", {},
+     {"columns": ["x", "y"], "row_names": ("row_names",), "rows": 2,
+      "notes": ["row names (1, 3: the header has one name fewer"], "first": [2, 9]}),
+    ("two more fields than names", b"x,y\n1,2,9,7\n3,4,8,6\n", {},
+     {"error": "line 2 has 4 fields but the header has 2"}),
     ("trailing delimiters", b"x,y\n1,2,\n3,4,\n", {},
      {"columns": ["x", "y"], "rows": 2, "notes": ["trailing delimiters"], "first": [1, 2]}),
     ("text column chosen", b"name,x\na,1\nb,2\n", {"columns": ["name"]},
@@ -63,6 +67,9 @@ CASES = [
       "notes": ["dropped 4 of 6 rows", "rows 2, 3, 4, 6", "x: 2, y: 2"]}),
     ("NA tokens", b"x,y\n1,NA\n2,3\n4,null\n5,6\n7,N/A\n", {},
      {"columns": ["x", "y"], "rows": 2, "notes": ["dropped 3 of 5 rows"]}),
+    ("quoted NA and Excel errors", b'x;y\n1;"NA"\n2;3,5\n4;#DIV/0!\n6;7\n', {},
+     {"columns": ["x", "y"], "rows": 2, "notes": ["dropped 2 of 4 rows", "decimal commas"],
+      "first": [2, 3.5]}),
     ("short row", b"x,y\n1,2\n3\n5,6\n", {},
      {"columns": ["x", "y"], "rows": 2, "notes": ["dropped 1 of 3 rows"]}),
     ("a typo in a numeric column", b"x,y\n1,2\n3,abc\n5,6\n7,8\n", {},
@@ -72,13 +79,14 @@ CASES = [
     ("repeated names", b"x,x\n1,2\n3,4\n", {},
      {"columns": ["x", "x_2"], "rows": 2, "notes": ["renamed 'x_2'"]}),
     ("pandas row index", b",x,y\n0,1,2\n1,3,4\n2,5,6\n", {},
-     {"columns": ["x", "y"], "rows": 3, "notes": ["row index"], "first": [1, 2]}),
+     {"columns": ["x", "y"], "row_names": ("row_names",), "rows": 3,
+      "notes": ["row names (0, 1, 2: its header is blank"], "first": [1, 2]}),
     ("quoted delimiter in text", b'label,x\n"a,b",1\n"c,d",2\n', {},
      {"columns": ["x"], "rows": 2, "notes": ["label"]}),
     ("spaces around values", b" x , y \n 1 , 2 \n3 ,4\n", {},
      {"columns": ["x", "y"], "rows": 2, "first": [1, 2]}),
     ("Latin-1 text", "température,x\n1,2\n3,4\n".encode("latin-1"), {},
-     {"columns": ["température", "x"], "rows": 2, "notes": ["Latin-1"]}),
+     {"columns": ["température", "x"], "rows": 2, "notes": ["Windows-1252"]}),
     ("UTF-16 with BOM", "x,y\n1,2\n3,4\n".encode("utf-16"), {},
      {"columns": ["x", "y"], "rows": 2, "notes": ["UTF-16"], "first": [1, 2]}),
     ("single column", b"x\n1\n2\n3\n", {},
@@ -101,12 +109,13 @@ def test_csv_input(content, kwargs, expected):
         assert "\n" not in message
         return
     dataset = read_csv_upload(content, **kwargs)
-    assert dataset.columns == expected["columns"]
+    assert dataset.default_features == expected["columns"]
+    assert dataset.row_name_columns == expected.get("row_names", ())
     assert dataset.n_samples == expected["rows"]
     for text in expected.get("notes", []):
         assert any(text in note for note in dataset.notes), (text, dataset.notes)
     if "first" in expected:
-        np.testing.assert_allclose(dataset.matrix(dataset.columns)[0], expected["first"])
+        np.testing.assert_allclose(dataset.matrix(expected["columns"])[0], expected["first"])
     assert np.isfinite(dataset.matrix(dataset.columns)).all()
     assert dataset.default_view == tuple(expected["columns"][:2])
 
@@ -149,4 +158,24 @@ def test_fingerprint_depends_on_values_not_on_formatting():
 
 def test_first_note_summarises_what_was_read():
     dataset = read_csv_upload(b"a;b;c\n1;2;3\n")
-    assert dataset.notes[0] == "read 1 rows × 3 numeric columns, semicolon-separated"
+    assert dataset.notes[0] == "read 1 row × 3 numeric columns, semicolon-separated"
+
+
+def test_a_column_is_read_one_way_even_when_its_first_thousand_cells_say_less():
+    # The readings are chosen on a sample; a later cell that only another one reads
+    # makes the whole column be read again by that one.
+    dataset = read_csv_upload(b"x;y\n" + b"1;2\n" * 1500 + b"1,5;2\n")
+    assert dataset.n_samples == 1501
+    assert dataset.frame["x"].iloc[-1] == 1.5
+    assert any("x: read '1,5' as 1.5 (decimal commas)" in note for note in dataset.notes)
+
+
+@pytest.mark.parametrize(("name", "row_names"), [
+    ("id", True), ("ID", True), ("sample_id", True), ("Row Number", True), ("No.", True),
+    ("index", True), ("number", False), ("count", False), ("t", False), ("acid", False),
+])
+def test_a_named_first_column_of_distinct_integers_is_row_names_only_by_its_name(
+        name, row_names):
+    dataset = read_csv_upload(f"{name},x\n12,1.5\n7,2.5\n30,0.5\n".encode())
+    assert dataset.row_name_columns == ((name,) if row_names else ())
+    assert dataset.columns == [name, "x"]  # kept either way: it can be chosen

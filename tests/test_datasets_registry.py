@@ -108,3 +108,13 @@ def test_every_column_needs_metadata():
 def test_axis_title_shows_the_unit():
     assert FeatureInfo("petal_length", "petal length", "cm").axis_title == "petal length [cm]"
     assert FeatureInfo("x", "x").axis_title == "x"
+
+
+def test_row_names_are_columns_but_not_default_features():
+    frame = pd.DataFrame({"id": [7.0, 9.0], "a": [1.0, 2.0], "b": [3.0, 4.0]})
+    features = {name: FeatureInfo(name, name) for name in frame}
+    dataset = Dataset("t", "t", frame, features, ("a", "b"), row_name_columns=("id",))
+    assert dataset.columns == ["id", "a", "b"] and dataset.default_features == ["a", "b"]
+    assert dataset.matrix(["id", "a"]).tolist() == [[7.0, 1.0], [9.0, 2.0]]  # still choosable
+    with pytest.raises(DatasetError, match=r"row names names unknown \['z'\]"):
+        Dataset("t", "t", frame, features, ("a", "b"), row_name_columns=("z",))

@@ -14,7 +14,7 @@ from scipy.stats import multivariate_normal
 from gmm_core import GMM, FitRequest
 from gmm_core.covariance import structure_for
 from gmm_core.datasets.preprocessing import preprocess
-from gmm_core.export import labels_csv, parameters_json
+from gmm_core.export import FORMAT, labels_csv, parameters_json, read_parameters_json
 
 COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
 
@@ -102,15 +102,49 @@ def test_parameters_json_keeps_every_digit(X, fitted):
     np.testing.assert_array_equal(from_json.covariances_, from_model.covariances_)
 
 
-def test_parameters_json_carries_request_and_preprocessing(X, fitted):
-    request = FitRequest(dataset="blobs", features=("x0", "x1"), k=3, seed=1)
-    _, preprocessing = preprocess(X, "standardize")
-    document = json.loads(parameters_json(fitted, request=request, preprocessing=preprocessing))
-    assert document["request"] == request.to_dict()
-    assert FitRequest(**{**document["request"], "features": tuple(document["request"][
-        "features"]), "dataset_params": ()}) == request
-    assert document["preprocessing"]["method"] == "standardize"
-    assert document["bic"] is None and document["request"]["k"] == 3
+def test_parameters_json_reads_back_with_its_request_and_standardization(X):
+    raw = X * [250.0, 0.02] + [4e3, -1.5]  # units far from the fitted ones
+    standardized, preprocessing = preprocess(raw, "standardize", ["u", "v"])
+    model = GMM(k=3, covariance_type="diag", seed=1).fit(standardized)
+    request = FitRequest(dataset="upload", features=("u", "v"), k=3, seed=1,
+                         covariance_type="diag", standardize=True,
+                         dataset_params=(("digest", "0f1e"),))
+    read = read_parameters_json(parameters_json(model, request, preprocessing,
+                                                X=standardized))
+    assert read.request == request
+    assert read.preprocessing == preprocessing  # every digit of every mean and scale
+    np.testing.assert_array_equal(read.preprocessing.apply(raw), standardized)
+    np.testing.assert_array_equal(
+        predictions_from_json(read.document, read.preprocessing.apply(raw)),
+        model.predict(standardized))
+    # Back in the data's units the mixture is the same density, rescaled: its mean
+    # log-likelihood drops by the log-Jacobian, sum(log scale).
+    full = structure_for("diag", 3, 2).to_full(read.covariances)
+    in_data_units = [multivariate_normal(mean, cov).logpdf(raw) for mean, cov in zip(
+        read.preprocessing.inverse_means(read.means),
+        read.preprocessing.inverse_covariances(full), strict=True)]
+    log_density = np.logaddexp.reduce(np.log(read.weights)[:, None] + in_data_units, axis=0)
+    assert log_density.mean() == pytest.approx(
+        model.score(standardized) - np.log(preprocessing.scale).sum(), rel=1e-12)
+
+
+def test_gmm_starts_from_parameters_read_back(X, fitted):
+    read = read_parameters_json(parameters_json(fitted))
+    assert read.preprocessing is None and read.request is None
+    restarted = GMM(**read.gmm_init(), tol=0.0, max_iters=1).fit(X)
+    continued = GMM(k=3, weights_init=fitted.weights_, means_init=fitted.means_,
+                    covariances_init=fitted.covariances_, tol=0.0, max_iters=1).fit(X)
+    np.testing.assert_array_equal(restarted.means_, continued.means_)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("{", "not JSON"),
+    ('{"format": "something else"}', f"not a {FORMAT} file"),
+    (f'{{"format": "{FORMAT}", "version": 99}}', "version 99; this reads version 1"),
+])
+def test_read_parameters_json_refuses_other_files(text, message):
+    with pytest.raises(ValueError, match=message):
+        read_parameters_json(text)
 
 
 @pytest.mark.parametrize("covariance_type", ["tied", "spherical"])

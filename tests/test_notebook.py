@@ -13,6 +13,7 @@ from gmm_core.notebook import (
     explain_notebook_failure,
     fit_notebook,
     initial_parameters,
+    notebook_responsibilities,
 )
 from gmm_core.trace import (
     COVARIANCE_COLLAPSE,
@@ -85,6 +86,10 @@ class NotebookGMM:
                 cov += responsibilities[j, i] * outer_product
             self.covariances[i] = cov / sum_responsibilities[i] + self.epsilon * np.eye(
                 X.shape[1])
+
+    def predict(self, X):
+        responsibilities = self._e_step(X)
+        return np.argmax(responsibilities, axis=1)
 
     def _compute_log_likelihood(self,X):
         number_of_samples = X.shape[0]
@@ -189,6 +194,30 @@ def test_vectorized_replay_matches_the_notebook_code_iteration_by_iteration(iter
     # Snapshot t's responsibilities are what the notebook's next E-step computes.
     np.testing.assert_allclose(trace.responsibilities[-1], reference._e_step(X)[trace.sample_index],
                                rtol=1e-6, atol=1e-7)
+
+
+def test_every_rows_responsibilities_follow_the_notebooks_predict():
+    X = small_random_data()
+    reference, _ = run_reference(X, k=3, max_iters=4, seed=42, tol=0.0)
+    trace = fit_notebook(X, k=3, tol=0.0, max_iters=4, seed=42)
+    responsibilities = notebook_responsibilities(X, trace)
+    # The parameters agree to 1e-10 relative (above); a responsibility moves by about
+    # its log-density's error, the Mahalanobis distance (< 100 here) times that.
+    np.testing.assert_allclose(responsibilities, reference._e_step(X), rtol=0, atol=1e-7)
+    np.testing.assert_array_equal(responsibilities.argmax(axis=1), reference.predict(X))
+
+
+def test_rows_with_zero_density_have_zero_responsibilities(spectra_like, notebook_trace):
+    responsibilities = notebook_responsibilities(spectra_like, notebook_trace)
+    # What the trace kept for its display sample, computed again for every row (the
+    # trace stores float32: 6e-8 of a value at most 1).
+    np.testing.assert_allclose(responsibilities[notebook_trace.sample_index],
+                               notebook_trace.responsibilities[-1], rtol=0, atol=1e-7)
+    off_the_spike = responsibilities[3600:]
+    assert len(off_the_spike) == notebook_trace.zero_density[-1] == 400
+    np.testing.assert_array_equal(off_the_spike, 0.0)
+    assert np.all(off_the_spike.argmax(axis=1) == 0)  # the notebook's argmax says 0
+    np.testing.assert_allclose(responsibilities[:3600].sum(axis=1), 1.0, rtol=1e-6)
 
 
 def test_replay_stops_where_the_notebook_stops():

@@ -62,6 +62,8 @@ class Dataset:
 
     ``known_labels`` maps a label set's name to a Series of readable class names aligned
     with ``frame``'s rows. ``notes`` says what loading changed (rows or columns dropped).
+    ``row_name_columns`` are columns of ``frame`` that name or number the rows (a CSV
+    file's row names): a user may choose them, but they are never chosen by default.
     """
 
     name: str
@@ -73,14 +75,17 @@ class Dataset:
     known_labels: dict[str, pd.Series] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     extras: dict = field(default_factory=dict)
+    row_name_columns: tuple[str, ...] = ()
 
     def __post_init__(self):
         missing = [name for name in self.frame.columns if name not in self.features]
         if missing:
             raise DatasetError(f"{self.name}: no feature metadata for {describe_names(missing)}")
-        unknown = [name for name in self.default_view if name not in self.frame.columns]
-        if unknown:
-            raise DatasetError(f"{self.name}: default view names unknown {unknown}")
+        for role, names in (("default view", self.default_view),
+                            ("row names", self.row_name_columns)):
+            unknown = [name for name in names if name not in self.frame.columns]
+            if unknown:
+                raise DatasetError(f"{self.name}: {role} names unknown {unknown}")
 
     @cached_property
     def fingerprint(self) -> str:
@@ -93,6 +98,11 @@ class Dataset:
     @property
     def columns(self) -> list[str]:
         return list(self.frame.columns)
+
+    @property
+    def default_features(self) -> list[str]:
+        """The columns a fit uses unless told otherwise: all but the row names."""
+        return [name for name in self.frame.columns if name not in self.row_name_columns]
 
     def check_columns(self, columns) -> list[str]:
         columns = list(columns)

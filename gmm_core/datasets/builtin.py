@@ -8,6 +8,7 @@ from astroML.utils import convert_2D_cov
 from sklearn.datasets import load_iris, make_blobs
 
 from gmm_core.datasets.base import Dataset, DatasetError, FeatureInfo
+from gmm_core.wording import counted
 
 XY_FEATURES = {
     "x": FeatureInfo("x", "x", "", "position"),
@@ -56,7 +57,8 @@ def load_blobs(n_components: int = 3, separation: float = 4.0, n_samples: int = 
                            random_state=seed)
     return Dataset(
         name="blobs",
-        title=f"Gaussian blobs ({n_components} components, {separation:g} σ apart)",
+        title=f"Gaussian blobs ({counted(n_components, 'component')}, {separation:g} σ "
+              "apart)",
         frame=pd.DataFrame(X, columns=list(XY_FEATURES)),
         features=dict(XY_FEATURES),
         default_view=("x", "y"),

@@ -34,9 +34,11 @@ FORMULAS_CHANGED_JS = (
 )
 
 
-def open_from_sidebar(page, title: str) -> None:
-    """Click ``title`` in the sidebar's page list and wait for that page's first run."""
-    expect(animated_chart(page)).to_be_visible()  # the Explore page has run once
+def open_from_sidebar(page, title: str, wait_for_chart: bool = True) -> None:
+    """Click ``title`` in the sidebar's page list and wait for that page's first run
+    (after the Explore page's, unless ``wait_for_chart`` is False)."""
+    if wait_for_chart:
+        expect(animated_chart(page)).to_be_visible()  # the Explore page has run once
     page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
     expect(page.locator("h1", has_text=title)).to_be_visible()
     page.wait_for_selector(APP_IDLE)
