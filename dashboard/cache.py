@@ -143,10 +143,10 @@ def animation(request: FitRequest, fingerprint: str, options: FigureOptions,
 
 
 @st.cache_resource(max_entries=FIGURE_ENTRIES, ttl=TTL, show_spinner=False)
-def panels(request: FitRequest, fingerprint: str) -> bytes:
+def panels(request: FitRequest, fingerprint: str, options: FigureOptions) -> bytes:
     """Our final fit beside scikit-learn's."""
     return panels_bytes(prepared(request), fit(request, fingerprint),
-                        comparison(request, fingerprint))
+                        comparison(request, fingerprint), options)
 
 
 @st.cache_resource(max_entries=FIGURE_ENTRIES, ttl=TTL, show_spinner=False)

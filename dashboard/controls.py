@@ -14,7 +14,7 @@ import streamlit as st
 
 from dashboard.cache import UPLOAD_DATASET
 from dashboard.download import PENDING_DATASET, sdss_download_button
-from dashboard.figures import COLOR_BY
+from dashboard.figures import COLOR_BY, PALETTES
 from dashboard.query_state import (
     K_RANGE,
     MAX_DIMENSIONS,
@@ -42,7 +42,7 @@ UPLOAD_TITLE = "Upload a CSV…"
 # The sidebar's widget keys whose values can be set by code (not buttons or uploaders).
 SIDEBAR_KEYS = ("dataset", "x", "y", "x_wavelength", "y_wavelength", "extra", "k", "tol",
                 "seed", "max_iters", "covariance_type", "init", "convergence", "reg_covar",
-                "standardize", "replay", "color")
+                "standardize", "replay", "color", "palette", "present")
 COVARIANCE_LABELS = {"full": "full", "tied": "tied (one shared by all)",
                      "diag": "diagonal", "spherical": "spherical"}
 INIT_LABELS = {"kmeans++": "k-means++ centres", "kmeans": "k-means clusters",
@@ -51,6 +51,7 @@ INIT_LABELS = {"kmeans++": "k-means++ centres", "kmeans": "k-means clusters",
                "notebook": "the notebook's (random rows, Cov(X) for all)"}
 CONVERGENCE_LABELS = {"loglik": "log-likelihood changes < tol (scikit-learn)",
                       "means": "means move < tol (the notebook)"}
+PALETTE_LABELS = {"plotly": "Plotly's", "okabe_ito": "colour-blind safe (Okabe–Ito)"}
 COLOR_LABELS = {"responsibility": "responsibility (blend of component colours)",
                 "uncertainty": "uncertainty (1 − largest responsibility)"}
 
@@ -83,7 +84,8 @@ def _state_for_view(view: ExploreView) -> dict:
             "max_iters": int(r.max_iters), "covariance_type": r.covariance_type,
             "init": r.init, "convergence": r.convergence, "reg_covar": float(r.reg_covar),
             "standardize": bool(r.standardize), "replay": r.algorithm == "notebook",
-            "color": view.color_by, _WANTED_FEATURES: tuple(r.features)}
+            "color": view.color_by, "palette": view.palette, "present": view.present,
+            _WANTED_FEATURES: tuple(r.features)}
 
 
 def _read_url_once(default: ExploreView, dataset_names: Sequence[str]) -> list[str]:
@@ -135,6 +137,12 @@ def _fit_controls() -> None:
                    "rows) and watch where it goes wrong.")
     st.subheader("Display")
     st.radio("Colour points by", COLOR_BY, key="color", format_func=COLOR_LABELS.get)
+    st.radio("Component colours", list(PALETTES), key="palette",
+             format_func=PALETTE_LABELS.get,
+             help="Okabe and Ito's eight colours stay apart for every kind of colour vision.")
+    st.toggle("Presentation mode", key="present",
+              help="Larger text and markers for a projector; with ?present=true in the "
+                   "address the page opens with the sidebar closed.")
 
 
 def _features_in_state(dataset: Dataset) -> tuple[str, ...]:
@@ -205,7 +213,7 @@ def _view_in_state(dataset_name: str, dataset_params: tuple,
         covariance_type=s["covariance_type"], init=s["init"], convergence=s["convergence"],
         max_iters=int(s["max_iters"]), reg_covar=float(s["reg_covar"]),
         standardize=bool(s["standardize"]), algorithm="notebook" if s["replay"] else "em")
-    return ExploreView(request, s["color"])
+    return ExploreView(request, s["color"], s["palette"], bool(s["present"]))
 
 
 def _publish(view: ExploreView) -> None:

@@ -28,7 +28,13 @@ from gmm_core.trace import (
 
 # Twelve distinct colours, as many as the k slider offers; larger k reuses them.
 COMPONENT_COLORS = (*qualitative.Plotly, "#8C564B", "#7F7F7F")
-_COMPONENT_RGB = np.array([hex_to_rgb(color) for color in COMPONENT_COLORS], dtype=float)
+# Okabe and Ito's colour-blind-safe set (Color Universal Design, 2008), its black left out
+# (black marks points no component claims) and grey in its place; larger k reuses them.
+OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#D55E00", "#0072B2", "#CC79A7", "#F0E442",
+             "#999999")
+PALETTES = {"plotly": COMPONENT_COLORS, "okabe_ito": OKABE_ITO}
+_PALETTE_RGB = {name: np.array([hex_to_rgb(c) for c in colors], dtype=float)
+                for name, colors in PALETTES.items()}
 COLOR_BY = ("responsibility", "uncertainty")
 # Blends are drawn from an RGB cube of this many levels per channel: within 8.5/255.
 BLEND_LEVELS = 16
@@ -66,6 +72,7 @@ class PlotData:
 @dataclass(frozen=True)
 class FigureOptions:
     color_by: str = "responsibility"
+    palette: str = "plotly"
     max_frames: int = MAX_FRAMES
     sigma_levels: tuple[float, ...] = SIGMA_LEVELS
     frame_ms: int = 150  # one animation frame's duration
@@ -74,6 +81,9 @@ class FigureOptions:
     font_size: int = 12
 
     def __post_init__(self):
+        if self.palette not in PALETTES:
+            raise ValueError(f"palette must be one of {', '.join(PALETTES)}; "
+                             f"got {self.palette!r}")
         if self.color_by not in COLOR_BY:
             raise ValueError(f"color_by must be one of {', '.join(COLOR_BY)}; "
                              f"got {self.color_by!r}")
@@ -82,6 +92,15 @@ class FigureOptions:
 
 
 DEFAULT_OPTIONS = FigureOptions()
+# Presentation mode: a projector at 1280x720 seen from the back of a room.
+PRESENTATION = {"font_size": 18, "marker_size": 8, "height": 520}
+
+
+def figure_options(color_by: str = "responsibility", palette: str = "plotly",
+                   present: bool = False) -> FigureOptions:
+    """The figures' options for a view; presentation mode enlarges text and markers."""
+    return FigureOptions(color_by=color_by, palette=palette,
+                         **(PRESENTATION if present else {}))
 
 
 def plot_data(X, sample_index, dims=(0, 1), titles=("x", "y"),
@@ -111,39 +130,45 @@ def axis_ranges(xy) -> tuple[tuple[float, float], tuple[float, float]]:
 
 def frame_iterations(n_iter: int, event_iterations=(),
                      max_frames: int = MAX_FRAMES) -> np.ndarray:
-    """Iterations that get a frame: all of them when they fit, else evenly spaced ones
-    (always the first and the last) plus, up to a quarter of the frames, those with events.
+    """Iterations that get a frame: all of them when they fit. Else the first half of the
+    frames goes to the first iterations, one each (where EM moves most, and where a class
+    steps through it), the rest to evenly spaced later ones (always the last) and, up to
+    a quarter of the frames, to those with events.
     """
     if n_iter + 1 <= max_frames:
         return np.arange(n_iter + 1)
-    events = sorted({int(t) for t in event_iterations if 0 < t < n_iter})[: max_frames // 4]
-    even = np.linspace(0, n_iter, max_frames - len(events)).round().astype(int)
-    return np.unique(np.concatenate([even, np.asarray(events, dtype=int)]))
+    first = np.arange(max_frames // 2)
+    events = sorted({int(t) for t in event_iterations if first[-1] < t < n_iter})
+    events = events[: max_frames // 4]
+    later = np.linspace(first[-1] + 1, n_iter, max_frames - len(first) - len(events))
+    return np.unique(np.concatenate([first, later.round().astype(int),
+                                     np.asarray(events, dtype=int)]))
 
 
-def component_colors(k: int) -> list[str]:
-    return [COMPONENT_COLORS[j % len(COMPONENT_COLORS)] for j in range(k)]
+def component_colors(k: int, palette: str = "plotly") -> list[str]:
+    colors = PALETTES[palette]
+    return [colors[j % len(colors)] for j in range(k)]
 
 
-def matched_colors(permutation) -> list[str]:
+def matched_colors(permutation, palette: str = "plotly") -> list[str]:
     """Colours for another fit's components: ``permutation[j]`` gets our component j's."""
     permutation = np.asarray(permutation)
     colors = np.empty(len(permutation), dtype=object)
-    colors[permutation] = component_colors(len(permutation))
+    colors[permutation] = component_colors(len(permutation), palette)
     return colors.tolist()
 
 
-def blend_rgb(responsibilities) -> np.ndarray:
+def blend_rgb(responsibilities, palette: str = "plotly") -> np.ndarray:
     """Each row's colour ``(m, 3)`` in 0…255: the component colours mixed by its
     responsibilities. Rows whose responsibilities sum to less than one (the notebook's
     ε-normalization) come out darker, down to black for rows no component claims.
     """
     resp = np.asarray(responsibilities, dtype=float)
-    palette = _COMPONENT_RGB[np.arange(resp.shape[1]) % len(_COMPONENT_RGB)]
-    return np.clip(resp @ palette, 0.0, 255.0)
+    rgb = _PALETTE_RGB[palette]
+    return np.clip(resp @ rgb[np.arange(resp.shape[1]) % len(rgb)], 0.0, 255.0)
 
 
-def blend_codes(responsibilities) -> np.ndarray:
+def blend_codes(responsibilities, palette: str = "plotly") -> np.ndarray:
     """The blends as codes ``(r * L + g) * L + b`` in an RGB cube of ``L = BLEND_LEVELS``
     levels per channel.
 
@@ -151,7 +176,7 @@ def blend_codes(responsibilities) -> np.ndarray:
     "#rrggbb"; the browser maps them through a colour scale of the same cube.
     """
     step = 255.0 / (BLEND_LEVELS - 1)
-    levels = np.rint(blend_rgb(responsibilities) / step).astype(np.uint16)
+    levels = np.rint(blend_rgb(responsibilities, palette) / step).astype(np.uint16)
     return (levels[:, 0] * BLEND_LEVELS + levels[:, 1]) * BLEND_LEVELS + levels[:, 2]
 
 

@@ -11,6 +11,7 @@ never carry them. Pure functions, no Streamlit: tests read the payloads back wit
 from __future__ import annotations
 
 import hashlib
+import json
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,12 +39,18 @@ MEAN_MARKER_SIZE = 12
 PANEL_HEIGHT = 420
 
 
+def _digest(meta: dict, arrays: dict[str, np.ndarray]) -> str:
+    digest = hashlib.blake2b(digest_size=8)
+    digest.update(json.dumps(meta, sort_keys=True).encode())
+    for name in sorted(arrays):
+        digest.update(np.ascontiguousarray(arrays[name]).tobytes())
+    return digest.hexdigest()
+
+
 def points_id(data: PlotData) -> str:
     """Names the drawn points (coordinates and axes) for the browser's point store."""
-    digest = hashlib.blake2b(digest_size=8)
-    digest.update(np.ascontiguousarray(data.xy, dtype=np.float32).tobytes())
-    digest.update(f"{data.dims}{data.x_title}{data.y_title}".encode())
-    return digest.hexdigest()
+    return _digest({"dims": data.dims, "titles": [data.x_title, data.y_title]},
+                   {"xy": np.asarray(data.xy, dtype=np.float32)})
 
 
 def _plot_meta(data: PlotData, options: FigureOptions) -> dict:
@@ -78,14 +85,15 @@ def animation_payload(data: PlotData, trace: FitTrace, options: FigureOptions = 
                              options.max_frames)
     resp = trace.responsibilities[shown][:, data.positions]  # (frames, m, k)
     if options.color_by == "responsibility":
-        colors = np.stack([blend_codes(frame) for frame in resp])
+        colors = np.stack([blend_codes(frame, options.palette) for frame in resp])
     else:
         colors = np.rint(np.stack([uncertainty(frame) for frame in resp]) * 255).astype(np.uint8)
     centres, axes = zip(*(_ellipses(trace.means[t], trace.covariances[t], data.dims)
                           for t in shown), strict=True)
     second, second_title, second_axis = second_series(trace)
     meta = _plot_meta(data, options) | {
-        "kind": "animation", "k": k, "n_iter": trace.n_iter, "palette": component_colors(k),
+        "kind": "animation", "k": k, "n_iter": trace.n_iter,
+        "palette": component_colors(k, options.palette),
         "color_by": options.color_by, "blend_levels": BLEND_LEVELS,
         "uncertainty_max": 1.0 - 1.0 / k if k > 1 else 1.0,
         "titles": [event_title(trace, int(t)) for t in shown],
@@ -100,6 +108,7 @@ def animation_payload(data: PlotData, trace: FitTrace, options: FigureOptions = 
               "centres": np.stack(centres), "axes": np.stack(axes),
               "log_likelihood": np.asarray(trace.log_likelihood, dtype=np.float64),
               "second": np.asarray(second, dtype=np.float64)}
+    meta["fit_id"] = _digest(meta, arrays)
     if include_points:
         arrays["points"] = _points(data)
     return pack(meta, arrays)

@@ -150,8 +150,8 @@ def animation_bytes(prepared: PreparedData, outcome: FitOutcome, options: Figure
                              include_points)
 
 
-def panels_bytes(prepared: PreparedData, outcome: FitOutcome,
-                 compared: ComparisonOutcome) -> bytes:
+def panels_bytes(prepared: PreparedData, outcome: FitOutcome, compared: ComparisonOutcome,
+                 options: FigureOptions) -> bytes:
     """Our final fit beside scikit-learn's, on the same axes and drawn points, its
     components in the colours of ours they are matched to."""
     trace, theirs = outcome.trace, compared.theirs
@@ -159,7 +159,7 @@ def panels_bytes(prepared: PreparedData, outcome: FitOutcome,
     ours_name = "The notebook's algorithm" if outcome.model is None else "Ours (gmm_core)"
     return panels_payload(data, [
         Panel(ours_name, trace.labels(-1)[data.positions], trace.means[-1],
-              trace.covariances[-1], component_colors(trace.n_components)),
+              trace.covariances[-1], component_colors(trace.n_components, options.palette)),
         Panel("scikit-learn GaussianMixture", theirs.labels[data.positions], theirs.means,
-              theirs.full_covariances, matched_colors(compared.permutation)),
-    ])
+              theirs.full_covariances, matched_colors(compared.permutation, options.palette)),
+    ], options)

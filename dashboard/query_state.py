@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from dashboard.figures import COLOR_BY
+from dashboard.figures import COLOR_BY, PALETTES, FigureOptions, figure_options
 from gmm_core import FitRequest
 from gmm_core.datasets import Dataset
 from gmm_core.request import CONVERGENCE_RULES, COVARIANCE_TYPES, INIT_METHODS
@@ -29,10 +29,17 @@ TRUE_WORDS, FALSE_WORDS = ("true", "1", "yes", "on"), ("false", "0", "no", "off"
 
 @dataclass(frozen=True)
 class ExploreView:
-    """What the page shows: the fit request and how points are coloured."""
+    """What the page shows: the fit request, how points are coloured, the component
+    colours, and whether it is presented to a room (larger text and markers, the
+    sidebar closed when the page opens)."""
 
     request: FitRequest
     color_by: str = "responsibility"
+    palette: str = "plotly"
+    present: bool = False
+
+    def figure_options(self) -> FigureOptions:
+        return figure_options(self.color_by, self.palette, self.present)
 
 
 def default_view(sdss_present: bool) -> ExploreView:
@@ -59,6 +66,7 @@ def view_to_query(view: ExploreView) -> dict[str, str]:
         "convergence": r.convergence, "reg_covar": _number(r.reg_covar),
         "standardize": str(r.standardize).lower(),
         "replay": str(r.algorithm == "notebook").lower(), "color": view.color_by,
+        "palette": view.palette, "present": str(view.present).lower(),
     }
 
 
@@ -157,8 +165,10 @@ def view_from_query(params: Mapping[str, object], default: ExploreView,
         standardize=read.flag("standardize", d.standardize),
         algorithm="notebook" if read.flag("replay", d.algorithm == "notebook") else "em",
     )
-    color_by = read.choice("color", COLOR_BY, default.color_by)
-    return ExploreView(request, color_by), read.problems
+    view = ExploreView(request, read.choice("color", COLOR_BY, default.color_by),
+                       read.choice("palette", list(PALETTES), default.palette),
+                       read.flag("present", default.present))
+    return view, read.problems
 
 
 def resolve_features(wanted: Sequence[str], dataset: Dataset) -> tuple[tuple[str, ...],

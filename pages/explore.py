@@ -10,7 +10,6 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import cache, exports, fit_component, navigation, status
-from dashboard.figures import FigureOptions
 from gmm_core.wording import counted
 
 with st.sidebar:
@@ -23,7 +22,7 @@ st.caption("Watch the EM algorithm fit a Gaussian mixture one iteration at a tim
 view, dataset = navigation.shared_view()
 request, fingerprint = view.request, dataset.fingerprint
 replay = request.algorithm == "notebook"
-options = FigureOptions(color_by=view.color_by)
+options = view.figure_options()
 try:
     prepared = cache.prepared(request)
     outcome = cache.fit(request, fingerprint)
@@ -60,7 +59,9 @@ st.caption(
     "Right: the log-likelihood, with ◇ where something happened, and "
     + ("how many rows have zero density under every component. " if replay
        else "how far the means moved. ")
-    + "Play replays the fit from the start; the slider picks an iteration.")
+    + "Play replays the fit from the start; the slider picks an iteration; ◀ ▶ step one "
+    "iteration, M-step and E-step one half of it. Keys: space plays or pauses, ← → step, "
+    "m and e take the half-steps.")
 
 events = status.event_lines(outcome)
 if events:
@@ -86,7 +87,7 @@ try:
 except Exception as exc:
     st.error(f"scikit-learn's fit cannot be run: {' '.join(str(exc).split())}")
     st.stop()
-fit_component.show_panels(cache.panels(request, fingerprint))
+fit_component.show_panels(cache.panels(request, fingerprint, options))
 
 scores, matched = cache.comparison_tables(request, fingerprint)
 st.markdown(scores)

@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 import dashboard.cache
 import gmm_core.datasets.sdss
 from dashboard.binary_payload import unpack
+from dashboard.figures import OKABE_ITO, PRESENTATION
 from dashboard.fit_component import ANIMATION_KEY, PANELS_KEY
 from gmm_core.request import COVARIANCE_TYPES
 
@@ -205,7 +206,8 @@ def test_query_parameters_set_every_control_and_come_back_unchanged():
              "extra": "petal_width", "k": "3", "tol": "3e-06", "seed": "11",
              "max_iters": "250", "covariance_type": "tied", "init": "random_from_data",
              "convergence": "means", "reg_covar": "0.0001", "standardize": "true",
-             "replay": "false", "color": "uncertainty"}
+             "replay": "false", "color": "uncertainty", "palette": "okabe_ito",
+             "present": "true"}
     at = run_page(query)
     assert_clean(at)
     assert not at.warning
@@ -225,6 +227,11 @@ def test_query_parameters_set_every_control_and_come_back_unchanged():
     assert at.checkbox(key="standardize").value is True
     assert at.toggle(key="replay").value is False
     assert at.radio(key="color").value == "uncertainty"
+    assert at.radio(key="palette").value == "okabe_ito"
+    assert at.toggle(key="present").value is True
+    figure = animation(at)
+    assert figure.meta["palette"][0] == OKABE_ITO[0]
+    assert figure.meta["font_size"] == PRESENTATION["font_size"]
     assert "(standardized)" in animation(at).meta["x_title"]
 
 

@@ -95,7 +95,7 @@ def test_the_notebook_replay_is_scored_exactly_and_compared_like_a_fit(tmp_path,
     assert table.loc["the notebook's algorithm", "BIC"] == outcome.bic
     # Only the drawn rows' scikit-learn labels are kept with a cached comparison.
     assert len(compared.theirs.labels) == len(trace.sample_index)
-    meta, arrays = unpack(panels_bytes(prepared, outcome, compared))
+    meta, arrays = unpack(panels_bytes(prepared, outcome, compared, FigureOptions()))
     assert meta["panels"][0]["title"] == "The notebook's algorithm"
     assert len(arrays["labels_1"]) == len(drawn_points(prepared, trace).rows)
 
@@ -134,7 +134,7 @@ def test_em_fit_matches_a_direct_gmm_and_compares_with_scikit_learn():
     assert list(table.index) == ["ours (gmm_core)", "scikit-learn"]
     assert table.loc["ours (gmm_core)", "BIC"] == pytest.approx(outcome.bic)
     animation, _ = unpack(animation_bytes(prepared, outcome, FigureOptions(), True))
-    panels, _ = unpack(panels_bytes(prepared, outcome, compared))
+    panels, _ = unpack(panels_bytes(prepared, outcome, compared, FigureOptions()))
     # One set of drawn points on the same axes in every figure.
     assert panels["x_range"] == animation["x_range"]
     assert panels["points_id"] == animation["points_id"]

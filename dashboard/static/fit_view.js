@@ -124,14 +124,21 @@ function frameColors(payload, f) {
   return payload.meta.color_by === "responsibility" ? codes : Array.from(codes, (q) => q / 255);
 }
 
-function animationTraces(payload, points, f) {
+// What a view of the fit shows: the parameters of frame ``f`` coloured by the
+// responsibilities they give, or (``half``) the M-step that follows, drawn before the
+// next E-step: frame f+1's parameters over frame f's colours.
+function stateOf(payload, f, half) {
+  return { params: half ? f + 1 : f, colours: f, half };
+}
+
+function animationTraces(payload, points, state) {
   const { meta, arrays } = payload;
-  const k = meta.k, palette = meta.palette;
-  const centres = frameSlice(arrays.centres, f), axes = frameSlice(arrays.axes, f);
-  const t = arrays.iterations.data[f];
+  const k = meta.k, palette = meta.palette, p = state.params;
+  const centres = frameSlice(arrays.centres, p), axes = frameSlice(arrays.axes, p);
+  const t = arrays.iterations.data[p];
   const traces = [{
     type: "scatter", mode: "markers", name: "data", hoverinfo: "x+y", x: points.x, y: points.y,
-    marker: { ...pointMarker(meta), color: frameColors(payload, f) },
+    marker: { ...pointMarker(meta), color: frameColors(payload, state.colours) },
   }];
   for (let j = 0; j < k; j++) {
     traces.push({ type: "scatter", mode: "lines", name: `component ${j} ellipses`, hoverinfo: "skip",
@@ -140,7 +147,7 @@ function animationTraces(payload, points, f) {
   const allCentres = arrays.centres.data;
   for (let j = 0; j < k; j++) {
     const x = [], y = [];
-    for (let g = 0; g <= f; g++) {
+    for (let g = 0; g <= p; g++) {
       x.push(allCentres[(g * k + j) * 2]);
       y.push(allCentres[(g * k + j) * 2 + 1]);
     }
@@ -175,11 +182,12 @@ function animationTraces(payload, points, f) {
   return traces;
 }
 
-function animationLayout(meta, f) {
+function animationLayout(meta, state) {
+  const title = meta.titles[state.params] + (state.half ? " · M-step (colours from the last E-step)" : "");
   return {
     height: meta.height, showlegend: false, hovermode: "closest", font: { size: meta.font_size },
     margin: { l: 10, r: 10, t: 50, b: 40, autoexpand: true },
-    title: { text: meta.titles[f] },
+    title: { text: title },
     xaxis: axis(meta.x_title, meta.x_range, { domain: [0, 0.55], anchor: "y" }),
     yaxis: axis(meta.y_title, meta.y_range, { domain: [0, 1], anchor: "x" }),
     xaxis2: { domain: [0.7, 1], anchor: "y2" },
@@ -193,13 +201,25 @@ function animationLayout(meta, f) {
 const ANIMATION_HTML = `
   <div class="gmm-plot"></div>
   <div class="gmm-controls">
-    <button type="button" class="gmm-play">Play</button>
+    <button type="button" class="gmm-play" title="Play from the start (space)">Play</button>
+    <button type="button" class="gmm-previous" title="Previous iteration (←)" aria-label="previous iteration">◀</button>
+    <button type="button" class="gmm-m-step" title="The next M-step: new means and covariances from the colours shown (m)">M-step</button>
+    <button type="button" class="gmm-e-step" title="The next E-step: new colours from the means and covariances shown (e)">E-step</button>
+    <button type="button" class="gmm-next" title="Next iteration (→)" aria-label="next iteration">▶</button>
     <input type="range" class="gmm-scrub" min="0" max="0" step="1" value="0" aria-label="iteration">
     <span class="gmm-iteration" aria-live="polite"></span>
     <label class="gmm-speed-label">speed
       <select class="gmm-speed">${SPEEDS.map(([name, ms]) => `<option value="${ms}">${name}</option>`).join("")}</select>
     </label>
   </div>`;
+
+// Keys that drive the animation when the page's focus is not in a field.
+const SHORTCUTS = { " ": "togglePlay", ArrowRight: "next", ArrowLeft: "previous", e: "eStep", m: "mStep" };
+
+function typingIn(target) {
+  return target instanceof HTMLElement
+    && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
+}
 
 class AnimationView {
   constructor(root, Plotly) {
@@ -208,46 +228,106 @@ class AnimationView {
     root.classList.add("gmm-view", "gmm-animation");
     root.dataset.gmmView = "animation";
     root.innerHTML = ANIMATION_HTML;
-    this.plot = root.querySelector(".gmm-plot");
-    this.play = root.querySelector(".gmm-play");
-    this.scrub = root.querySelector(".gmm-scrub");
-    this.label = root.querySelector(".gmm-iteration");
-    this.speed = root.querySelector(".gmm-speed");
+    const find = (name) => root.querySelector(`.gmm-${name}`);
+    this.plot = find("plot");
+    this.label = find("iteration");
+    this.scrub = find("scrub");
+    this.speed = find("speed");
+    this.buttons = { play: find("play"), previous: find("previous"), next: find("next"),
+                     mStep: find("m-step"), eStep: find("e-step") };
     this.timer = null;
-    this.play.addEventListener("click", () => (this.timer === null ? this.start() : this.stop()));
-    this.scrub.addEventListener("input", () => { this.stop(); this.show(Number(this.scrub.value)); });
+    this.buttons.play.addEventListener("click", () => this.togglePlay());
+    for (const action of ["previous", "next", "mStep", "eStep"]) {
+      this.buttons[action].addEventListener("click", () => this[action]());
+    }
+    this.scrub.addEventListener("input", () => { this.stop(); this.show(stateOf(this.payload, Number(this.scrub.value), false)); });
+    const onKey = (event) => {
+      if (!root.isConnected) return document.removeEventListener("keydown", onKey);
+      const action = SHORTCUTS[event.key];
+      if (!action || event.ctrlKey || event.metaKey || event.altKey || typingIn(event.target)) return;
+      event.preventDefault();
+      this[action]();
+    };
+    document.addEventListener("keydown", onKey);
   }
 
-  update(payload, points) {
+  get frames() {
+    return this.payload.arrays.iterations.shape[0];
+  }
+
+  // Whether frame f+1 is the iteration right after frame f (so an M-step between
+  // them is one EM half-step); later iterations are thinned out to fit the payload.
+  consecutive(f) {
+    const iterations = this.payload.arrays.iterations.data;
+    return f + 1 < this.frames && iterations[f + 1] === iterations[f] + 1;
+  }
+
+  // Draws a new fit, opening on its last iteration; resolves to whether it drew. The
+  // same fit again (the run that follows the view's report of its points) leaves
+  // whatever iteration the user is looking at.
+  async update(payload, points) {
+    if (this.payload?.meta.fit_id === payload.meta.fit_id) return false;
     this.stop();
     this.payload = payload;
     this.points = points;
     this.speed.value = String(payload.meta.frame_ms);
     if (!this.speed.value) this.speed.value = String(SPEEDS[1][1]);
-    const last = payload.arrays.iterations.shape[0] - 1;
-    this.scrub.max = String(last);
-    return this.show(last);
+    this.scrub.max = String(this.frames - 1);
+    await this.show(stateOf(payload, this.frames - 1, false));
+    return true;
   }
 
-  show(f) {
+  show(state) {
     const { meta, arrays } = this.payload;
-    this.frame = f;
-    this.scrub.value = String(f);
-    const t = arrays.iterations.data[f];
-    this.label.textContent = `Iteration ${t} of ${meta.n_iter}`;
+    this.state = state;
+    this.scrub.value = String(state.colours);
+    const t = arrays.iterations.data[state.params];
+    this.label.textContent = `Iteration ${t} of ${meta.n_iter}` + (state.half ? " · M-step" : "");
     this.root.dataset.iteration = String(t);
-    return this.Plotly.react(this.plot, animationTraces(this.payload, this.points, f),
-                             animationLayout(meta, f), PLOT_CONFIG);
+    this.root.dataset.halfStep = state.half ? "M" : "";
+    const f = state.colours;
+    this.buttons.previous.disabled = f === 0 && !state.half;
+    this.buttons.next.disabled = f === this.frames - 1;
+    this.buttons.mStep.disabled = state.half || !this.consecutive(f);
+    this.buttons.eStep.disabled = !state.half;
+    return this.Plotly.react(this.plot, animationTraces(this.payload, this.points, state),
+                             animationLayout(meta, state), PLOT_CONFIG);
+  }
+
+  next() {
+    this.stop();
+    if (this.state.colours + 1 < this.frames) this.show(stateOf(this.payload, this.state.colours + 1, false));
+  }
+
+  previous() {
+    this.stop();
+    const f = this.state.half ? this.state.colours : this.state.colours - 1;
+    if (f >= 0) this.show(stateOf(this.payload, f, false));
+  }
+
+  mStep() {
+    this.stop();
+    if (!this.state.half && this.consecutive(this.state.colours)) this.show(stateOf(this.payload, this.state.colours, true));
+  }
+
+  eStep() {
+    this.stop();
+    if (this.state.half) this.show(stateOf(this.payload, this.state.colours + 1, false));
+  }
+
+  togglePlay() {
+    if (this.timer === null) this.start();
+    else this.stop();
   }
 
   start() {
-    this.play.textContent = "Pause";
+    this.buttons.play.textContent = "Pause";
     let f = 0;
     const step = () => {
-      this.show(f).then(() => {
+      this.show(stateOf(this.payload, f, false)).then(() => {
         if (this.timer === null) return;
         f += 1;
-        if (f >= this.payload.arrays.iterations.shape[0]) return this.stop();
+        if (f >= this.frames) return this.stop();
         this.timer = setTimeout(step, Number(this.speed.value));
       });
     };
@@ -257,7 +337,7 @@ class AnimationView {
   stop() {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
-    this.play.textContent = "Play";
+    this.buttons.play.textContent = "Play";
   }
 }
 
@@ -297,9 +377,12 @@ class PanelsView {
     }, { rootMargin: "200px" }).observe(root);
   }
 
-  update(payload, points) {
+  // Resolves to whether it drew (only when on screen).
+  async update(payload, points) {
     this.pending = { payload, points };
-    return this.visible ? this.drawPending() : Promise.resolve();
+    if (!this.visible) return false;
+    await this.drawPending();
+    return true;
   }
 
   drawPending() {
@@ -357,7 +440,7 @@ async function draw(root, bytes, reportPoints) {
   const View = VIEWS[meta.kind];
   if (!(state.view instanceof View)) state.view = new View(root, Plotly);
   const start = performance.now();
-  await state.view.update(payload, points);
+  if (!(await state.view.update(payload, points))) return;
   root.dataset.drawn = String(++state.serial);
   // For profiling (benchmarks/bench_browser.py): when each payload arrived and was drawn.
   performance.measure(`gmm-plot-${meta.kind}`, { start, end: performance.now() });

@@ -145,3 +145,49 @@ def test_the_downloaded_animation_plays_offline(page, browser, tmp_path):
         expect(label).not_to_have_text(shown)
     finally:
         offline.close()
+
+
+# The colours of the drawn points and component 0's ellipses, as the plot shows them.
+COLOURS_AND_ELLIPSE_JS = f"""() => {{
+    const gd = document.querySelector({ANIMATION!r} + ' .js-plotly-plot');
+    const ellipse = gd.data.find(t => t.name === 'component 0 ellipses');
+    return [Array.from(gd.data[0].marker.color).slice(0, 50).join(','),
+            ellipse.x.slice(0, 20).join(',')];
+}}"""
+
+
+def test_stepping_with_the_buttons_and_the_keyboard_moves_label_and_marker_together(page):
+    wait_for_first_run(page)
+    scrubber = page.locator(f"{ANIMATION} .gmm-scrub")
+    scrubber.focus()
+    page.keyboard.press("Home")
+    label = iteration_label(page)
+    expect(label).to_contain_text("Iteration 0 of ")
+
+    page.locator(f"{ANIMATION} .gmm-next").click()  # the button, then keys: focus on it
+    expect(label).to_contain_text("Iteration 1 of ")
+    assert page.evaluate(MARKER_ITERATION_JS) == 1
+    page.keyboard.press("ArrowRight")
+    expect(label).to_contain_text("Iteration 2 of ")
+    assert page.evaluate(MARKER_ITERATION_JS) == 2
+
+    # An iteration in halves: the M-step moves the ellipses and keeps the colours, the
+    # E-step recolours the points and keeps the ellipses.
+    colours, ellipse = page.evaluate(COLOURS_AND_ELLIPSE_JS)
+    page.keyboard.press("m")
+    expect(label).to_contain_text("M-step")
+    assert label.text_content().startswith("Iteration 3 of ")
+    after_m = page.evaluate(COLOURS_AND_ELLIPSE_JS)
+    assert after_m[0] == colours and after_m[1] != ellipse
+    page.locator(f"{ANIMATION} .gmm-e-step").click()
+    expect(label).not_to_contain_text("M-step")
+    after_e = page.evaluate(COLOURS_AND_ELLIPSE_JS)
+    assert after_e[1] == after_m[1] and after_e[0] != after_m[0]
+    assert page.evaluate(MARKER_ITERATION_JS) == 3
+
+    page.keyboard.press("ArrowLeft")
+    expect(label).to_contain_text("Iteration 2 of ")
+    page.keyboard.press(" ")  # space plays from the start
+    expect(play_button(page)).to_have_text("Pause")
+    page.keyboard.press(" ")
+    expect(play_button(page)).to_have_text("Play")
