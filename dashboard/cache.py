@@ -138,7 +138,7 @@ def comparison_tables(request: FitRequest, fingerprint: str) -> tuple[str, str |
 def animation(request: FitRequest, fingerprint: str, options: FigureOptions,
               include_points: bool) -> bytes:
     """The animation's payload; without the points when the browser holds them."""
-    return animation_bytes(prepared(request), fit(request, fingerprint), options,
+    return animation_bytes(prepared(request), request, fit(request, fingerprint), options,
                            include_points)
 
 

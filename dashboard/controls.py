@@ -31,7 +31,8 @@ from dashboard.query_state import (
 from dashboard.upload import NO_FILE_YET, csv_upload_control
 from gmm_core import FitRequest
 from gmm_core.datasets import Dataset, DatasetError, list_datasets
-from gmm_core.request import CONVERGENCE_RULES, COVARIANCE_TYPES, INIT_METHODS
+from gmm_core.request import CONVERGENCE_RULES, COVARIANCE_TYPES, INIT_METHODS, PLACED
+from gmm_core.wording import counted
 
 # gmm_core.datasets.sdss names the family of its wavelength bins "flux"; a data set
 # with such a family and its wavelengths gets wavelength sliders.
@@ -48,7 +49,8 @@ COVARIANCE_LABELS = {"full": "full", "tied": "tied (one shared by all)",
 INIT_LABELS = {"kmeans++": "k-means++ centres", "kmeans": "k-means clusters",
                "random_from_data": "random data rows as centres",
                "random": "random responsibilities",
-               "notebook": "the notebook's (random rows, Cov(X) for all)"}
+               "notebook": "the notebook's (random rows, Cov(X) for all)",
+               PLACED: "placed by hand on the figure"}
 CONVERGENCE_LABELS = {"loglik": "log-likelihood changes < tol (scikit-learn)",
                       "means": "means move < tol (the notebook)"}
 PALETTE_LABELS = {"plotly": "Plotly's", "okabe_ito": "colour-blind safe (Okabe–Ito)"}
@@ -56,6 +58,7 @@ COLOR_LABELS = {"responsibility": "responsibility (blend of component colours)",
                 "uncertainty": "uncertainty (1 − largest responsibility)"}
 
 _URL_READ = "_url_read"
+PLACED_MEANS = "placed_means"  # the start placed by hand on the figure: [(x, y), …]
 _WANTED_FEATURES = "_wanted_features"
 
 
@@ -85,7 +88,7 @@ def _state_for_view(view: ExploreView) -> dict:
             "init": r.init, "convergence": r.convergence, "reg_covar": float(r.reg_covar),
             "standardize": bool(r.standardize), "replay": r.algorithm == "notebook",
             "color": view.color_by, "palette": view.palette, "present": view.present,
-            _WANTED_FEATURES: tuple(r.features)}
+            PLACED_MEANS: list(r.placed_means), _WANTED_FEATURES: tuple(r.features)}
 
 
 def _read_url_once(default: ExploreView, dataset_names: Sequence[str]) -> list[str]:
@@ -114,8 +117,13 @@ def _fit_controls() -> None:
     st.selectbox("Covariance type", COVARIANCE_TYPES, key="covariance_type",
                  format_func=COVARIANCE_LABELS.get, disabled=replay,
                  help=not_in_replay if replay else None)
-    st.selectbox("Initialization", INIT_METHODS, key="init", format_func=INIT_LABELS.get,
-                 disabled=replay, help=not_in_replay if replay else None)
+    placed = bool(st.session_state.get(PLACED_MEANS)) or st.session_state.get("init") == PLACED
+    st.selectbox("Initialization", INIT_METHODS + (PLACED,) * placed, key="init",
+                 format_func=INIT_LABELS.get, disabled=replay,
+                 help=not_in_replay if replay else
+                 "Or place the start yourself: “Place start” under the figure, then click "
+                 "one point per component. Its covariances and weights are then taken "
+                 "as a k-means++ start takes them: from the rows nearest each point.")
     st.number_input("Seed", *SEED_RANGE, step=1, key="seed",
                     help="Seeds the start, and the sample of points drawn.")
     st.subheader("Stopping")
@@ -205,15 +213,34 @@ def _feature_controls(dataset: Dataset) -> tuple[tuple[str, ...], list[str]]:
 
 
 def _view_in_state(dataset_name: str, dataset_params: tuple,
-                   features: tuple[str, ...]) -> ExploreView:
+                   features: tuple[str, ...]) -> tuple[ExploreView, list[str]]:
     s = st.session_state
+    k, init, placed = int(s["k"]), s["init"], tuple(map(tuple, s.get(PLACED_MEANS, ())))
+    messages = []
+    if init == PLACED and len(placed) != k:
+        messages.append(f"The start placed by hand has {counted(len(placed), 'point')} for "
+                        f"k = {k}: fitting from {INIT_LABELS[INIT_METHODS[0]]} until you "
+                        "place one point per component (“Place start” under the figure).")
+        init = INIT_METHODS[0]
     request = FitRequest(
-        dataset=dataset_name, dataset_params=dataset_params, features=features,
-        k=int(s["k"]), tol=float(s["tol"]), seed=int(s["seed"]),
-        covariance_type=s["covariance_type"], init=s["init"], convergence=s["convergence"],
-        max_iters=int(s["max_iters"]), reg_covar=float(s["reg_covar"]),
-        standardize=bool(s["standardize"]), algorithm="notebook" if s["replay"] else "em")
-    return ExploreView(request, s["color"], s["palette"], bool(s["present"]))
+        dataset=dataset_name, dataset_params=dataset_params, features=features, k=k,
+        tol=float(s["tol"]), seed=int(s["seed"]), covariance_type=s["covariance_type"],
+        init=init, placed_means=placed if init == PLACED else (),
+        convergence=s["convergence"], max_iters=int(s["max_iters"]),
+        reg_covar=float(s["reg_covar"]), standardize=bool(s["standardize"]),
+        algorithm="notebook" if s["replay"] else "em")
+    return ExploreView(request, s["color"], s["palette"], bool(s["present"])), messages
+
+
+def place_start(placed) -> None:
+    """A callback: start from ``placed`` (k points clicked on the figure), or, given no
+    points, go back to the default start."""
+    points = [tuple(map(float, point)) for point in placed or ()]
+    st.session_state[PLACED_MEANS] = points
+    if points:
+        st.session_state["init"] = PLACED
+    elif st.session_state.get("init") == PLACED:
+        st.session_state["init"] = INIT_METHODS[0]
 
 
 def _publish(view: ExploreView) -> None:
@@ -266,6 +293,6 @@ def sidebar(load: Callable[[str], Dataset], sdss_present: bool) -> Selection:
         return Selection(None, None, messages, NO_FILE_YET)
     with data_box:
         features, problems = _feature_controls(dataset)
-    view = _view_in_state(name, params, features)
+    view, placing = _view_in_state(name, params, features)
     _publish(view)
-    return Selection(view, dataset, messages + problems)
+    return Selection(view, dataset, messages + problems + placing)

@@ -2,9 +2,11 @@
 drawing the payloads of ``dashboard.fit_payload`` with Plotly.js in the page.
 
 The component's own script is a two-line loader: the real one and plotly.js come from
-``app.py``'s asset routes once per browser (cached), not inside every message. The
-animation reports, as its ``points`` state, which drawn points the browser holds; the
-next payload leaves them out while they are still the ones drawn.
+``app.py``'s asset routes once per browser (cached), not inside every message. A
+payload carries the drawn points only when this session has not sent them yet; a
+browser that lost them (its page reloaded its scripts) asks again with the
+``missing_points`` trigger. The user's actions come back as triggers too: ``placed``,
+a start placed by hand.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ COMPONENT = "gmm_explorer.fit_view"
 ANIMATION_KEY = "fit_animation"
 PANELS_KEY = "fit_panels"
 PRELOAD_KEY = "fit_preload"  # fit_view.css hides its element (Streamlit's st-key-* class)
+_POINTS_SENT = "_fit_points_sent"  # the id of the drawn points this session has sent
 
 
 def _loader_js() -> str:
@@ -43,16 +46,19 @@ def preload() -> None:
     _mount()(data=b"", key=PRELOAD_KEY)
 
 
-def points_held() -> str | None:
-    """The id of the drawn points the browser last said it holds (None: none yet)."""
-    state = st.session_state.get(ANIMATION_KEY) or {}
-    return state.get("points")
-
-
-def show_animation(payload: Callable[[bool], bytes], points_id: str) -> None:
-    """Mount the animation; ``payload(include_points)`` builds what it draws."""
-    _mount()(data=payload(points_held() != points_id), key=ANIMATION_KEY,
-             on_points_change=lambda: None)
+def show_animation(payload: Callable[[bool], bytes], points_id: str,
+                   on_place: Callable[[list], None]) -> None:
+    """Mount the animation; ``payload(include_points)`` builds what it draws, and
+    ``on_place(points)`` takes a start the user placed on it ([] to clear it)."""
+    triggers = st.session_state.get(ANIMATION_KEY) or {}
+    include = (st.session_state.get(_POINTS_SENT) != points_id
+               or triggers.get("missing_points") == points_id)
+    _mount()(data=payload(include), key=ANIMATION_KEY,
+             on_missing_points_change=lambda: None,
+             on_placed_change=lambda: on_place(
+                 (st.session_state.get(ANIMATION_KEY) or {}).get("placed") or []))
+    if include:
+        st.session_state[_POINTS_SENT] = points_id
 
 
 def show_panels(payload: bytes) -> None:

@@ -32,6 +32,7 @@ from gmm_core.compare import (
 from gmm_core.datasets import Dataset, DatasetError, Preprocessing, prepare_features
 from gmm_core.model import bic_from
 from gmm_core.notebook import explain_notebook_failure, fit_notebook
+from gmm_core.request import PLACED
 
 # Responsibilities kept per fit (the trace's only part that grows with the data): with
 # FIT_ENTRIES cached fits this bounds what the shared server holds (README, "Hosting").
@@ -94,6 +95,16 @@ def prepare_data(dataset: Dataset, request: FitRequest) -> PreparedData:
                         features.preprocessing)
 
 
+def placed_start(X: np.ndarray, request: FitRequest) -> np.ndarray | None:
+    """The means of a start placed by hand (None for any other start): the placed
+    points on the plotted features, the data's mean on the others."""
+    if request.init != PLACED:
+        return None
+    means = np.tile(np.asarray(X, dtype=float).mean(axis=0), (len(request.placed_means), 1))
+    means[:, :2] = request.placed_means
+    return means
+
+
 def run_fit(prepared: PreparedData, request: FitRequest) -> FitOutcome:
     """Our EM fit, or the notebook's algorithm replayed when ``request.algorithm`` says so.
 
@@ -111,8 +122,8 @@ def run_fit(prepared: PreparedData, request: FitRequest) -> FitOutcome:
         except ValueError as exc:
             return FitOutcome(trace, None, None, None, explanation, str(exc))
         return FitOutcome(trace, None, score.mean_log_likelihood, score.bic, explanation)
-    model = GMM(**request.model_params(), trace_points=MAX_POINTS,
-                trace_memory_mb=TRACE_MEMORY_MB).fit(X)
+    model = GMM(**request.model_params(), means_init=placed_start(X, request),
+                trace_points=MAX_POINTS, trace_memory_mb=TRACE_MEMORY_MB).fit(X)
     mean_log_likelihood = model.score(X)
     return FitOutcome(model.trace_, model, mean_log_likelihood,
                       float(bic_from(mean_log_likelihood, len(X), model.n_parameters())))
@@ -143,11 +154,13 @@ def drawn_points(prepared: PreparedData, trace: FitTrace) -> PlotData:
     return plot_data(prepared.X, trace.sample_index, (0, 1), prepared.axis_titles[:2])
 
 
-def animation_bytes(prepared: PreparedData, outcome: FitOutcome, options: FigureOptions,
-                    include_points: bool) -> bytes:
-    """The animation of our fit (or the replay), for ``dashboard/static/fit_view.js``."""
+def animation_bytes(prepared: PreparedData, request: FitRequest, outcome: FitOutcome,
+                    options: FigureOptions, include_points: bool) -> bytes:
+    """The animation of our fit (or the replay), for ``dashboard/static/fit_view.js``; a
+    new start may be placed on our fit, not on the replay (which draws its own)."""
     return animation_payload(drawn_points(prepared, outcome.trace), outcome.trace, options,
-                             include_points)
+                             include_points, placed_start=request.init == PLACED,
+                             can_place=request.algorithm == "em")
 
 
 def panels_bytes(prepared: PreparedData, outcome: FitOutcome, compared: ComparisonOutcome,

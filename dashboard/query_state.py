@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from dashboard.figures import COLOR_BY, PALETTES, FigureOptions, figure_options
 from gmm_core import FitRequest
 from gmm_core.datasets import Dataset
-from gmm_core.request import CONVERGENCE_RULES, COVARIANCE_TYPES, INIT_METHODS
+from gmm_core.request import CONVERGENCE_RULES, COVARIANCE_TYPES, INIT_METHODS, PLACED, STARTS
 
 K_RANGE = (1, 12)
 TOLERANCES = (*(float(f"{m}e{e}") for e in range(-8, -1) for m in (1, 3)), 0.1)
@@ -60,6 +60,8 @@ def view_to_query(view: ExploreView) -> dict[str, str]:
         params |= {"x": r.features[0], "y": r.features[1]}
     if len(r.features) > 2:
         params["extra"] = ",".join(r.features[2:])
+    if r.placed_means:
+        params["means"] = placed_to_text(r.placed_means)
     return params | {
         "k": str(r.k), "tol": _number(r.tol), "seed": str(r.seed),
         "max_iters": str(r.max_iters), "covariance_type": r.covariance_type, "init": r.init,
@@ -75,6 +77,22 @@ def _nearest_on_log_scale(value: float, options: Sequence[float]) -> float:
         return 0.0
     positive = [option for option in options if option > 0]
     return min(positive, key=lambda option: abs(math.log10(option) - math.log10(value)))
+
+
+def placed_to_text(placed) -> str:
+    """``x1:y1;x2:y2``: a start placed by hand, to the precision of a click."""
+    return ";".join(f"{x:.9g}:{y:.9g}" for x, y in placed)
+
+
+def placed_from_text(text: str) -> tuple[tuple[float, float], ...]:
+    """The placed means ``placed_to_text`` wrote; ValueError when it is not that."""
+    pairs = []
+    for item in filter(None, text.split(";")):
+        x, y = (float(value) for value in item.split(":"))
+        if not (math.isfinite(x) and math.isfinite(y)):
+            raise ValueError(f"{item} is not a finite point")
+        pairs.append((x, y))
+    return tuple(pairs)
 
 
 class _QueryReader:
@@ -128,6 +146,15 @@ class _QueryReader:
                                  f"{_number(nearest)}")
         return nearest
 
+    def placed(self, key: str) -> tuple[tuple[float, float], ...]:
+        value = self.text(key, "")
+        try:
+            return placed_from_text(value)
+        except ValueError:
+            self.problems.append(f"{key}={value} is not a list of points x:y;x:y; "
+                                 "the start is not placed")
+            return ()
+
     def flag(self, key: str, default: bool) -> bool:
         value = self.text(key, None)
         if value is None:
@@ -152,14 +179,21 @@ def view_from_query(params: Mapping[str, object], default: ExploreView,
     x, y = read.text("x", None), read.text("y", None)
     extra = [name for name in read.text("extra", "").split(",") if name]
     features = (x, y, *extra) if x and y else ()
+    k = read.integer("k", K_RANGE, d.k)
+    placed = read.placed("means")
+    init = read.choice("init", STARTS, d.init)
+    if init == PLACED and len(placed) != k:
+        read.problems.append(f"init=placed needs {k} placed means (means=x:y;…), one per "
+                             f"component; got {len(placed)}: using {INIT_METHODS[0]}")
+        init = INIT_METHODS[0]
     request = FitRequest(
-        dataset=dataset, features=features,
-        k=read.integer("k", K_RANGE, d.k),
+        dataset=dataset, features=features, k=k,
+        placed_means=placed if init == PLACED else (),
         tol=read.on_scale("tol", TOLERANCES, d.tol),
         seed=read.integer("seed", SEED_RANGE, d.seed),
         max_iters=read.integer("max_iters", MAX_ITERS_RANGE, d.max_iters),
         covariance_type=read.choice("covariance_type", COVARIANCE_TYPES, d.covariance_type),
-        init=read.choice("init", INIT_METHODS, d.init),
+        init=init,
         convergence=read.choice("convergence", CONVERGENCE_RULES, d.convergence),
         reg_covar=read.on_scale("reg_covar", REGULARIZATIONS, d.reg_covar),
         standardize=read.flag("standardize", d.standardize),

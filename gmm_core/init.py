@@ -17,6 +17,7 @@ from sklearn.metrics import pairwise_distances_argmin
 from gmm_core.covariance import CovarianceStructure
 from gmm_core.estep import DesignBlocks, statistics_from_responsibilities
 from gmm_core.mstep import MixtureParameters, parameters_from_statistics
+from gmm_core.request import PLACED
 
 
 def _labels_kmeans_plusplus(X, k, rng):
@@ -67,15 +68,41 @@ def notebook_parameters(X: np.ndarray, k: int, structure: CovarianceStructure,
     return MixtureParameters(weights, means, structure.from_full(full, weights))
 
 
+def placed_parameters(X: np.ndarray, means: np.ndarray, structure: CovarianceStructure,
+                      blocks: DesignBlocks, reg_covar: float) -> MixtureParameters:
+    """A start whose means are given (placed by hand): the means exactly as given, the
+    weights and covariances as a k-means++ start takes them from its centres (one M-step
+    from every row given to its nearest mean). A mean no row is nearest to starts with
+    the data's covariance and the weight of one row."""
+    means = np.array(means, dtype=float)
+    k = len(means)
+    params = parameters_from_partition(pairwise_distances_argmin(X, means), k, structure,
+                                       blocks, reg_covar)
+    params.means = means
+    empty = np.flatnonzero(params.weights * len(X) < 0.5)
+    if empty.size:
+        data_cov = np.atleast_2d(np.cov(X, rowvar=False)) + reg_covar * np.eye(X.shape[1])
+        for component in empty:
+            structure.set_component(params.covariances, component, data_cov)
+        params.weights[empty] = 1.0 / len(X)
+        params.weights /= params.weights.sum()
+    return params
+
+
 def initial_parameters(method: str, X: np.ndarray, k: int, structure: CovarianceStructure,
                        blocks: DesignBlocks, reg_covar: float,
-                       rng: np.random.RandomState) -> MixtureParameters:
+                       rng: np.random.RandomState, means=None) -> MixtureParameters:
+    """The start ``method`` names; ``means`` are the given means ``init="placed"`` needs."""
     if method == "notebook":
         return notebook_parameters(X, k, structure, reg_covar, rng)
+    if method == PLACED:
+        if means is None:
+            raise ValueError("init='placed' needs the means: pass means_init")
+        return placed_parameters(X, means, structure, blocks, reg_covar)
     try:
         partition = PARTITION_INITIALIZERS[method](X, k, rng)
     except KeyError:
-        allowed = ", ".join([*PARTITION_INITIALIZERS, "notebook"])
+        allowed = ", ".join([*PARTITION_INITIALIZERS, "notebook", PLACED])
         raise ValueError(f"init must be one of {allowed}; got {method!r}") from None
     return parameters_from_partition(partition, k, structure, blocks, reg_covar)
 

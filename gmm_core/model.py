@@ -24,7 +24,7 @@ from gmm_core.request import (
     CONVERGENCE_RULES,
     COVARIANCE_TYPES,
     DEGENERATE_POLICIES,
-    INIT_METHODS,
+    STARTS,
     check_choice,
 )
 from gmm_core.trace import (
@@ -185,7 +185,7 @@ class GMM:
     def check_parameters(self) -> None:
         """Raise ValueError naming the first constructor argument that is out of range."""
         check_choice("covariance_type", self.covariance_type, COVARIANCE_TYPES)
-        check_choice("init", self.init, INIT_METHODS)
+        check_choice("init", self.init, STARTS)
         check_choice("convergence", self.convergence, CONVERGENCE_RULES)
         check_choice("on_degenerate", self.on_degenerate, DEGENERATE_POLICIES)
         for name in ("k", "max_iters", "n_init", "trace_points"):
@@ -283,7 +283,7 @@ class EMRun:
             params = MixtureParameters(*(np.array(v, dtype=float) for v in given))
         else:
             params = initial_parameters(m.init, self.X, m.k, self.structure, self.blocks,
-                                        m.reg_covar, self.rng)
+                                        m.reg_covar, self.rng, m.means_init)
             for name, value in zip(("weights", "means", "covariances"), given, strict=True):
                 if value is not None:
                     setattr(params, name, np.array(value, dtype=float))

@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+# Starts drawn from the data; "placed" starts from means the user gives (means_init).
 INIT_METHODS = ("kmeans++", "kmeans", "random_from_data", "random", "notebook")
+PLACED = "placed"
+STARTS = (*INIT_METHODS, PLACED)
 CONVERGENCE_RULES = ("loglik", "means")
 DEGENERATE_POLICIES = ("regularize", "reinit", "raise")
 ALGORITHMS = ("em", "notebook")
@@ -40,11 +43,14 @@ class FitRequest:
     on_degenerate: str = "regularize"
     n_init: int = 1
     dataset_params: tuple[tuple[str, object], ...] = field(default_factory=tuple)
+    # init="placed": each component's starting mean on the first two features (the
+    # plotted ones, in the fitted units); its other features start at the data mean.
+    placed_means: tuple[tuple[float, float], ...] = ()
 
     def __post_init__(self):
         checks = (
             ("covariance_type", self.covariance_type, COVARIANCE_TYPES),
-            ("init", self.init, INIT_METHODS),
+            ("init", self.init, STARTS),
             ("convergence", self.convergence, CONVERGENCE_RULES),
             ("on_degenerate", self.on_degenerate, DEGENERATE_POLICIES),
             ("algorithm", self.algorithm, ALGORITHMS),
@@ -60,6 +66,11 @@ class FitRequest:
         if not self.reg_covar >= 0:
             raise ValueError(f"reg_covar must be zero or positive; got {self.reg_covar}")
         object.__setattr__(self, "features", tuple(self.features))
+        placed = tuple((float(x), float(y)) for x, y in self.placed_means)
+        object.__setattr__(self, "placed_means", placed)
+        if self.init == PLACED and len(placed) != int(self.k):
+            raise ValueError(f"init 'placed' needs one placed mean per component ({self.k}); "
+                             f"got {len(placed)}")
 
     def model_params(self) -> dict:
         """Keyword arguments for ``GMM`` (and, minus the notebook-only ones, the replay)."""
@@ -89,4 +100,5 @@ class FitRequest:
     def from_dict(cls, values: dict) -> FitRequest:
         """The request ``to_dict`` wrote (as JSON reads it back)."""
         return cls(**{**values, "features": tuple(values["features"]),
-                      "dataset_params": tuple(values.get("dataset_params", {}).items())})
+                      "dataset_params": tuple(values.get("dataset_params", {}).items()),
+                      "placed_means": tuple(map(tuple, values.get("placed_means", ())))})

@@ -122,9 +122,10 @@ def test_the_json_keeps_scikit_learns_shape_per_covariance_type(iris_fit, covari
 
 
 def test_the_html_page_carries_plotly_the_drawing_script_and_the_whole_animation(iris_fit):
-    _, _, prepared, outcome = iris_fit
+    _, request, prepared, outcome = iris_fit
     html = exports.animation_html(
-        animation_bytes(prepared, outcome, FigureOptions(), include_points=True), "Iris <k=3>")
+        animation_bytes(prepared, request, outcome, FigureOptions(), include_points=True),
+        "Iris <k=3>")
     assert html.lower().startswith("<!doctype html>") and html.rstrip().endswith("</html>")
     assert not re.search(r"<script[^>]*\bsrc=", html)  # nothing to fetch: works offline
     assert "plotly.js v" in html  # the library itself is inside

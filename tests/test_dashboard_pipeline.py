@@ -133,7 +133,7 @@ def test_em_fit_matches_a_direct_gmm_and_compares_with_scikit_learn():
     table = fits_side_by_side(outcome, compared)
     assert list(table.index) == ["ours (gmm_core)", "scikit-learn"]
     assert table.loc["ours (gmm_core)", "BIC"] == pytest.approx(outcome.bic)
-    animation, _ = unpack(animation_bytes(prepared, outcome, FigureOptions(), True))
+    animation, _ = unpack(animation_bytes(prepared, request, outcome, FigureOptions(), True))
     panels, _ = unpack(panels_bytes(prepared, outcome, compared, FigureOptions()))
     # One set of drawn points on the same axes in every figure.
     assert panels["x_range"] == animation["x_range"]

@@ -189,7 +189,7 @@ def test_default_view_payload_is_small():
     dataset = load_dataset(request.dataset)
     prepared = prepare_data(dataset, request.with_changes(features=dataset.default_view))
     outcome = run_fit(prepared, request)
-    size = len(animation_bytes(prepared, outcome, FigureOptions(), include_points=True))
+    size = len(animation_bytes(prepared, request, outcome, FigureOptions(), include_points=True))
     assert size < PAYLOAD_BUDGET_BYTES / 10
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gmm_core import GMM
-from gmm_core.request import INIT_METHODS
+from gmm_core.request import STARTS
 from gmm_core.trace import STOP_CONVERGED, STOP_MAX_ITERS
 
 COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
@@ -23,10 +23,12 @@ def three_blobs():
 
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
-@pytest.mark.parametrize("init", INIT_METHODS)
+@pytest.mark.parametrize("init", STARTS)
 def test_log_likelihood_never_decreases(three_blobs, covariance_type, init):
+    # A placed start: four means as a user might click them.
+    placed = [[0, 0], [4, 1], [1, 5], [2, 2]] if init == "placed" else None
     model = GMM(k=4, covariance_type=covariance_type, init=init, tol=0.0, max_iters=60,
-                seed=5).fit(three_blobs)
+                seed=5, means_init=placed).fit(three_blobs)
     ll = model.trace_.mean_log_likelihood
     assert len(ll) == 61
     assert np.all(np.diff(ll) >= -1e-10 * np.abs(ll[1:]).clip(min=1.0))
@@ -168,3 +170,26 @@ def test_predict_checks_the_feature_count(three_blobs):
         model.predict(np.zeros((4, 3)))
     with pytest.raises(RuntimeError, match="not fitted"):
         GMM(k=2).predict(three_blobs)
+
+
+def test_a_placed_start_keeps_its_means_and_takes_the_rest_from_the_nearest_rows():
+    rng = np.random.default_rng(5)
+    X = np.vstack([rng.normal((0, 0), 1, (100, 2)), rng.normal((8, 1), 1, (50, 2))])
+    placed = np.array([[1.0, 1.0], [7.0, 0.0], [30.0, 30.0]])  # the last one is far away
+    model = GMM(k=3, init="placed", means_init=placed, max_iters=5).fit(X)
+    np.testing.assert_array_equal(model.trace_.means[0], placed)
+    nearest = np.argmin(((X[:, None] - placed[None]) ** 2).sum(axis=2), axis=1)
+    for component in (0, 1):
+        rows = X[nearest == component]
+        assert model.trace_.weights[0, component] == pytest.approx(len(rows) / 151, rel=1e-6)
+        np.testing.assert_allclose(model.trace_.covariances[0, component],
+                                   np.cov(rows, rowvar=False, bias=True) + 1e-6 * np.eye(2),
+                                   rtol=1e-6)
+    # No row is nearest to the far mean: it starts with the data's covariance.
+    np.testing.assert_allclose(model.trace_.covariances[0, 2],
+                               np.cov(X, rowvar=False) + 1e-6 * np.eye(2), rtol=1e-6)
+
+
+def test_a_placed_start_without_means_says_what_is_missing():
+    with pytest.raises(ValueError, match="init='placed' needs the means: pass means_init"):
+        GMM(k=2, init="placed").fit(np.random.default_rng(0).normal(size=(20, 2)))

@@ -171,6 +171,16 @@ function animationTraces(payload, points, state) {
     { type: "scatter", mode: "markers", name: `current ${meta.second_title}`, x: [t], y: [second[t]],
       marker: { color: "crimson", size: 10 }, hoverinfo: "x+y", xaxis: "x3", yaxis: "y3" },
   );
+  // The start placed by hand: being clicked, just sent, or the one this fit began from.
+  const start = state.placing ?? state.sent
+    ?? (meta.placed_start ? Array.from({ length: k }, (_, j) => [allCentres[2 * j], allCentres[2 * j + 1]]) : null);
+  if (start) {
+    traces.push({
+      type: "scatter", mode: "markers", name: "placed start", hoverinfo: "x+y",
+      x: start.map((p) => p[0]), y: start.map((p) => p[1]),
+      marker: { symbol: "circle-open", size: 2.5 * meta.mean_size, color: "black", line: { width: 2 } },
+    });
+  }
   if (meta.events.length) {
     traces.push({
       type: "scatter", mode: "markers", name: "events", xaxis: "x2", yaxis: "y2", hoverinfo: "text",
@@ -187,6 +197,7 @@ function animationLayout(meta, state) {
   return {
     height: meta.height, showlegend: false, hovermode: "closest", font: { size: meta.font_size },
     margin: { l: 10, r: 10, t: 50, b: 40, autoexpand: true },
+    dragmode: state.placing ? false : "zoom", // a click places a point instead of zooming
     title: { text: title },
     xaxis: axis(meta.x_title, meta.x_range, { domain: [0, 0.55], anchor: "y" }),
     yaxis: axis(meta.y_title, meta.y_range, { domain: [0, 1], anchor: "x" }),
@@ -211,6 +222,15 @@ const ANIMATION_HTML = `
     <label class="gmm-speed-label">speed
       <select class="gmm-speed">${SPEEDS.map(([name, ms]) => `<option value="${ms}">${name}</option>`).join("")}</select>
     </label>
+  </div>
+  <div class="gmm-controls gmm-start-controls">
+    <button type="button" class="gmm-place" title="Click one point per component on the plot: EM starts from them">Place start</button>
+    <span class="gmm-placing" hidden>
+      <span class="gmm-placing-text"></span>
+      <button type="button" class="gmm-undo">Undo</button>
+      <button type="button" class="gmm-cancel">Cancel</button>
+    </span>
+    <button type="button" class="gmm-clear-start" hidden title="Go back to the start chosen in the sidebar">Clear placed start</button>
   </div>`;
 
 // Keys that drive the animation when the page's focus is not in a field.
@@ -221,8 +241,18 @@ function typingIn(target) {
     && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
 }
 
+// Where a click on the plot falls in the data's coordinates, or null outside the axes
+// (Plotly's own axis conversions).
+function dataCoordinates(gd, event) {
+  const { xaxis, yaxis } = gd._fullLayout;
+  const box = gd.getBoundingClientRect();
+  const px = event.clientX - box.left - xaxis._offset, py = event.clientY - box.top - yaxis._offset;
+  if (px < 0 || py < 0 || px > xaxis._length || py > yaxis._length) return null;
+  return [xaxis.p2d(px), yaxis.p2d(py)];
+}
+
 class AnimationView {
-  constructor(root, Plotly) {
+  constructor(root, Plotly, report) {
     this.root = root;
     this.Plotly = Plotly;
     root.classList.add("gmm-view", "gmm-animation");
@@ -236,6 +266,17 @@ class AnimationView {
     this.buttons = { play: find("play"), previous: find("previous"), next: find("next"),
                      mStep: find("m-step"), eStep: find("e-step") };
     this.timer = null;
+    this.report = report;
+    this.startControls = { place: find("place"), placing: find("placing"), text: find("placing-text"),
+                   undo: find("undo"), cancel: find("cancel"), clear: find("clear-start") };
+    this.startControls.place.addEventListener("click", () => this.beginPlacing());
+    this.startControls.undo.addEventListener("click", () => this.placeStep((points) => points.slice(0, -1)));
+    this.startControls.cancel.addEventListener("click", () => this.endPlacing());
+    this.startControls.clear.addEventListener("click", () => this.report("placed", []));
+    this.plot.addEventListener("click", (event) => {
+      const point = Array.isArray(this.state?.placing) && dataCoordinates(this.plot, event);
+      if (point) this.placeStep((points) => [...points, point]);
+    });
     this.buttons.play.addEventListener("click", () => this.togglePlay());
     for (const action of ["previous", "next", "mStep", "eStep"]) {
       this.buttons[action].addEventListener("click", () => this[action]());
@@ -263,8 +304,8 @@ class AnimationView {
   }
 
   // Draws a new fit, opening on its last iteration; resolves to whether it drew. The
-  // same fit again (the run that follows the view's report of its points) leaves
-  // whatever iteration the user is looking at.
+  // same fit again (a rerun that changed nothing it shows) leaves whatever iteration
+  // the user is looking at.
   async update(payload, points) {
     if (this.payload?.meta.fit_id === payload.meta.fit_id) return false;
     this.stop();
@@ -290,8 +331,23 @@ class AnimationView {
     this.buttons.next.disabled = f === this.frames - 1;
     this.buttons.mStep.disabled = state.half || !this.consecutive(f);
     this.buttons.eStep.disabled = !state.half;
+    const placing = Array.isArray(state.placing);
+    const canPlace = meta.can_place && this.report !== null;
+    this.startControls.place.hidden = !canPlace || placing;
+    this.startControls.placing.hidden = !placing;
+    this.startControls.clear.hidden = !canPlace || placing || !meta.placed_start;
+    this.root.dataset.placing = placing ? String(state.placing.length) : "";
+    if (placing) {
+      const left = meta.k - state.placing.length;
+      this.startControls.text.textContent = `Click ${left} more point${left === 1 ? "" : "s"} on the plot `
+        + `(${state.placing.length} of ${meta.k} placed)`;
+      this.startControls.undo.disabled = state.placing.length === 0;
+    }
+    // Quick clicks while placing a start must not read as Plotly's double-click, which
+    // rescales the axes under the next click.
+    const config = placing ? { ...PLOT_CONFIG, doubleClick: false } : PLOT_CONFIG;
     return this.Plotly.react(this.plot, animationTraces(this.payload, this.points, state),
-                             animationLayout(meta, state), PLOT_CONFIG);
+                             animationLayout(meta, state), config);
   }
 
   next() {
@@ -313,6 +369,27 @@ class AnimationView {
   eStep() {
     this.stop();
     if (this.state.half) this.show(stateOf(this.payload, this.state.colours + 1, false));
+  }
+
+  // ---- a start placed by hand: k clicks, then the server fits from them
+  beginPlacing() {
+    this.stop();
+    this.show({ ...stateOf(this.payload, 0, false), placing: [] });
+  }
+
+  placeStep(change) {
+    const placing = change(this.state.placing);
+    if (placing.length === this.payload.meta.k) {
+      this.report("placed", placing);
+      // Drawn until the fit from it arrives.
+      this.show({ ...stateOf(this.payload, 0, false), sent: placing });
+    } else {
+      this.show({ ...this.state, placing });
+    }
+  }
+
+  endPlacing() {
+    this.show(stateOf(this.payload, this.state.colours, false));
   }
 
   togglePlay() {
@@ -419,26 +496,25 @@ function whenPoints(id) {
   return new Promise((resolve) => pointWaiters.set(id, [...(pointWaiters.get(id) ?? []), resolve]));
 }
 
-async function draw(root, bytes, reportPoints) {
+// ``report(name, value)`` sends a trigger to the server (null: a page without one).
+async function draw(root, bytes, report) {
   const [Plotly, payload] = await Promise.all([loadPlotly(), unpack(bytes)]);
   const { meta, arrays } = payload;
   if (arrays.points) {
     storePoints(meta.points_id, arrays.points.data);
     root.dataset.pointsLoads = String(Number(root.dataset.pointsLoads ?? 0) + 1);
   }
-  // The server leaves the animation's points out when it said it holds them; if they
-  // were lost (the page's scripts reloaded), it says so and gets them on the next run.
-  // Panels never carry points: they draw the animation's.
-  const held = pointSets.has(meta.points_id) ? meta.points_id : null;
-  if (meta.kind === "animation" && root.dataset.pointsReported !== String(held)) {
-    root.dataset.pointsReported = String(held);
-    reportPoints(held);
+  // The server leaves the animation's points out once it has sent them; if they were
+  // lost (the page's scripts reloaded), the view asks again. Panels never carry points:
+  // they draw the animation's.
+  if (meta.kind === "animation" && !pointSets.has(meta.points_id)) {
+    report?.("missing_points", meta.points_id);
   }
   const points = await whenPoints(meta.points_id);
   const state = views.get(root) ?? { serial: 0 };
   views.set(root, state);
   const View = VIEWS[meta.kind];
-  if (!(state.view instanceof View)) state.view = new View(root, Plotly);
+  if (!(state.view instanceof View)) state.view = new View(root, Plotly, report);
   const start = performance.now();
   if (!(await state.view.update(payload, points))) return;
   root.dataset.drawn = String(++state.serial);
@@ -455,7 +531,7 @@ function reportError(root, error) {
 // Streamlit renders the component once per new payload; runs that overtake each other
 // draw in order because each waits for the previous one.
 export default function render(component) {
-  const { parentElement, data, setStateValue } = component;
+  const { parentElement, data, setTriggerValue } = component;
   if (!data?.length) return; // the preload: importing this module was the point
   performance.mark("gmm-payload", { detail: data.length });
   let root = parentElement.querySelector(".gmm-root");
@@ -464,7 +540,7 @@ export default function render(component) {
     parentElement.appendChild(root);
   }
   const previous = root.gmmDrawing ?? Promise.resolve();
-  root.gmmDrawing = previous.then(() => draw(root, data, (id) => setStateValue("points", id)))
+  root.gmmDrawing = previous.then(() => draw(root, data, setTriggerValue))
     .catch((error) => reportError(root, error));
 }
 
@@ -472,5 +548,5 @@ export default function render(component) {
 export function mountStandalone(root, base64) {
   const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
   root.classList.add("gmm-root");
-  return draw(root, bytes, () => {}).catch((error) => reportError(root, error));
+  return draw(root, bytes, null).catch((error) => reportError(root, error));
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import VIEWPORT
 from tests.browser.explore_page import (
     ANIMATION,
     APP_IDLE,
@@ -191,3 +192,77 @@ def test_stepping_with_the_buttons_and_the_keyboard_moves_label_and_marker_toget
     expect(play_button(page)).to_have_text("Pause")
     page.keyboard.press(" ")
     expect(play_button(page)).to_have_text("Play")
+
+
+# The x-y plot area on the page (CSS pixels) and the data ranges it shows.
+PLOT_AREA_JS = f"""() => {{
+    const gd = document.querySelector({ANIMATION!r} + ' .js-plotly-plot');
+    const box = gd.getBoundingClientRect(), {{ xaxis, yaxis }} = gd._fullLayout;
+    return {{ left: box.left + xaxis._offset, top: box.top + yaxis._offset,
+              width: xaxis._length, height: yaxis._length,
+              x: xaxis.range, y: yaxis.range }};
+}}"""
+# The means the plot shows (after scrubbing to an iteration).
+MEANS_JS = f"""() => {{
+    const gd = document.querySelector({ANIMATION!r} + ' .js-plotly-plot');
+    const means = gd.data.find(t => t.name === 'means');
+    return Array.from(means.x, (x, j) => [x, means.y[j]]);
+}}"""
+
+
+def show_iteration_zero(page) -> None:
+    page.locator(f"{ANIMATION} .gmm-scrub").focus()
+    page.keyboard.press("Home")
+    expect(iteration_label(page)).to_contain_text("Iteration 0 of ")
+
+
+def test_a_start_placed_by_clicking_is_where_the_fit_begins_and_the_link_keeps_it(
+        page, browser):
+    wait_for_first_run(page)
+    k = int(slider_handle(page, K_SLIDER_LABEL).input_value())
+    page.locator(f"{ANIMATION} .gmm-place").click()
+    expect(page.locator(f"{ANIMATION} .gmm-placing-text")).to_contain_text(f"0 of {k} placed")
+    # The whole plot on screen, below Streamlit's header bar.
+    page.locator(f"{ANIMATION} .gmm-plot").evaluate(
+        "plot => plot.scrollIntoView({block: 'center'})")
+    fractions = [(0.2 + 0.6 * j / (k - 1), 0.25 + 0.5 * j / (k - 1)) for j in range(k)]
+    expected, pixel = [], None
+    before = page.evaluate(FIGURE_SIGNATURE_JS)
+    for fx, fy in fractions:
+        area = page.evaluate(PLOT_AREA_JS)  # as the user sees it at each click
+        assert area["top"] > 80 and area["top"] + area["height"] < VIEWPORT["height"]
+        px = round(area["left"] + fx * area["width"])
+        py = round(area["top"] + fy * area["height"])
+        (x0, x1), (y0, y1) = area["x"], area["y"]
+        expected.append((x0 + (px - area["left"]) / area["width"] * (x1 - x0),
+                         y1 - (py - area["top"]) / area["height"] * (y1 - y0)))
+        pixel = ((x1 - x0) / area["width"], (y1 - y0) / area["height"])
+        page.mouse.click(px, py)
+    page.wait_for_function(FIGURE_CHANGED_JS, arg=before)
+    page.wait_for_selector(APP_IDLE)
+    expect(labelled(page, "stSelectbox", "Initialization").locator("input")).to_have_value(
+        "placed by hand on the figure")
+
+    def assert_starts_at_the_clicks(tab) -> None:
+        show_iteration_zero(tab)
+        for (x, y), (ex, ey) in zip(tab.evaluate(MEANS_JS), expected, strict=True):
+            assert abs(x - ex) <= pixel[0] and abs(y - ey) <= pixel[1], ((x, y), (ex, ey))
+
+    assert_starts_at_the_clicks(page)
+    assert "init=placed" in page.url and "means=" in page.url
+    shared = browser.new_context(viewport=VIEWPORT)
+    try:
+        tab = shared.new_page()
+        tab.goto(page.url)
+        wait_for_first_run(tab)
+        assert_starts_at_the_clicks(tab)
+        expect(tab.locator(f"{ANIMATION} .gmm-clear-start")).to_be_visible()
+    finally:
+        shared.close()
+
+    # Cleared, the fit starts the sidebar's way again.
+    before = page.evaluate(FIGURE_SIGNATURE_JS)
+    page.locator(f"{ANIMATION} .gmm-clear-start").click()
+    page.wait_for_function(FIGURE_CHANGED_JS, arg=before)
+    page.wait_for_selector(APP_IDLE)
+    assert "init=placed" not in page.url
