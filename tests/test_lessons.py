@@ -87,7 +87,7 @@ def test_every_lesson_explains_itself_and_opens_known_pages():
     assert len(LESSONS) == len(LESSON) == 8
     for lesson in LESSONS:
         assert lesson.title and lesson.claim and lesson.views
-        assert 2 <= lesson.explanation.count(". ") + 1 <= 4, lesson.slug
+        assert 2 <= lesson.explanation.count(". ") + 1 <= 3, lesson.slug  # sentences
         for view in lesson.views:
             assert view.page in (EXPLORE_PAGE, MODEL_SELECTION_PAGE)
             assert "dataset" in view.params
