@@ -14,4 +14,5 @@ st.navigation([
     st.Page("pages/model_selection.py", title="Model selection"),
     st.Page("pages/the_math.py", title="The math"),
     st.Page("pages/the_data.py", title="The data"),
+    st.Page("pages/lessons.py", title="Lessons"),
 ]).run()

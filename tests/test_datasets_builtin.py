@@ -79,3 +79,37 @@ def test_iris_is_the_real_table():
     assert dataset.default_view == ("petal_length", "petal_width")
     assert dataset.features["petal_length"].axis_title == "petal length [cm]"
     np.testing.assert_allclose(dataset.matrix(["sepal_length"])[:2, 0], [5.1, 4.9])
+
+
+def test_wine_is_the_real_table_with_features_on_very_different_scales():
+    dataset = load_dataset("wine")
+    assert dataset.frame.shape == (178, 13)
+    assert dataset.known_labels["cultivar"].value_counts().sort_index().tolist() == [59, 71, 48]
+    assert dataset.default_view == ("proline", "hue")
+    assert dataset.features["od280_od315"].label == "OD280/OD315 of diluted wines"
+    spreads = dataset.frame.std()
+    assert spreads["proline"] > 1000 * spreads["hue"]  # hundreds against tenths
+    np.testing.assert_allclose(dataset.matrix(["alcohol", "proline"])[0], [14.23, 1065.0])
+
+
+def test_the_zero_spike_holds_exact_zeros_and_large_nearly_equal_pairs():
+    dataset = load_dataset("zero_spike")
+    X = dataset.matrix(["x", "y"])
+    zero = (X == 0).all(axis=1)
+    assert zero.sum() == 340 and dataset.n_samples == 400
+    assert (dataset.known_labels["truth"] == "spike at (0, 0)").to_numpy().tolist() == zero.tolist()
+    assert not zero[:50].all()  # scattered through the table, not all at its top
+    spread = X[~zero]
+    assert spread.min() > 5  # far from the spike
+    np.testing.assert_allclose(spread[:, 1] / spread[:, 0], 1, atol=0.1)  # ±2%, 5 sd
+    assert load_dataset("zero_spike").frame.equals(dataset.frame)
+    assert load_dataset("zero_spike", zero_fraction=0.5).n_samples == 400
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ({"zero_fraction": 1.0}, "zero_fraction must be between 0 and 1"),
+    ({"n_samples": 3}, "leaves fewer than 2 rows"),
+])
+def test_the_zero_spike_refuses_impossible_parameters(params, message):
+    with pytest.raises(DatasetError, match=message):
+        load_dataset("zero_spike", **params)

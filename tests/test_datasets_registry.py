@@ -7,8 +7,10 @@ import pandas as pd
 import pytest
 
 from gmm_core.datasets import Dataset, DatasetError, FeatureInfo, list_datasets, load_dataset
+from gmm_core.datasets.sketch import SKETCH_PRESETS
 
-OFFLINE = ["blobs", "astroml_fig69", "iris"]
+SKETCHES = [f"sketch_{name}" for name in SKETCH_PRESETS]
+OFFLINE = ["blobs", "astroml_fig69", "iris", "wine", "zero_spike", *SKETCHES]
 
 
 @pytest.fixture(autouse=True)
@@ -18,10 +20,13 @@ def empty_data_home(tmp_path, monkeypatch):
 
 def test_lists_every_data_set_with_its_defaults():
     infos = {info.name: info for info in list_datasets()}
-    assert set(infos) == {"sdss", "blobs", "astroml_fig69", "iris"}
+    assert list(infos) == ["sdss", "blobs", "astroml_fig69", "iris", "wine", "zero_spike",
+                           *SKETCHES]
     assert infos["blobs"].params == {"n_components": 3, "separation": 4.0,
                                      "n_samples": 600, "seed": 0}
     assert infos["astroml_fig69"].params == {"n_samples": 1000, "seed": 1}
+    assert infos["zero_spike"].params == {"n_samples": 400, "zero_fraction": 0.85, "seed": 0}
+    assert all(infos[name].params == {"n_samples": 300, "seed": 0} for name in SKETCHES)
     assert not infos["sdss"].available
     assert all(infos[name].available for name in OFFLINE)
     assert all(info.title and info.description for info in infos.values())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from astroML.utils import convert_2D_cov
-from sklearn.datasets import load_iris, make_blobs
+from sklearn.datasets import load_iris, load_wine, make_blobs
 
 from gmm_core.datasets.base import Dataset, DatasetError, FeatureInfo
 from gmm_core.wording import counted
@@ -110,4 +110,52 @@ def load_iris_dataset() -> Dataset:
         default_view=("petal_length", "petal_width"),
         citation="Fisher (1936), Annals of Eugenics 7, 179; via scikit-learn load_iris",
         known_labels={"species": pd.Series(iris.target_names[iris.target])},
+    )
+
+
+def load_wine_dataset() -> Dataset:
+    """178 Italian wines from three cultivars, 13 chemical measurements on scales from
+    tenths (nonflavanoid phenols) to hundreds (proline): the usual case for scaling."""
+    wine = load_wine()
+    names = [name.replace("od280/od315_of_diluted_wines", "od280_od315")
+             for name in wine.feature_names]
+    labels = {"od280_od315": "OD280/OD315 of diluted wines"}
+    features = {name: FeatureInfo(name, labels.get(name, name.replace("_", " ")))
+                for name in names}
+    return Dataset(
+        name="wine",
+        title="Wine (Forina et al.)",
+        frame=pd.DataFrame(wine.data, columns=names),
+        features=features,
+        default_view=("proline", "hue"),
+        citation=("Forina et al., PARVUS (Genoa); UCI Machine Learning Repository; via "
+                  "scikit-learn load_wine"),
+        known_labels={"cultivar": pd.Series([f"cultivar {int(t) + 1}" for t in wine.target])},
+    )
+
+
+def load_zero_spike(n_samples: int = 400, zero_fraction: float = 0.85,
+                    seed: int = 0) -> Dataset:
+    """The shape of the SDSS spectra's two bluest flux bins, which the seed notebook fits:
+    most rows exactly (0, 0) (no coverage at their redshift), the rest large and nearly
+    equal in the two neighbouring bins (a lognormal amplitude times 1 ± 2%)."""
+    _require(0 < zero_fraction < 1, f"zero_fraction must be between 0 and 1; got {zero_fraction}")
+    n_zero = round(zero_fraction * n_samples)
+    _require(2 <= n_zero <= n_samples - 2,
+             f"n_samples = {n_samples} leaves fewer than 2 rows in the spike or outside it")
+    rng = np.random.default_rng(seed)
+    amplitude = rng.lognormal(np.log(40.0), 0.4, n_samples - n_zero)
+    spread = np.column_stack([amplitude, amplitude * rng.normal(1.0, 0.02, len(amplitude))])
+    X = np.concatenate([np.zeros((n_zero, 2)), spread])
+    order = rng.permutation(n_samples)  # the spike's rows scattered, as in a real file
+    labels = np.repeat(["spike at (0, 0)", "spread"], [n_zero, len(amplitude)])
+    return Dataset(
+        name="zero_spike",
+        title=f"Zero spike, like the SDSS blue bins (N = {n_samples})",
+        frame=pd.DataFrame(X[order], columns=list(XY_FEATURES)),
+        features=dict(XY_FEATURES),
+        default_view=("x", "y"),
+        citation=("synthetic: the shape of the first two flux bins of astroML's SDSS "
+                  f"spectra, {zero_fraction:.0%} of the rows exactly zero"),
+        known_labels={"truth": pd.Series(labels[order])},
     )

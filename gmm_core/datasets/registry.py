@@ -5,10 +5,18 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from gmm_core.datasets.base import Dataset, DatasetError, DatasetInfo
-from gmm_core.datasets.builtin import load_astroml_fig69, load_blobs, load_iris_dataset
+from gmm_core.datasets.builtin import (
+    load_astroml_fig69,
+    load_blobs,
+    load_iris_dataset,
+    load_wine_dataset,
+    load_zero_spike,
+)
 from gmm_core.datasets.sdss import FILE_SIZE_TEXT, load_sdss, sdss_available
+from gmm_core.datasets.sketch import SKETCH_PRESETS, load_sketch
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,20 @@ REGISTRY: dict[str, _Entry] = {
         "Iris",
         "Fisher's 150 iris flowers, 4 measurements, 3 species (from scikit-learn)",
         load_iris_dataset),
+    "wine": _Entry(
+        "Wine",
+        "178 wines, 13 chemical measurements in very different units, 3 cultivars "
+        "(from scikit-learn)",
+        load_wine_dataset),
+    "zero_spike": _Entry(
+        "Zero spike (like the SDSS blue bins)",
+        "most rows exactly (0, 0), the rest large: the shape of the two flux bins the "
+        "seed notebook fitted",
+        load_zero_spike),
+} | {
+    f"sketch_{preset.name}": _Entry(f"Sketch preset: {preset.title}", preset.description,
+                                    partial(load_sketch, preset.name))
+    for preset in SKETCH_PRESETS.values()
 }
 
 

@@ -1,0 +1,168 @@
+"""Sketch presets: the 2-D point sets a teacher reaches for, each showing one thing.
+
+``sketch_points(preset, n_samples, seed)`` is the pure function a sketch starts from (an
+``(n_samples, 2)`` array); ``load_sketch`` wraps it as a data set, with the group each
+point was drawn from as its known labels. Every preset lives in the same frame, roughly
+-10 to 10 on both axes, so points added by hand land on the same scale.
+
+Group sizes are fixed fractions of ``n_samples`` (not drawn at random), so a preset keeps
+its stated shape, a small outlier group say, at every size and seed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.datasets import make_moons
+
+from gmm_core.datasets.base import Dataset, DatasetError
+from gmm_core.datasets.builtin import XY_FEATURES
+
+SAMPLES_RANGE = (20, 100_000)
+DEFAULT_SAMPLES = 300
+
+
+@dataclass(frozen=True)
+class GaussianGroup:
+    """One group of a preset: its share of the points, centre and covariance."""
+
+    weight: float
+    mean: tuple[float, float]
+    covariance: tuple[tuple[float, float], tuple[float, float]]
+
+
+def _round(sd: float) -> tuple[tuple[float, float], tuple[float, float]]:
+    return ((sd**2, 0.0), (0.0, sd**2))
+
+
+def _cigar(length_sd: float, width_sd: float, degrees: float):
+    """A covariance ``length_sd`` along the direction ``degrees`` from the x axis."""
+    angle = np.radians(degrees)
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    covariance = rotation @ np.diag([length_sd**2, width_sd**2]) @ rotation.T
+    return tuple(map(tuple, covariance.tolist()))
+
+
+ELONGATED_ANGLE = 30.0  # degrees: the cigars' common direction
+ELONGATED_SPACING = 3.0  # between neighbouring cigars, across their length
+ELONGATED_COVARIANCE = _cigar(3.5, 0.5, ELONGATED_ANGLE)
+_ACROSS = np.array([-np.sin(np.radians(ELONGATED_ANGLE)), np.cos(np.radians(ELONGATED_ANGLE))])
+
+GAUSSIAN_PRESETS: dict[str, tuple[GaussianGroup, ...]] = {
+    "separated": tuple(GaussianGroup(1 / 3, centre, _round(1.0))
+                       for centre in ((0.0, 6.0), (-5.2, -3.0), (5.2, -3.0))),
+    "overlapping": (GaussianGroup(0.5, (-1.25, 0.0), _round(1.0)),
+                    GaussianGroup(0.5, (1.25, 0.0), _round(1.0))),
+    "elongated": tuple(
+        GaussianGroup(1 / 3, tuple((offset * ELONGATED_SPACING * _ACROSS).tolist()),
+                      ELONGATED_COVARIANCE)
+        for offset in (-1, 0, 1)),
+    "unequal": (GaussianGroup(0.6, (-3.0, -1.0), _round(2.5)),
+                GaussianGroup(0.3, (4.0, 4.0), _round(1.0)),
+                GaussianGroup(0.1, (5.0, -3.0), _round(0.4))),
+    "outlier": (GaussianGroup(0.95, (-1.0, -1.0), _round(1.0)),
+                GaussianGroup(0.05, (8.0, 8.0), _round(0.5))),
+    "nested": (GaussianGroup(0.7, (0.0, 0.0), _round(4.0)),
+               GaussianGroup(0.3, (1.0, 0.5), _round(0.5))),
+}
+
+MOONS_NOISE = 0.1
+MOONS_SCALE = 4.0  # make_moons spans about 3 x 1.5; this brings it to the common frame
+
+
+def group_sizes(weights, n_samples: int) -> np.ndarray:
+    """Points per group: the weights' shares of ``n_samples``, rounded, any remainder
+    given to the largest group."""
+    sizes = np.round(np.asarray(weights) * n_samples).astype(int)
+    sizes[np.argmax(weights)] += n_samples - sizes.sum()
+    return sizes
+
+
+def _gaussian_sample(groups: tuple[GaussianGroup, ...], n_samples: int,
+                     rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    sizes = group_sizes([group.weight for group in groups], n_samples)
+    points = np.concatenate([rng.multivariate_normal(group.mean, group.covariance, size)
+                             for group, size in zip(groups, sizes, strict=True)])
+    return points, np.repeat(np.arange(len(groups)), sizes)
+
+
+def _moons_sample(n_samples: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    points, labels = make_moons(n_samples, noise=MOONS_NOISE,
+                                random_state=int(rng.integers(2**31)))
+    return (points - (0.5, 0.25)) * MOONS_SCALE, labels
+
+
+@dataclass(frozen=True)
+class SketchPreset:
+    name: str
+    title: str
+    description: str  # one line: what it shows
+    sample: Callable[[int, np.random.Generator], tuple[np.ndarray, np.ndarray]]
+
+
+def _gaussian_preset(name: str, title: str, description: str) -> SketchPreset:
+    groups = GAUSSIAN_PRESETS[name]
+    return SketchPreset(name, title, description,
+                        lambda n, rng: _gaussian_sample(groups, n, rng))
+
+
+SKETCH_PRESETS: dict[str, SketchPreset] = {preset.name: preset for preset in (
+    _gaussian_preset("separated", "well separated",
+                     "three round groups far apart: the easy case"),
+    _gaussian_preset("overlapping", "overlapping",
+                     "two round groups 2.5 σ apart: about one point in ten sits on the "
+                     "other group's side"),
+    _gaussian_preset("elongated", "elongated",
+                     "three parallel cigars, 7 times longer than wide: round components "
+                     "cut across them, full ones follow them from a good start"),
+    _gaussian_preset("unequal", "unequal sizes and spreads",
+                     "a wide group with 60% of the points, a medium one with 30%, a tight "
+                     "one with 10%"),
+    _gaussian_preset("outlier", "a far outlier group",
+                     "a main group and 5% of the points far away, in a component of "
+                     "their own at k = 2"),
+    _gaussian_preset("nested", "nested",
+                     "a tight group inside a wide one: two Gaussians with nearly the same "
+                     "centre"),
+    SketchPreset("moons", "two moons",
+                 "two interleaved half circles (scikit-learn's make_moons): no mixture of "
+                 "two Gaussians fits them", _moons_sample),
+)}
+
+
+def _check(preset: str, n_samples: int) -> SketchPreset:
+    if preset not in SKETCH_PRESETS:
+        raise DatasetError(f"unknown sketch preset {preset!r}; choose one of "
+                           f"{', '.join(SKETCH_PRESETS)}")
+    low, high = SAMPLES_RANGE
+    if not low <= n_samples <= high:
+        raise DatasetError(f"n_samples must be {low} to {high:,}; got {n_samples}")
+    return SKETCH_PRESETS[preset]
+
+
+def sketch_sample(preset: str, n_samples: int = DEFAULT_SAMPLES,
+                  seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The preset's points ``(n_samples, 2)`` and the group each was drawn from."""
+    return _check(preset, n_samples).sample(n_samples, np.random.default_rng(seed))
+
+
+def sketch_points(preset: str, n_samples: int = DEFAULT_SAMPLES, seed: int = 0) -> np.ndarray:
+    """The preset's points, ``(n_samples, 2)``: the same for the same arguments."""
+    return sketch_sample(preset, n_samples, seed)[0]
+
+
+def load_sketch(preset: str, n_samples: int = DEFAULT_SAMPLES, seed: int = 0) -> Dataset:
+    points, groups = sketch_sample(preset, n_samples, seed)
+    info = SKETCH_PRESETS[preset]
+    return Dataset(
+        name=f"sketch_{preset}",
+        title=f"Sketch preset: {info.title}",
+        frame=pd.DataFrame(points, columns=list(XY_FEATURES)),
+        features=dict(XY_FEATURES),
+        default_view=("x", "y"),
+        citation=f"synthetic sketch preset: {info.description}",
+        known_labels={"group": pd.Series([f"group {group + 1}" for group in groups])},
+    )
