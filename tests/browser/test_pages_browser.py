@@ -5,6 +5,7 @@ through the sidebar's page list."""
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import pytest
@@ -17,6 +18,7 @@ from tests.browser.explore_page import (
     animated_chart,
     slider_handle,
 )
+from tests.browser.streamlit_server import running_streamlit
 
 pytestmark = pytest.mark.browser
 
@@ -80,3 +82,23 @@ def test_stepping_e_then_m_twice_changes_the_numbers_shown(page):
         expect(page.locator(EXCEPTION)).to_have_count(0)
 
     expect(page.get_by_text("Iteration 2", exact=False).first).to_be_visible()
+
+
+def test_a_fresh_servers_first_visit_to_another_page_lists_the_pages_by_title(
+        browser, pytestconfig, tmp_path):
+    """The first request a new server gets may be a shared link to a page other than
+    Explore: the sidebar must still list the app's pages, not the files in pages/."""
+    root = pytestconfig.rootpath
+    env = {**os.environ, "ASTROML_DATA": str(tmp_path)}
+    with running_streamlit(root / "app.py", cwd=root, env=env, log_dir=tmp_path) as server:
+        context = browser.new_context()
+        try:
+            tab = context.new_page()
+            tab.goto(f"{server.url}/model_selection?dataset=blobs")
+            expect(tab.locator("h1", has_text="Model selection")).to_be_visible()
+            nav = tab.get_by_test_id("stSidebarNav")
+            for title in ("Explore", "Model selection", "The math", "The data", "Lessons"):
+                expect(nav.get_by_text(title, exact=True)).to_be_visible()
+            expect(nav.get_by_text("streamlit app")).to_have_count(0)
+        finally:
+            context.close()
