@@ -35,6 +35,7 @@ from gmm_core.datasets import (
     read_csv_upload,
     sdss_file_path,
 )
+from gmm_core.datasets.sketch import SKETCH, sketch_dataset
 from gmm_core.threads import single_threaded
 
 TTL = "1h"
@@ -66,9 +67,16 @@ def _dataset(name: str, params: tuple, source_stamp: str) -> Dataset:
     return load_dataset(name, **dict(params))
 
 
+@st.cache_resource(max_entries=DATASET_ENTRIES, ttl=TTL, show_spinner=False)
+def _sketch(params: tuple) -> Dataset:
+    return sketch_dataset(dict(params)["points"])
+
+
 def dataset(name: str, params: tuple = ()) -> Dataset:
     if name == UPLOAD_DATASET:
         return _uploaded(dict(params)["digest"], None, "")
+    if name == SKETCH:
+        return _sketch(tuple(params))
     return _dataset(name, tuple(params), _source_stamp(name))
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
+from dashboard import sketch
 from dashboard.cache import UPLOAD_DATASET
 from dashboard.download import PENDING_DATASET, sdss_download_button
 from dashboard.figures import COLOR_BY, PALETTES
@@ -31,6 +32,7 @@ from dashboard.query_state import (
 from dashboard.upload import NO_FILE_YET, csv_upload_control
 from gmm_core import FitRequest
 from gmm_core.datasets import Dataset, DatasetError, list_datasets
+from gmm_core.datasets.sketch import SKETCH
 from gmm_core.request import CONVERGENCE_RULES, COVARIANCE_TYPES, INIT_METHODS, PLACED
 from gmm_core.wording import counted
 
@@ -40,10 +42,12 @@ SPECTRAL_FAMILY = "flux"
 SPECTRUM = "spectrum"  # the axis choice "flux at a wavelength", then a slider
 
 UPLOAD_TITLE = "Upload a CSV…"
+SKETCH_TITLE = "Sketch: draw your own points…"
 # The sidebar's widget keys whose values can be set by code (not buttons or uploaders).
 SIDEBAR_KEYS = ("dataset", "x", "y", "x_wavelength", "y_wavelength", "extra", "k", "tol",
                 "seed", "max_iters", "covariance_type", "init", "convergence", "reg_covar",
-                "standardize", "replay", "color", "palette", "present")
+                "standardize", "replay", "color", "palette", "present", sketch.START,
+                sketch.COUNT, sketch.SPREAD)
 COVARIANCE_LABELS = {"full": "full", "tied": "tied (one shared by all)",
                      "diag": "diagonal", "spherical": "spherical"}
 INIT_LABELS = {"kmeans++": "k-means++ centres", "kmeans": "k-means clusters",
@@ -88,7 +92,9 @@ def _state_for_view(view: ExploreView) -> dict:
             "init": r.init, "convergence": r.convergence, "reg_covar": float(r.reg_covar),
             "standardize": bool(r.standardize), "replay": r.algorithm == "notebook",
             "color": view.color_by, "palette": view.palette, "present": view.present,
-            PLACED_MEANS: list(r.placed_means), _WANTED_FEATURES: tuple(r.features)}
+            PLACED_MEANS: list(r.placed_means), _WANTED_FEATURES: tuple(r.features)} | (
+            {sketch.POINTS: [list(p) for p in dict(r.dataset_params)["points"]]}
+            if r.dataset == SKETCH and r.dataset_params else {})
 
 
 def _read_url_once(default: ExploreView, dataset_names: Sequence[str]) -> list[str]:
@@ -105,7 +111,7 @@ def _dataset_control(infos) -> str:
     if PENDING_DATASET in st.session_state:  # a download just finished
         st.session_state["dataset"] = st.session_state.pop(PENDING_DATASET)
     titles = {info.name: info.title + ("" if info.available else " (not downloaded)")
-              for info in infos} | {UPLOAD_DATASET: UPLOAD_TITLE}
+              for info in infos} | {SKETCH: SKETCH_TITLE, UPLOAD_DATASET: UPLOAD_TITLE}
     return st.selectbox("Dataset", list(titles), key="dataset", format_func=titles.get)
 
 
@@ -251,6 +257,8 @@ def _publish(view: ExploreView) -> None:
 
 def _load(name: str, load: Callable[[str], Dataset]) -> tuple[tuple, Dataset | None]:
     """The chosen data set and its ``dataset_params``; None while no file is uploaded."""
+    if name == SKETCH:
+        return sketch.sketch_control()
     if name != UPLOAD_DATASET:
         return (), load(name)
     uploaded = csv_upload_control()
@@ -275,7 +283,7 @@ def sidebar(load: Callable[[str], Dataset], sdss_present: bool) -> Selection:
     keep_across_pages(SIDEBAR_KEYS)
     infos = list_datasets()
     messages = _read_url_once(default_view(sdss_present),
-                              [info.name for info in infos] + [UPLOAD_DATASET])
+                              [info.name for info in infos] + [SKETCH, UPLOAD_DATASET])
     with st.sidebar:
         data_box, settings_box = st.container(), st.container()
     with data_box:

@@ -6,7 +6,7 @@ The component's own script is a two-line loader: the real one and plotly.js come
 payload carries the drawn points only when this session has not sent them yet; a
 browser that lost them (its page reloaded its scripts) asks again with the
 ``missing_points`` trigger. The user's actions come back as triggers too: ``placed``,
-a start placed by hand.
+a start placed by hand, and ``sketch_add``, points drawn on a sketch.
 """
 
 from __future__ import annotations
@@ -46,17 +46,21 @@ def preload() -> None:
     _mount()(data=b"", key=PRELOAD_KEY)
 
 
+def _trigger(name: str):
+    return (st.session_state.get(ANIMATION_KEY) or {}).get(name)
+
+
 def show_animation(payload: Callable[[bool], bytes], points_id: str,
-                   on_place: Callable[[list], None]) -> None:
-    """Mount the animation; ``payload(include_points)`` builds what it draws, and
-    ``on_place(points)`` takes a start the user placed on it ([] to clear it)."""
-    triggers = st.session_state.get(ANIMATION_KEY) or {}
+                   on_place: Callable[[list], None], on_draw: Callable[[dict], None]) -> None:
+    """Mount the animation; ``payload(include_points)`` builds what it draws.
+    ``on_place(points)`` takes a start the user placed on it ([] to clear it),
+    ``on_draw(shape)`` points drawn on a sketch (``dashboard.sketch.add_points``)."""
     include = (st.session_state.get(_POINTS_SENT) != points_id
-               or triggers.get("missing_points") == points_id)
+               or _trigger("missing_points") == points_id)
     _mount()(data=payload(include), key=ANIMATION_KEY,
              on_missing_points_change=lambda: None,
-             on_placed_change=lambda: on_place(
-                 (st.session_state.get(ANIMATION_KEY) or {}).get("placed") or []))
+             on_placed_change=lambda: on_place(_trigger("placed") or []),
+             on_sketch_add_change=lambda: on_draw(_trigger("sketch_add")))
     if include:
         st.session_state[_POINTS_SENT] = points_id
 

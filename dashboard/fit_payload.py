@@ -74,14 +74,15 @@ def _ellipses(means, covariances, dims) -> tuple[np.ndarray, np.ndarray]:
 
 def animation_payload(data: PlotData, trace: FitTrace, options: FigureOptions = DEFAULT_OPTIONS,
                       include_points: bool = True, placed_start: bool = False,
-                      can_place: bool = False) -> bytes:
+                      can_place: bool = False, can_sketch: bool = False) -> bytes:
     """The fit across its shown iterations (at most ``options.max_frames``, always the
     first, the last and those with events): per frame the drawn points' colours
     (responsibility blends or uncertainty), ellipses and means; the log-likelihood and
     the lower curve (how far the means moved, or the replay's zero-density rows); the
     events with their sentences. The browser opens it on the last iteration.
     ``placed_start``: the fit started from means placed by hand (drawn as the start);
-    ``can_place``: the user may place a new start on it (``dashboard.fit_component``).
+    ``can_place``, ``can_sketch``: the user may place a new start on it, or add points to
+    its data (a sketch) by clicking it (``dashboard.fit_component``).
     """
     k = trace.n_components
     shown = frame_iterations(trace.n_iter, [e.iteration for e in trace.events],
@@ -106,7 +107,7 @@ def animation_payload(data: PlotData, trace: FitTrace, options: FigureOptions = 
                                                                                    60))}
                    for e in trace.events],
         "frame_ms": options.frame_ms, "height": options.height,
-        "placed_start": placed_start, "can_place": can_place,
+        "placed_start": placed_start, "can_place": can_place, "can_sketch": can_sketch,
     }
     arrays = {"iterations": shown.astype(np.int32), "colors": colors,
               "centres": np.stack(centres), "axes": np.stack(axes),

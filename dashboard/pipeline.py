@@ -30,6 +30,7 @@ from gmm_core.compare import (
     score_final_mixture,
 )
 from gmm_core.datasets import Dataset, DatasetError, Preprocessing, prepare_features
+from gmm_core.datasets.sketch import SKETCH
 from gmm_core.model import bic_from
 from gmm_core.notebook import explain_notebook_failure, fit_notebook
 from gmm_core.request import PLACED
@@ -157,10 +158,12 @@ def drawn_points(prepared: PreparedData, trace: FitTrace) -> PlotData:
 def animation_bytes(prepared: PreparedData, request: FitRequest, outcome: FitOutcome,
                     options: FigureOptions, include_points: bool) -> bytes:
     """The animation of our fit (or the replay), for ``dashboard/static/fit_view.js``; a
-    new start may be placed on our fit, not on the replay (which draws its own)."""
+    new start may be placed on our fit, not on the replay (which draws its own), and
+    points added to a sketch."""
     return animation_payload(drawn_points(prepared, outcome.trace), outcome.trace, options,
                              include_points, placed_start=request.init == PLACED,
-                             can_place=request.algorithm == "em")
+                             can_place=request.algorithm == "em",
+                             can_sketch=request.dataset == SKETCH)
 
 
 def panels_bytes(prepared: PreparedData, outcome: FitOutcome, compared: ComparisonOutcome,

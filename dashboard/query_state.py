@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from dashboard.figures import COLOR_BY, PALETTES, FigureOptions, figure_options
 from gmm_core import FitRequest
 from gmm_core.datasets import Dataset
+from gmm_core.datasets.sketch import SKETCH, sketch_params
 from gmm_core.request import CONVERGENCE_RULES, COVARIANCE_TYPES, INIT_METHODS, PLACED, STARTS
 
 K_RANGE = (1, 12)
@@ -24,6 +25,7 @@ SEED_RANGE = (0, 2**32 - 1)
 # Dimensions a fit may have, X and Y included: the trace keeps a d x d covariance per
 # component and iteration, so d bounds a cached fit's size (README, "Hosting").
 MAX_DIMENSIONS = 10
+LINKED_SKETCH_POINTS = 300  # a link carries a sketch up to this many points
 TRUE_WORDS, FALSE_WORDS = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
 
 
@@ -61,7 +63,10 @@ def view_to_query(view: ExploreView) -> dict[str, str]:
     if len(r.features) > 2:
         params["extra"] = ",".join(r.features[2:])
     if r.placed_means:
-        params["means"] = placed_to_text(r.placed_means)
+        params["means"] = points_to_text(r.placed_means)
+    sketch = dict(r.dataset_params).get("points", ()) if r.dataset == SKETCH else ()
+    if 0 < len(sketch) <= LINKED_SKETCH_POINTS:
+        params["sketch"] = points_to_text(sketch, digits=6)
     return params | {
         "k": str(r.k), "tol": _number(r.tol), "seed": str(r.seed),
         "max_iters": str(r.max_iters), "covariance_type": r.covariance_type, "init": r.init,
@@ -79,13 +84,13 @@ def _nearest_on_log_scale(value: float, options: Sequence[float]) -> float:
     return min(positive, key=lambda option: abs(math.log10(option) - math.log10(value)))
 
 
-def placed_to_text(placed) -> str:
-    """``x1:y1;x2:y2``: a start placed by hand, to the precision of a click."""
-    return ";".join(f"{x:.9g}:{y:.9g}" for x, y in placed)
+def points_to_text(points, digits: int = 9) -> str:
+    """``x1:y1;x2:y2``: points in a link (a start placed by hand, a sketch)."""
+    return ";".join(f"{x:.{digits}g}:{y:.{digits}g}" for x, y in points)
 
 
-def placed_from_text(text: str) -> tuple[tuple[float, float], ...]:
-    """The placed means ``placed_to_text`` wrote; ValueError when it is not that."""
+def points_from_text(text: str) -> tuple[tuple[float, float], ...]:
+    """The points ``points_to_text`` wrote; ValueError when it is not that."""
     pairs = []
     for item in filter(None, text.split(";")):
         x, y = (float(value) for value in item.split(":"))
@@ -146,13 +151,13 @@ class _QueryReader:
                                  f"{_number(nearest)}")
         return nearest
 
-    def placed(self, key: str) -> tuple[tuple[float, float], ...]:
+    def points(self, key: str, meaning: str) -> tuple[tuple[float, float], ...]:
         value = self.text(key, "")
         try:
-            return placed_from_text(value)
+            return points_from_text(value)
         except ValueError:
             self.problems.append(f"{key}={value} is not a list of points x:y;x:y; "
-                                 "the start is not placed")
+                                 f"{meaning}")
             return ()
 
     def flag(self, key: str, default: bool) -> bool:
@@ -180,14 +185,16 @@ def view_from_query(params: Mapping[str, object], default: ExploreView,
     extra = [name for name in read.text("extra", "").split(",") if name]
     features = (x, y, *extra) if x and y else ()
     k = read.integer("k", K_RANGE, d.k)
-    placed = read.placed("means")
+    placed = read.points("means", "the start is not placed")
     init = read.choice("init", STARTS, d.init)
     if init == PLACED and len(placed) != k:
         read.problems.append(f"init=placed needs {k} placed means (means=x:y;…), one per "
                              f"component; got {len(placed)}: using {INIT_METHODS[0]}")
         init = INIT_METHODS[0]
+    sketch = read.points("sketch", "the sketch starts from a preset")
     request = FitRequest(
         dataset=dataset, features=features, k=k,
+        dataset_params=sketch_params(sketch) if dataset == SKETCH and sketch else (),
         placed_means=placed if init == PLACED else (),
         tol=read.on_scale("tol", TOLERANCES, d.tol),
         seed=read.integer("seed", SEED_RANGE, d.seed),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import cache, controls, exports, fit_component, navigation, status
+from dashboard import cache, controls, exports, fit_component, navigation, sketch, status
 from gmm_core.wording import counted
 
 with st.sidebar:
@@ -48,7 +48,7 @@ line = status.status_line(outcome)
 
 fit_component.show_animation(
     lambda include_points: cache.animation(request, fingerprint, options, include_points),
-    points_id, controls.place_start)
+    points_id, controls.place_start, sketch.add_points)
 st.caption(
     "Points: a reproducible sample of at most 2,000 rows (the fit uses every row), "
     + ("coloured by the blend of component colours their responsibilities give; darker "

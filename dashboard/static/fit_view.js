@@ -231,6 +231,13 @@ const ANIMATION_HTML = `
       <button type="button" class="gmm-cancel">Cancel</button>
     </span>
     <button type="button" class="gmm-clear-start" hidden title="Go back to the start chosen in the sidebar">Clear placed start</button>
+    <span class="gmm-sketch" hidden>
+      <button type="button" class="gmm-draw" aria-pressed="false"
+        title="Add points: click for a cloud at the pointer, or drag a shape to fill it">Draw points</button>
+      <label class="gmm-draw-shape-label" hidden>drag draws a
+        <select class="gmm-draw-shape"><option value="select">box</option><option value="lasso">lasso</option></select>
+      </label>
+    </span>
   </div>`;
 
 // Keys that drive the animation when the page's focus is not in a field.
@@ -273,9 +280,16 @@ class AnimationView {
     this.startControls.undo.addEventListener("click", () => this.placeStep((points) => points.slice(0, -1)));
     this.startControls.cancel.addEventListener("click", () => this.endPlacing());
     this.startControls.clear.addEventListener("click", () => this.report("placed", []));
+    this.sketch = { panel: find("sketch"), draw: find("draw"), shape: find("draw-shape"),
+                    shapeLabel: find("draw-shape-label") };
+    this.drawing = false;
+    this.sketch.draw.addEventListener("click", () => this.setDrawing(!this.drawing));
+    this.sketch.shape.addEventListener("change", () => this.show(this.state));
     this.plot.addEventListener("click", (event) => {
-      const point = Array.isArray(this.state?.placing) && dataCoordinates(this.plot, event);
-      if (point) this.placeStep((points) => [...points, point]);
+      const point = (Array.isArray(this.state?.placing) || this.drawing) && dataCoordinates(this.plot, event);
+      if (!point) return;
+      if (this.drawing) this.report("sketch_add", { point });
+      else this.placeStep((points) => [...points, point]);
     });
     this.buttons.play.addEventListener("click", () => this.togglePlay());
     for (const action of ["previous", "next", "mStep", "eStep"]) {
@@ -337,6 +351,8 @@ class AnimationView {
     this.startControls.placing.hidden = !placing;
     this.startControls.clear.hidden = !canPlace || placing || !meta.placed_start;
     this.root.dataset.placing = placing ? String(state.placing.length) : "";
+    this.sketch.panel.hidden = !(meta.can_sketch && this.report !== null) || placing;
+    if (!meta.can_sketch && this.drawing) this.drawing = false;
     if (placing) {
       const left = meta.k - state.placing.length;
       this.startControls.text.textContent = `Click ${left} more point${left === 1 ? "" : "s"} on the plot `
@@ -345,9 +361,16 @@ class AnimationView {
     }
     // Quick clicks while placing a start must not read as Plotly's double-click, which
     // rescales the axes under the next click.
-    const config = placing ? { ...PLOT_CONFIG, doubleClick: false } : PLOT_CONFIG;
-    return this.Plotly.react(this.plot, animationTraces(this.payload, this.points, state),
-                             animationLayout(meta, state), config);
+    const config = placing || this.drawing ? { ...PLOT_CONFIG, doubleClick: false } : PLOT_CONFIG;
+    const layout = animationLayout(meta, state);
+    if (this.drawing) layout.dragmode = this.sketch.shape.value;
+    const drawn = this.Plotly.react(this.plot, animationTraces(this.payload, this.points, state),
+                                    layout, config);
+    if (!this.plot.gmmSelecting) {  // Plotly's own events, once per plot
+      this.plot.gmmSelecting = true;
+      this.plot.on("plotly_selected", (event) => this.onSelected(event));
+    }
+    return drawn;
   }
 
   next() {
@@ -369,6 +392,21 @@ class AnimationView {
   eStep() {
     this.stop();
     if (this.state.half) this.show(stateOf(this.payload, this.state.colours + 1, false));
+  }
+
+  // ---- drawing points on a sketch: the server adds them and fits again
+  setDrawing(drawing) {
+    this.drawing = drawing;
+    this.sketch.draw.setAttribute("aria-pressed", String(drawing));
+    this.sketch.draw.textContent = drawing ? "Stop drawing" : "Draw points";
+    this.sketch.shapeLabel.hidden = !drawing;
+    this.show({ ...this.state, placing: undefined });
+  }
+
+  onSelected(event) {
+    if (!this.drawing || !event) return;
+    if (event.range) this.report("sketch_add", { box: event.range });
+    else if (event.lassoPoints) this.report("sketch_add", { lasso: event.lassoPoints });
   }
 
   // ---- a start placed by hand: k clicks, then the server fits from them

@@ -20,6 +20,7 @@ from sklearn.datasets import make_moons
 
 from gmm_core.datasets.base import Dataset, DatasetError
 from gmm_core.datasets.builtin import XY_FEATURES
+from gmm_core.wording import counted
 
 SAMPLES_RANGE = (20, 100_000)
 DEFAULT_SAMPLES = 300
@@ -166,3 +167,66 @@ def load_sketch(preset: str, n_samples: int = DEFAULT_SAMPLES, seed: int = 0) ->
         citation=f"synthetic sketch preset: {info.description}",
         known_labels={"group": pd.Series([f"group {group + 1}" for group in groups])},
     )
+
+
+# ---------------------------------------------------------------- a sketch drawn by hand
+SKETCH = "sketch"  # the data set drawn by hand, named in a request and the URL
+SKETCH_LIMIT = 5_000  # points one sketch may hold: it travels with every fit request
+
+
+def sketch_params(points) -> tuple:
+    """The ``dataset_params`` that name a sketch: its points, as plain tuples."""
+    return (("points", tuple((float(x), float(y)) for x, y in points)),)
+
+
+def sketch_dataset(points) -> Dataset:
+    """Points drawn by hand (``(n, 2)``) as a data set with features x and y."""
+    points = np.asarray(points, dtype=float).reshape(-1, 2)
+    if len(points) > SKETCH_LIMIT:
+        raise DatasetError(f"a sketch holds at most {SKETCH_LIMIT:,} points; this one has "
+                           f"{len(points):,}")
+    return Dataset(
+        name=SKETCH,
+        title=f"Sketch ({counted(len(points), 'point')})",
+        frame=pd.DataFrame(points, columns=list(XY_FEATURES)),
+        features=dict(XY_FEATURES),
+        default_view=("x", "y"),
+        citation="points drawn by hand on the Explore page",
+    )
+
+
+def points_around(centre, count: int, spread: float, rng: np.random.Generator) -> np.ndarray:
+    """``count`` points from a round Gaussian of standard deviation ``spread``."""
+    return rng.normal(np.asarray(centre, dtype=float), float(spread), size=(int(count), 2))
+
+
+def points_in_box(x_range, y_range, count: int, rng: np.random.Generator) -> np.ndarray:
+    """``count`` points spread evenly over a rectangle."""
+    low = np.array([min(x_range), min(y_range)], dtype=float)
+    high = np.array([max(x_range), max(y_range)], dtype=float)
+    return rng.uniform(low, high, size=(int(count), 2))
+
+
+def inside_polygon(points: np.ndarray, vertices: np.ndarray) -> np.ndarray:
+    """Which points lie inside the polygon ``vertices`` ``(m, 2)`` (even-odd rule)."""
+    x, y = points[:, :1], points[:, 1:]
+    x0, y0 = vertices[:, 0], vertices[:, 1]
+    x1, y1 = np.roll(x0, -1), np.roll(y0, -1)
+    crosses = (y0 > y) != (y1 > y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        at = x0 + (y - y0) * (x1 - x0) / (y1 - y0)
+    return np.count_nonzero(crosses & (x < at), axis=1) % 2 == 1
+
+
+def points_in_polygon(vertices, count: int, rng: np.random.Generator) -> np.ndarray:
+    """``count`` points spread evenly over a polygon (a lasso), by rejection from its
+    bounding box; a polygon too thin to hit gets its vertices' mean."""
+    vertices = np.asarray(vertices, dtype=float).reshape(-1, 2)
+    kept = np.empty((0, 2))
+    for _ in range(20):
+        box = points_in_box(vertices[:, 0], vertices[:, 1], 4 * int(count), rng)
+        kept = np.vstack([kept, box[inside_polygon(box, vertices)]])
+        if len(kept) >= count:
+            return kept[: int(count)]
+    return np.vstack([kept, np.repeat(vertices.mean(axis=0)[None], int(count) - len(kept),
+                                      axis=0)])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -266,3 +268,41 @@ def test_a_start_placed_by_clicking_is_where_the_fit_begins_and_the_link_keeps_i
     page.wait_for_function(FIGURE_CHANGED_JS, arg=before)
     page.wait_for_selector(APP_IDLE)
     assert "init=placed" not in page.url
+
+
+def fitted_rows(page) -> int:
+    """The row count the page states above the figure ("… — 120 rows, fitted in …")."""
+    text = page.get_by_test_id("stMarkdown").filter(has_text="rows, fitted in").first
+    return int(re.search(r"— ([\d,]+) rows", text.inner_text()).group(1).replace(",", ""))
+
+
+def test_points_drawn_on_a_sketch_join_the_fit(page, explore_app):
+    page.goto(f"{explore_app.url}/?dataset=sketch&k=3")
+    wait_for_first_run(page)
+    rows = fitted_rows(page)
+    loads = page.evaluate(POINTS_LOADS_JS)
+    draw = page.locator(f"{ANIMATION} .gmm-draw")
+    draw.click()
+    expect(draw).to_have_text("Stop drawing")
+    page.locator(f"{ANIMATION} .gmm-plot").evaluate(
+        "plot => plot.scrollIntoView({block: 'center'})")
+    area = page.evaluate(PLOT_AREA_JS)
+
+    # A click adds a cloud (10 points by default) around the pointer.
+    change_and_wait(page, lambda: page.mouse.click(area["left"] + 0.8 * area["width"],
+                                                   area["top"] + 0.2 * area["height"]))
+    assert fitted_rows(page) == rows + 10
+    assert page.evaluate(POINTS_LOADS_JS) == loads + 1  # the new points are drawn
+
+    # A dragged box fills its area.
+    def drag_a_box() -> None:
+        page.mouse.move(area["left"] + 0.1 * area["width"], area["top"] + 0.7 * area["height"])
+        page.mouse.down()
+        page.mouse.move(area["left"] + 0.3 * area["width"], area["top"] + 0.9 * area["height"],
+                        steps=8)
+        page.mouse.up()
+
+    change_and_wait(page, drag_a_box)
+    assert fitted_rows(page) == rows + 20
+    expect(page.locator(EXCEPTION)).to_have_count(0)
+    assert "sketch=" in page.url
