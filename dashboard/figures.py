@@ -93,7 +93,7 @@ class FigureOptions:
 
 DEFAULT_OPTIONS = FigureOptions()
 # Presentation mode: a projector at 1280x720 seen from the back of a room.
-PRESENTATION = {"font_size": 18, "marker_size": 8, "height": 520}
+PRESENTATION = {"font_size": 18, "marker_size": 8, "height": 480}
 
 
 def figure_options(color_by: str = "responsibility", palette: str = "plotly",

@@ -9,17 +9,28 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import cache, controls, exports, fit_component, navigation, sketch, status
+from dashboard import (
+    cache,
+    controls,
+    exports,
+    fit_component,
+    navigation,
+    presentation,
+    sketch,
+    status,
+)
 from gmm_core.wording import counted
 
 with st.sidebar:
     fit_component.preload()
-st.title("GMM Explorer")
-st.caption("Watch the EM algorithm fit a Gaussian mixture one iteration at a time, and "
-           "compare the result with scikit-learn's GaussianMixture. Every setting is in "
-           "the address bar: copy the link to share this exact view.")
-
 view, dataset = navigation.shared_view()
+if view.present:  # the figure on a projector's screen at once
+    st.html(presentation.STYLE)
+else:
+    st.title("GMM Explorer")
+    st.caption("Watch the EM algorithm fit a Gaussian mixture one iteration at a time, and "
+               "compare the result with scikit-learn's GaussianMixture. Every setting is in "
+               "the address bar: copy the link to share this exact view.")
 request, fingerprint = view.request, dataset.fingerprint
 replay = request.algorithm == "notebook"
 options = view.figure_options()
@@ -31,24 +42,33 @@ except Exception as exc:  # a message on the page, never a traceback
     st.error(f"This fit cannot be run: {' '.join(str(exc).split())}")
     st.stop()
 
-n_rows, n_dims = prepared.X.shape
-st.markdown(f"**{dataset.title}** — {counted(n_rows, 'row')}, fitted in {n_dims} dimensions "
-            f"({', '.join(prepared.axis_titles)}); the plot shows the first two. "
-            + ("Replaying **the notebook's algorithm**." if replay
-               else f"EM with k = {request.k}, {request.covariance_type} covariance."))
-if dataset.citation or prepared.notes:
-    with st.expander("About the data"):
-        if dataset.citation:
-            st.caption(f"Source: {dataset.citation}")
-        for note in prepared.notes:
-            st.caption(f"Note: {note}")
 
+
+def describe_the_data() -> None:
+    n_rows, n_dims = prepared.X.shape
+    st.markdown(f"**{dataset.title}** — {counted(n_rows, 'row')}, fitted in {n_dims} "
+                f"dimensions ({', '.join(prepared.axis_titles)}); the plot shows the first "
+                "two. " + ("Replaying **the notebook's algorithm**." if replay
+                           else f"EM with k = {request.k}, {request.covariance_type} "
+                                "covariance."))
+    if dataset.citation or prepared.notes:
+        with st.expander("About the data"):
+            if dataset.citation:
+                st.caption(f"Source: {dataset.citation}")
+            for note in prepared.notes:
+                st.caption(f"Note: {note}")
+
+
+if not view.present:
+    describe_the_data()
 line = status.status_line(outcome)
 {"success": st.success, "warning": st.warning, "error": st.error}[line.level](line.text)
 
 fit_component.show_animation(
     lambda include_points: cache.animation(request, fingerprint, options, include_points),
     points_id, controls.place_start, sketch.add_points)
+if view.present:
+    describe_the_data()
 st.caption(
     "Points: a reproducible sample of at most 2,000 rows (the fit uses every row), "
     + ("coloured by the blend of component colours their responsibilities give; darker "
