@@ -4,8 +4,9 @@
 // per data set, then per fit only what moves — per shown iteration the point colours,
 // each component's ellipse centre and 1-sigma axes — and the curves. Frames, ellipse
 // outlines and mean paths are made here, so an animation is replayed, scrubbed and
-// restyled without the server. Two views: "animation" (the fit across iterations) and
-// "panels" (final fits side by side, e.g. ours and scikit-learn's).
+// restyled without the server, stepped in halves, and where a user places a start or
+// draws points the view sends them back as triggers. Two views: "animation" (the fit
+// across iterations) and "panels" (final fits side by side: ours and scikit-learn's).
 //
 // Used as a Streamlit component (the default export, see dashboard/fit_component.py) and
 // in the offline HTML export (mountStandalone, see dashboard/exports.py).
@@ -49,7 +50,7 @@ function magic(bytes) {
 }
 
 /** ``{meta, arrays}`` from a payload; each array is ``{data: TypedArray, shape}``. */
-export async function unpack(payload) {
+async function unpack(payload) {
   let bytes = payload;
   if (magic(bytes) === "GMMZ") {
     const stream = new Blob([bytes.subarray(4)]).stream()
@@ -98,15 +99,22 @@ function axis(title, range, extra = {}) {
 }
 
 // ------------------------------------------------------------------ the animation
+// The colour of each blend code (dashboard/figures.py blend_codes): an RGB cube of
+// ``levels`` levels per channel, made once.
+const blendScales = new Map();
+
 function blendColorscale(levels) {
-  const n = levels ** 3, step = 255 / (levels - 1), scale = [];
-  for (let code = 0; code < n; code++) {
-    const r = Math.round(Math.floor(code / levels ** 2) * step);
-    const g = Math.round(Math.floor(code / levels) % levels * step);
-    const b = Math.round(code % levels * step);
-    scale.push([code / (n - 1), `rgb(${r},${g},${b})`]);
+  if (!blendScales.has(levels)) {
+    const n = levels ** 3, step = 255 / (levels - 1), scale = [];
+    for (let code = 0; code < n; code++) {
+      const r = Math.round(Math.floor(code / levels ** 2) * step);
+      const g = Math.round(Math.floor(code / levels) % levels * step);
+      const b = Math.round(code % levels * step);
+      scale.push([code / (n - 1), `rgb(${r},${g},${b})`]);
+    }
+    blendScales.set(levels, scale);
   }
-  return scale;
+  return blendScales.get(levels);
 }
 
 function pointMarker(meta) {
