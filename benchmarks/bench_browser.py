@@ -53,6 +53,7 @@ from tests.browser.explore_page import (  # noqa: E402
     FIGURE_CHANGED_JS,
     FIGURE_SIGNATURE_JS,
     K_SLIDER_LABEL,
+    VIEWPORT,
     animated_chart,
     iteration_label,
     labelled,
@@ -67,7 +68,6 @@ from tests.browser.streamlit_server import (  # noqa: E402
 )
 from tests.spec4000_fixture import write_spec4000  # noqa: E402
 
-VIEWPORT = {"width": 1400, "height": 1000}
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 SDSS_ROWS = 4000  # as many spectra as the real spec4000.npz
 PCA = [f"pca_{i}" for i in range(1, 11)]

@@ -37,6 +37,7 @@ from tests.browser.explore_page import (  # noqa: E402
     FIGURE_CHANGED_JS,
     FIGURE_SIGNATURE_JS,
     K_SLIDER_LABEL,
+    VIEWPORT,
     animated_chart,
     seed_step_up,
     slider_handle,
@@ -47,7 +48,6 @@ from tests.browser.streamlit_server import (  # noqa: E402
     running_streamlit,
 )
 
-VIEWPORT = {"width": 1400, "height": 1000}
 SEED_SPACING = 1000  # session i starts at seed SEED_SPACING * i, far from the others' steps
 
 

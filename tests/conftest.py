@@ -28,3 +28,16 @@ def csv_reads(monkeypatch) -> list[int]:
                         lambda raw, *args, **kwargs: reads.append(len(raw))
                         or read_csv_upload(raw, *args, **kwargs))
     return reads
+
+
+@pytest.fixture(scope="module")
+def fig69_fit():
+    """The Figure 6.9 mixture and the trace of a k = 4 fit, its display sample the size
+    the figures draw."""
+    from dashboard.figures import MAX_POINTS
+    from gmm_core import GMM
+    from gmm_core.datasets import load_dataset
+
+    dataset = load_dataset("astroml_fig69")
+    X = dataset.matrix(dataset.default_view)
+    return X, GMM(k=4, seed=42, trace_points=MAX_POINTS).fit(X).trace_

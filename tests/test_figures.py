@@ -15,7 +15,6 @@ from plotly.colors import hex_to_rgb
 from dashboard.figures import (
     BLEND_LEVELS,
     COMPONENT_COLORS,
-    MAX_POINTS,
     axis_ranges,
     blend_codes,
     blend_rgb,
@@ -24,8 +23,6 @@ from dashboard.figures import (
     mixture_figure,
     plot_data,
 )
-from gmm_core import GMM
-from gmm_core.datasets import load_dataset
 
 
 def wire(fig: go.Figure) -> dict:
@@ -52,14 +49,6 @@ def level_pieces(x, y) -> list[tuple[np.ndarray, np.ndarray]]:
     breaks = np.flatnonzero(np.isnan(x))
     starts = np.r_[0, breaks[:-1] + 1]
     return [(x[s:e], y[s:e]) for s, e in zip(starts, breaks, strict=True)]
-
-
-@pytest.fixture(scope="module")
-def fig69_fit():
-    dataset = load_dataset("astroml_fig69")
-    X = dataset.matrix(dataset.default_view)
-    model = GMM(k=4, seed=42, trace_points=MAX_POINTS).fit(X)
-    return X, model.trace_
 
 
 # ------------------------------------------------------------------ frame choice

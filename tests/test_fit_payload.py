@@ -47,14 +47,6 @@ def outline(centre, axes, level, n=41):
     return centre[:, None] + level * axes @ np.stack([np.cos(angle), np.sin(angle)])
 
 
-@pytest.fixture(scope="module")
-def fig69_fit():
-    dataset = load_dataset("astroml_fig69")
-    X = dataset.matrix(dataset.default_view)
-    model = GMM(k=4, seed=42, trace_points=MAX_POINTS).fit(X)
-    return X, model.trace_
-
-
 # ------------------------------------------------------------------ the container
 def test_the_container_round_trips_typed_arrays_and_json():
     arrays = {"a": np.arange(5, dtype=np.uint16), "b": np.eye(3, dtype=np.float32),

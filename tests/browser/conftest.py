@@ -10,13 +10,13 @@ import re
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from tests.browser.explore_page import VIEWPORT
 from tests.browser.streamlit_server import (
     chromium_missing_reason,
     launch_chromium,
     running_streamlit,
 )
 
-VIEWPORT = {"width": 1400, "height": 1000}
 # A cold first run fits and draws the default view; a shared 2-core machine can be slow.
 ACTION_TIMEOUT_MS = 90_000
 

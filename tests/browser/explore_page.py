@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+VIEWPORT = {"width": 1400, "height": 1000}  # every test's and benchmark's browser window
 K_SLIDER_LABEL = "Components (k)"
 SEED_LABEL = "Seed"
 SKLEARN_HEADING_TEXT = "scikit-learn"

@@ -7,7 +7,6 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import VIEWPORT
 from tests.browser.explore_page import (
     ANIMATION,
     APP_IDLE,
@@ -20,6 +19,7 @@ from tests.browser.explore_page import (
     PANELS,
     POINTS_LOADS_JS,
     SKLEARN_HEADING_TEXT,
+    VIEWPORT,
     animated_chart,
     iteration_label,
     labelled,
