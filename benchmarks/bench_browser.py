@@ -47,6 +47,7 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.process_stats import cpu_seconds  # noqa: E402
 from tests.browser.explore_page import (  # noqa: E402
     APP_IDLE,
     EXCEPTION,
@@ -68,7 +69,6 @@ from tests.browser.streamlit_server import (  # noqa: E402
 )
 from tests.spec4000_fixture import write_spec4000  # noqa: E402
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 SDSS_ROWS = 4000  # as many spectra as the real spec4000.npz
 PCA = [f"pca_{i}" for i in range(1, 11)]
 
@@ -91,7 +91,7 @@ VIEWS = {
     "default": View("default view (Figure 6.9 mixture, 1,000 rows, k=4)", {}, False,
                     ("checkbox", "Standardize")),
     "sdss_k8": View(f"SDSS format, {SDSS_ROWS:,} spectra, flux bins, k=8",
-                    {"dataset": "sdss", "k": "8"}, True, ("slider", "X wavelength")),
+                    {"dataset": "sdss", "k": "8"}, True, ("slider", "Y wavelength")),
     "sdss_10d": View(f"SDSS format, {SDSS_ROWS:,} spectra, 10-D (PCA c1-c10), k=4",
                      {"dataset": "sdss", "x": "pca_1", "y": "pca_2",
                       "extra": ",".join(PCA[2:]), "k": "4"}, True,
@@ -126,11 +126,6 @@ MARKS_JS = """(t0) => {
 class ViewResult:
     samples: dict[str, list[Sample]] = field(default_factory=lambda: defaultdict(list))
     first_figure_s: dict[str, float] = field(default_factory=dict)
-
-
-def server_cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
 
 
 class Session:
@@ -171,7 +166,7 @@ class Session:
         """``action`` is one input; ``shown(before)`` returns once its figure is drawn."""
         self.page.wait_for_selector(APP_IDLE)
         before = self.page.evaluate(FIGURE_SIGNATURE_JS)
-        cpu, received, browser = server_cpu_s(self.server.pid), self.received, self.browser_ms()
+        cpu, received, browser = cpu_seconds(self.server.pid), self.received, self.browser_ms()
         page_clock = self.page.evaluate("() => performance.now()")
         start = time.perf_counter()
         action()
@@ -181,7 +176,7 @@ class Session:
         self.page.wait_for_timeout(50)  # let the last websocket frames be counted
         after = self.browser_ms()
         to_payload, plot = self.page.evaluate(MARKS_JS, page_clock)
-        return Sample(latency, server_cpu_s(self.server.pid) - cpu, self.received - received,
+        return Sample(latency, cpu_seconds(self.server.pid) - cpu, self.received - received,
                       {key: after[key] - browser[key] for key in after}, to_payload, plot)
 
     def figure_changed(self, before: str) -> None:

@@ -9,7 +9,9 @@ new figure and no exception box.
 
 Prints one row per N: sessions completed, p50/p95 interaction latency (from the key press
 or click to the new figure on screen) and the server's resident memory at start and at
-its peak (VmHWM of the server process). Each N gets a fresh server, so each peak is its own.
+its peak (VmHWM of the server process), and the CPU seconds the server and the whole
+machine (the browsers share it) spent while the sessions ran. Each N gets a fresh server,
+so each peak is its own.
 
     .venv/bin/python benchmarks/load_sessions.py                # N = 1, 4, 8
     .venv/bin/python benchmarks/load_sessions.py --sessions 1   # a smoke run
@@ -31,6 +33,7 @@ from playwright.async_api import async_playwright
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.process_stats import cpu_seconds, machine_busy_seconds, memory_mb  # noqa: E402
 from tests.browser.explore_page import (  # noqa: E402
     APP_IDLE,
     EXCEPTION,
@@ -63,6 +66,8 @@ class LoadRow:
     results: list[SessionResult]
     start_rss_mb: float
     peak_rss_mb: float
+    server_cpu_s: float
+    machine_cpu_s: float
 
     @property
     def completed(self) -> int:
@@ -71,14 +76,6 @@ class LoadRow:
     def latency_ms(self, percentile: float) -> float:
         latencies = [s for result in self.results for s in result.latencies_s]
         return 1000 * float(np.percentile(latencies, percentile)) if latencies else float("nan")
-
-
-def memory_mb(pid: int, field_name: str) -> float:
-    """A memory line (VmRSS, VmHWM, ...) of /proc/<pid>/status, in MB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(f"{field_name}:"):
-            return int(line.split()[1]) * 1024 / 1e6
-    raise RuntimeError(f"/proc/{pid}/status has no {field_name} line")
 
 
 async def timed_change(page, action, timeout_ms: float) -> float:
@@ -119,18 +116,22 @@ async def measure(browser, app: Path, sessions: int, rounds: int, timeout_ms: fl
                   same_start: bool) -> LoadRow:
     with running_streamlit(app, cwd=app.parent) as server:
         start_rss = memory_mb(server.pid, "VmRSS")
+        server_cpu, machine_cpu = cpu_seconds(server.pid), machine_busy_seconds()
         urls = [server.url if same_start else f"{server.url}/?seed={SEED_SPACING * i}"
                 for i in range(sessions)]
         results = await asyncio.gather(*(run_session(browser, url, rounds, timeout_ms)
                                          for url in urls))
         peak_rss = memory_mb(server.pid, "VmHWM")
-    return LoadRow(sessions, list(results), start_rss, peak_rss)
+        server_cpu = cpu_seconds(server.pid) - server_cpu
+        machine_cpu = machine_busy_seconds() - machine_cpu
+    return LoadRow(sessions, list(results), start_rss, peak_rss, server_cpu, machine_cpu)
 
 
 async def run(app: Path, session_counts: list[int], rounds: int, timeout_ms: float,
               same_start: bool) -> None:
     print(f"{'N':>3} {'completed':>9} {'interactions':>12} {'p50 ms':>8} {'p95 ms':>8} "
-          f"{'server MB at start':>18} {'peak MB':>8}", flush=True)
+          f"{'server MB at start':>18} {'peak MB':>8} {'server CPU s':>12} {'all CPU s':>9}",
+          flush=True)
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(**chromium_launch_options())
         for sessions in session_counts:
@@ -138,7 +139,8 @@ async def run(app: Path, session_counts: list[int], rounds: int, timeout_ms: flo
             interactions = sum(len(result.latencies_s) for result in row.results)
             print(f"{sessions:>3} {row.completed:>5}/{sessions:<3} {interactions:>12} "
                   f"{row.latency_ms(50):>8.0f} {row.latency_ms(95):>8.0f} "
-                  f"{row.start_rss_mb:>18.0f} {row.peak_rss_mb:>8.0f}", flush=True)
+                  f"{row.start_rss_mb:>18.0f} {row.peak_rss_mb:>8.0f} "
+                  f"{row.server_cpu_s:>12.1f} {row.machine_cpu_s:>9.1f}", flush=True)
             for index, result in enumerate(row.results):
                 if result.error is not None:
                     print(f"    session {index + 1} did not complete: {result.error}")
