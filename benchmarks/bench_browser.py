@@ -189,8 +189,11 @@ class Session:
 
 
 def select_option(page, label: str, option: str) -> None:
-    """Open a Streamlit select box and click one of its options."""
-    labelled(page, "stSelectbox", label).locator("input").click()
+    """Open a Streamlit select box, filter it to an option and click that option."""
+    # The open list renders only the options in view; typing brings any one into it.
+    field = labelled(page, "stSelectbox", label).locator("input")
+    field.click()
+    field.fill(option)
     page.get_by_role("option", name=option, exact=True).click()
 
 
