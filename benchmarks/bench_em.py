@@ -6,11 +6,13 @@ Prints one row per case with the ratio (scikit-learn time / ours) and the budget
 
     .venv/bin/python benchmarks/bench_em.py            # the three cases of DESIGN.md
     .venv/bin/python benchmarks/bench_em.py --quick    # smaller, for a smoke run
+    .venv/bin/python benchmarks/bench_em.py --coretype Haswell   # another OpenBLAS kernel
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import warnings
@@ -78,7 +80,13 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller cases, one repeat")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--coretype", help="the OpenBLAS kernel to run on (Haswell, "
+                        "SkylakeX, Sandybridge, ...; default: the one OpenBLAS picks)")
     args = parser.parse_args(argv)
+    if args.coretype and os.environ.get("OPENBLAS_CORETYPE") != args.coretype:
+        # OpenBLAS reads the variable once, when numpy loads it: start again with it set.
+        os.execve(sys.executable, [sys.executable, __file__, *sys.argv[1:]],
+                  {**os.environ, "OPENBLAS_CORETYPE": args.coretype})
     cases = QUICK_CASES if args.quick else CASES
     repeats = 1 if args.quick else args.repeats
     blas = ", ".join(f"{i['internal_api']} {i.get('architecture', '')} x{i['num_threads']}"

@@ -25,6 +25,7 @@ from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from gmm_core.model import CRITERION_RTOL, criterion_order
 from gmm_core.request import COVARIANCE_TYPES
 from gmm_core.selection import sweep
 
@@ -121,8 +122,9 @@ def main(argv=None) -> int:
     print(f"sweep default ({default.n_jobs} process): {ratio:.1f}x the faster scikit-learn, "
           f"{t_default_threads / t_default:.1f}x scikit-learn with its default threads; "
           f"budget {BUDGET:.0f}x: {'met' if ratio >= BUDGET else 'NOT met'}")
-    print(f"best BIC, ours - scikit-learn's: {ours_best - bics[theirs_best]:+.3e} "
-          f"({'no worse' if ours_best <= bics[theirs_best] else 'WORSE'})")
+    verdict = {"equal": f"equal within {CRITERION_RTOL:g} relative", "lower": "better",
+               "higher": "WORSE"}[criterion_order(ours_best, bics[theirs_best])]
+    print(f"best BIC, ours - scikit-learn's: {ours_best - bics[theirs_best]:+.3e} ({verdict})")
     return 0
 
 

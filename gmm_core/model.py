@@ -65,6 +65,19 @@ def aic_from(mean_log_likelihood: float, n_samples: int, n_parameters: int) -> f
     return -2 * mean_log_likelihood * n_samples + 2 * n_parameters
 
 
+# Two fits' criteria this close, relative, differ by rounding: a BIC sums n log-densities,
+# and another summation order (another BLAS kernel, another block size) moves its last
+# digits by about n * machine epsilon relative.
+CRITERION_RTOL = 1e-9
+
+
+def criterion_order(ours: float, theirs: float) -> str:
+    """"equal", "lower" or "higher": ``ours`` against ``theirs``, rounding counted as equal."""
+    if abs(ours - theirs) <= CRITERION_RTOL * max(abs(ours), abs(theirs)):
+        return "equal"
+    return "lower" if ours < theirs else "higher"
+
+
 @dataclass
 class _Run:
     params: MixtureParameters

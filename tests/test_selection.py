@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from gmm_core import GMM, selection
+from gmm_core.model import criterion_order
 from gmm_core.selection import COLUMNS, SweepSettings, fit_key, score_fit, sweep
 
 
@@ -123,3 +124,14 @@ def test_big_sweeps_go_to_worker_processes(three_blobs, monkeypatch):
     assert big.n_jobs == min(os.cpu_count() or 1, 2)
     small = sweep(three_blobs, k_values=[1], covariance_types=["full"])
     assert small.n_jobs == 1
+
+
+def test_criteria_apart_by_rounding_are_equal_and_real_differences_are_not(three_blobs):
+    model = GMM(k=3, seed=0).fit(three_blobs)
+    bic = model.bic(three_blobs)
+    # The same BIC summed in another order: what another BLAS kernel would print.
+    reordered = model.bic(three_blobs[::-1])
+    assert criterion_order(reordered, bic) == "equal"
+    assert criterion_order(bic + 3.638e-12, bic) == "equal"
+    assert criterion_order(bic + 1e-3, bic) == "higher"
+    assert criterion_order(bic - 1e-3, bic) == "lower"
