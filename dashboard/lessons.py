@@ -97,14 +97,15 @@ LESSONS: tuple[Lesson, ...] = (
         "A component collapses onto repeated values",
         "29 of the setosa flowers have a petal width of exactly 0.2 cm. Without "
         "regularization (reg_covar = 0) one component gathers them and its variance "
-        "across that line falls to zero: its density grows without bound and its "
-        "covariance stops being invertible. EM records the collapse and repairs it with a "
-        "tiny regularization; with the default 1e-6 the component shrinks just as far "
-        "but stays invertible, so nothing is recorded.",
-        "With reg_covar = 0 a not-positive-definite event fires for a component whose "
-        "mean sits on petal width 0.2 with (next to) zero variance across it; with the "
-        "default reg_covar = 1e-6 the same fit records no event, and one component's "
-        "variance across the line is the regularization's 1e-6 and nothing more.",
+        "across that line falls to zero: its density grows without bound and EM repairs "
+        "its covariance with a tiny regularization. With the default 1e-6 the component "
+        "shrinks just as far but stays invertible, and both fits are flagged singular: "
+        "that component's likelihood is set by the regularization, not by the data.",
+        "With reg_covar = 0 a not-positive-definite and a singular event fire for a "
+        "component whose mean sits on petal width 0.2 with (next to) zero variance "
+        "across it; with the default reg_covar = 1e-6 that component's singular event is "
+        "the only one, its variance across the line is the regularization's 1e-6 and "
+        "nothing more, and the fit's likelihood is lower than without regularization.",
         (view("reg_covar = 0", dataset="iris", k=5, seed=55, reg_covar=0),
          view("reg_covar = 1e-6 (the default)", dataset="iris", k=5, seed=55,
               reg_covar="1e-06")),

@@ -13,6 +13,7 @@ function that draws into an element made outside it), and would refit every k wh
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 
 import pandas as pd
@@ -35,6 +36,7 @@ CRITERION_TITLES = {"bic": "BIC", "aic": "AIC"}
 TYPE_SYMBOLS = dict(zip(COVARIANCE_TYPES, ("circle", "square", "diamond", "triangle-up"),
                         strict=True))
 TYPE_COLORS = dict(zip(COVARIANCE_TYPES, component_colors(len(COVARIANCE_TYPES)), strict=True))
+SINGULAR_HOVER_WIDTH = 60  # characters per line of a singular fit's reason on hover
 BEST_MARKER = {"symbol": "star", "size": 20, "color": "gold",
                "line": {"color": "black", "width": 1.5}}
 
@@ -129,13 +131,20 @@ def sweep_figure(result: SweepResult) -> go.Figure:
                                            for c in CRITERIA])
     for column, criterion in enumerate(CRITERIA, start=1):
         for covariance_type, rows in table.groupby("covariance_type", sort=False):
+            singular = rows["singular"] != ""
+            symbol = TYPE_SYMBOLS[covariance_type]
             figure.add_trace(go.Scatter(
                 x=rows["k"], y=rows[criterion], mode="lines+markers", name=covariance_type,
                 legendgroup=covariance_type, showlegend=column == 1,
                 line={"color": TYPE_COLORS[covariance_type]},
-                marker={"symbol": TYPE_SYMBOLS[covariance_type], "size": 8},
+                # Hollow: a singular fit, drawn but never chosen.
+                marker={"symbol": [f"{symbol}-open" if s else symbol for s in singular],
+                        "size": [12 if s else 8 for s in singular]},
+                customdata=["<br>singular, never chosen: " + "<br>".join(
+                    textwrap.wrap(why, SINGULAR_HOVER_WIDTH)) if why else ""
+                    for why in rows["singular"]],
                 hovertemplate=f"{covariance_type}, k = %{{x}}<br>{CRITERION_TITLES[criterion]}"
-                              " %{y:,.1f}<extra></extra>"), row=1, col=column)
+                              " %{y:,.1f}%{customdata}<extra></extra>"), row=1, col=column)
         k, covariance_type = result.best(criterion)
         best = table[(table["k"] == k) & (table["covariance_type"] == covariance_type)]
         figure.add_trace(go.Scatter(
@@ -160,6 +169,12 @@ def best_summary(result: SweepResult, criterion: str = "bic") -> str:
     name = CRITERION_TITLES[criterion]
     return (f"Lowest {name}: k = {k} with {covariance_type} covariance "
             f"({name} {row[criterion]:,.1f}, log-likelihood {row['mean_loglik']:.4f} per point)")
+
+
+def singular_fits(result: SweepResult) -> list[str]:
+    """The singular fits, as "k = 7 (full)"."""
+    rows = result.table[result.table["singular"] != ""]
+    return [f"k = {k} ({t})" for k, t in zip(rows["k"], rows["covariance_type"], strict=True)]
 
 
 def unconverged(result: SweepResult) -> list[str]:

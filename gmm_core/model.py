@@ -27,11 +27,13 @@ from gmm_core.request import (
     STARTS,
     check_choice,
 )
+from gmm_core.singular import singular_components
 from gmm_core.trace import (
     IDENTICAL_COMPONENTS,
     NOT_POSITIVE_DEFINITE,
     REGULARIZED,
     REINITIALIZED,
+    SINGULAR,
     STOP_CONVERGED,
     STOP_MAX_ITERS,
     WEIGHT_COLLAPSE,
@@ -86,6 +88,7 @@ class _Run:
     n_iter: int
     converged: bool
     trace: FitTrace
+    singular: dict[int, str]
 
 
 class GMM:
@@ -99,6 +102,10 @@ class GMM:
     ``trace_.mean_log_likelihood[-1]`` (and ``score``) is that of the final parameters.
 
     Float32 input is read in float32 and computed in float64, block by block.
+
+    ``singular_`` maps each singular component of the fit to why it is singular (empty
+    for a sound fit; see gmm_core.singular). With ``n_init`` restarts a sound fit is kept
+    over a singular one of higher likelihood.
     """
 
     def __init__(self, k: int = 2, covariance_type: str = "full", tol: float = 1e-4,
@@ -135,11 +142,10 @@ class GMM:
                                    int(self.trace_memory_mb * 2**20))
         blocks = DesignBlocks(X, self._shift, structure, display_sample_index(n, size, self.seed))
         rng = np.random.RandomState(self.seed)
-        best = None
-        for _ in range(self.n_init):
-            run = EMRun(self, X, blocks, structure, rng).run()
-            if best is None or run.lower_bound > best.lower_bound:
-                best = run
+        # A sound fit beats a singular one of higher likelihood: a singular component's
+        # likelihood is bounded only by the regularization (gmm_core.singular).
+        runs = [EMRun(self, X, blocks, structure, rng).run() for _ in range(self.n_init)]
+        best = max(runs, key=lambda run: (not run.singular, run.lower_bound))
         self._params, self._prec_chol = best.params, best.prec_chol
         self.weights_ = best.params.weights
         self.means_ = best.params.means
@@ -149,6 +155,7 @@ class GMM:
         self.n_iter_ = best.n_iter
         self.lower_bound_ = best.lower_bound
         self.trace_ = best.trace
+        self.singular_ = best.singular
         self.n_features_in_ = d
         return self
 
@@ -237,6 +244,8 @@ class EMRun:
         self.collapsed: set[int] = set()
         self.identical_pairs: set[tuple[int, int]] = set()
         self.worst_rows: np.ndarray | None = None
+        self.data_spread = X.std(axis=0, dtype=np.float64)
+        self.singular: dict[int, str] = {}
 
     # -- the loop, and its two half-steps (the classroom stepper drives them too) -------
     def start(self) -> None:
@@ -259,6 +268,7 @@ class EMRun:
         self._apply_extra_regularization(params)
         self.prec_chol = self._checked_factors(params, iteration)
         self.params = params
+        self._check_singular(iteration)
 
     def design_weights(self) -> np.ndarray:
         return design_weights(self.structure, self.params, self.prec_chol, self.shift)
@@ -281,7 +291,8 @@ class EMRun:
                 break
         self.e_step(collect_statistics=False)
         trace = self.recorder.finish(STOP_CONVERGED if converged else STOP_MAX_ITERS)
-        return _Run(self.params, self.prec_chol, lower_bound, n_iter, converged, trace)
+        return _Run(self.params, self.prec_chol, lower_bound, n_iter, converged, trace,
+                    self.singular)
 
     def _record(self, params, result) -> None:
         self.recorder.record(params.weights, params.means,
@@ -403,6 +414,23 @@ class EMRun:
                 self._reinitialize(params, second, iteration, why="it duplicated another")
                 changed = True
         return changed
+
+    def _check_singular(self, iteration: int) -> None:
+        """Record components that become singular; ``self.singular`` holds the current ones."""
+        m, params = self.model, self.params
+        # A tied fit's repairs all went into the one shared covariance.
+        extra = (np.full(m.k, self.extra_reg.sum()) if self.structure.name == "tied"
+                 else self.extra_reg)
+        singular = singular_components(self.structure.name, params.weights,
+                                       self.structure.to_full(params.covariances),
+                                       m.reg_covar + extra, self.n, self.data_spread)
+        for component in singular.keys() - self.singular.keys():
+            self.recorder.add_event(
+                iteration, SINGULAR,
+                f"At iteration {iteration}, component {component} is singular: "
+                f"{singular[component]}. Its likelihood is bounded only by the "
+                "regularization, so this fit's BIC is not comparable.", component)
+        self.singular = singular
 
     def _identical_pairs(self, params: MixtureParameters) -> list[tuple[int, int]]:
         """Pairs (i < j) whose weights, means and covariances agree to 1e-10."""

@@ -30,7 +30,8 @@ from gmm_core.threads import single_threaded
 from gmm_core.validation import validate_data
 
 CRITERIA = ("bic", "aic")
-COLUMNS = ("k", "covariance_type", "bic", "aic", "mean_loglik", "converged", "n_iter")
+COLUMNS = ("k", "covariance_type", "bic", "aic", "mean_loglik", "converged", "n_iter",
+           "singular")
 # Worker processes are used when rows x (sum of k over the fits to run) reaches this.
 # Measured on the 2-core machine (4-component 2-D data, k = 1…10 x 4 types): two warm
 # workers take half the time of one process at every size (4,000 rows: 0.09 s against
@@ -73,6 +74,7 @@ class FitScore:
     mean_loglik: float  # mean per-row log-likelihood of the fitted parameters
     converged: bool
     n_iter: int
+    singular: str = ""  # why the fit is singular (gmm_core.singular); "" for a sound fit
 
 
 def fit_key(k: int, covariance_type: str, settings: SweepSettings) -> tuple:
@@ -127,7 +129,9 @@ def _score(X, model: GMM) -> FitScore:
                     bic=float(bic_from(mean_loglik, n, n_parameters)),
                     aic=float(aic_from(mean_loglik, n, n_parameters)),
                     mean_loglik=float(mean_loglik), converged=bool(model.converged_),
-                    n_iter=int(model.n_iter_))
+                    n_iter=int(model.n_iter_),
+                    singular="; ".join(f"component {component}: {why}" for component, why
+                                       in sorted(model.singular_.items())))
 
 
 @dataclass(frozen=True)
@@ -140,8 +144,14 @@ class SweepResult:
     n_cached: int  # fits read from the cache instead of run
 
     def best(self, criterion: str = "bic") -> tuple[int, str]:
-        """``(k, covariance_type)`` with the lowest criterion (the first such on ties)."""
-        row = self.table.loc[self.table[_criterion(criterion)].idxmin()]
+        """``(k, covariance_type)`` of the sound fit with the lowest criterion (the first
+        such on ties). A singular fit is never best: its likelihood is bounded only by
+        the regularization. ValueError if every fit is singular."""
+        sound = self.table[self.table["singular"] == ""]
+        if sound.empty:
+            raise ValueError("every fit of this sweep is singular (a component on a point "
+                             "or a flat set), so no criterion can choose among them")
+        row = sound.loc[sound[_criterion(criterion)].idxmin()]
         return int(row["k"]), str(row["covariance_type"])
 
     def by_type(self, criterion: str = "bic") -> pd.DataFrame:

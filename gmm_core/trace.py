@@ -44,6 +44,8 @@ COVARIANCE_COLLAPSE = "covariance_collapse"  # still positive definite, but only
 REGULARIZED = "regularized"
 REINITIALIZED = "reinitialized"
 ZERO_DENSITY = "zero_density"
+# Held up only by regularization: too little weight, or a flat covariance (gmm_core.singular).
+SINGULAR = "singular"
 
 STOP_CONVERGED = "converged"
 STOP_MAX_ITERS = "max_iters"

@@ -58,8 +58,14 @@ except ValueError as exc:  # a message on the page, never a traceback
 finally:
     progress.clear()
 
-st.success(sweeps.best_summary(result, "bic"))
-st.info(sweeps.best_summary(result, "aic"))
+try:
+    summaries = [sweeps.best_summary(result, criterion) for criterion in CRITERIA]
+except ValueError as exc:  # every fit singular: nothing to choose
+    st.error(f"No best model: {exc}.")
+    st.dataframe(result.table, hide_index=True)
+    st.stop()
+st.success(summaries[0])
+st.info(summaries[1])
 st.plotly_chart(sweeps.sweep_figure(result), key="sweep_chart",
                 config={"displaylogo": False})
 st.caption("BIC = −2 log L + p log N and AIC = −2 log L + 2p, for N rows and p free "
@@ -84,6 +90,12 @@ st.subheader(f"{sweeps.CRITERION_TITLES[criterion]} by k and covariance type")
 st.dataframe(sweeps.criterion_table(result, criterion))
 with st.expander("Every fit: criteria, log-likelihood, iterations"):
     st.dataframe(result.table, hide_index=True)
+singular = sweeps.singular_fits(result)
+if singular:
+    st.info(f"Singular, so never chosen as best (hollow markers; hover for why): "
+            f"{', '.join(singular)}. A component of each holds too few points for its "
+            "covariance, or sits on a point or a flat set, so its likelihood is bounded "
+            "only by the regularization and its BIC says nothing about the clusters.")
 stuck = sweeps.unconverged(result)
 if stuck:
     st.warning(f"Stopped at the iteration cap ({request.max_iters}) before converging: "

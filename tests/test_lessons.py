@@ -35,7 +35,12 @@ from dashboard.query_state import default_view, resolve_features, view_from_quer
 from gmm_core import GMM, FitRequest
 from gmm_core.compare import LOCAL_OPTIMUM, SAME_PARTITION_ARI
 from gmm_core.datasets import Dataset, list_datasets, load_dataset, sdss_available
-from gmm_core.trace import COVARIANCE_COLLAPSE, IDENTICAL_COMPONENTS, NOT_POSITIVE_DEFINITE
+from gmm_core.trace import (
+    COVARIANCE_COLLAPSE,
+    IDENTICAL_COMPONENTS,
+    NOT_POSITIVE_DEFINITE,
+    SINGULAR,
+)
 
 LESSON = {lesson.slug: lesson for lesson in LESSONS}
 
@@ -169,15 +174,24 @@ def test_a_component_collapses_onto_repeated_values_without_regularization():
     collapses = [e for e in trace.events if e.kind == NOT_POSITIVE_DEFINITE]
     assert collapses
     component = collapses[0].component
+    assert (SINGULAR, component) in {(e.kind, e.component) for e in trace.events}
+    assert fit.outcome.model.singular_.keys() == {component}
     assert trace.means[-1][component][1] == pytest.approx(0.2, abs=1e-9)
     smallest, largest = np.linalg.eigvalsh(trace.covariances[-1][component])
-    # Zero but for the regularization EM added to repair it (1e-12 of a unit scale).
+    # Zero but for the repair EM added (1e-12 of a unit scale), up to rounding: the
+    # core estimates covariances from moments about the data mean, so the rounding is a
+    # few epsilon of the largest squared distance from it.
+    moment_scale = np.max((X - X.mean(axis=0)) ** 2)
+    assert smallest <= 1e-12 + 4 * np.finfo(float).eps * moment_scale
     assert smallest < 1e-9 * largest
-    regularized_trace = fitted(regularized).outcome.trace
-    assert not regularized_trace.events
+    regularized_fit = fitted(regularized)
+    regularized_trace = regularized_fit.outcome.trace
+    assert [(e.kind, e.component) for e in regularized_trace.events] == [(SINGULAR, component)]
     smallest = np.linalg.eigvalsh(regularized_trace.covariances[-1])[:, 0]
     # 1e-6 plus what the flowers' widths add: their spread is exactly 0, up to rounding
     assert smallest.min() == pytest.approx(1e-6, rel=1e-6)
+    assert (fit.outcome.mean_log_likelihood
+            > regularized_fit.outcome.mean_log_likelihood + 1.0)
 
 
 def test_a_local_optimum_below_scikit_learn_and_another_seed():

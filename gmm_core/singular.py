@@ -1,0 +1,58 @@
+"""Which components of a fitted mixture are singular: held up only by regularization.
+
+A component is singular when
+
+- its effective number of points, weight × N, is below what its covariance needs to be
+  estimated at all: d + 1 points for a full covariance (d for the spread around a mean
+  that itself takes one), 2 for diagonal and spherical (one variance needs two points),
+  1 for tied (the shared covariance is estimated from every component's points); or
+- its covariance without ``reg_covar`` (and without any repair added during the fit)
+  is flat: along its thinnest direction, in units of the data's own spread per feature,
+  its variance is below 1e-10. The component then sits on a point or a lower-dimensional
+  set, and its likelihood is bounded only by the regularization.
+
+The likelihood of such a fit grows without bound as the regularization shrinks, so its
+BIC says nothing about the number of clusters. mclust likewise reports no BIC for a
+singular fit, and model selection here never picks one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Variance along the thinnest direction, relative to the data's, below which a covariance
+# is flat. Rounding in a covariance estimate of standardized data is ~1e-16 relative, and
+# reg_covar on standardized data is ~1e-6: the bound sits between the two.
+FLAT_VARIANCE_RATIO = 1e-10
+MIN_POINTS = {"full": lambda d: d + 1, "tied": lambda d: 1,
+              "diag": lambda d: 2, "spherical": lambda d: 2}
+
+
+def singular_components(covariance_type: str, weights: np.ndarray,
+                        covariances_full: np.ndarray, regularization: np.ndarray,
+                        n_samples: int, data_spread: np.ndarray) -> dict[int, str]:
+    """``{component: why}`` for the singular components of a fit.
+
+    ``covariances_full`` is ``(k, d, d)``; ``regularization`` ``(k,)`` is what was added
+    to each diagonal (reg_covar plus any repair); ``data_spread`` ``(d,)`` is the data's
+    standard deviation per feature.
+    """
+    d = covariances_full.shape[-1]
+    needed = MIN_POINTS[covariance_type](d)
+    scale = 1.0 / np.where(data_spread > 0, data_spread, 1.0)
+    singular = {}
+    for component, weight in enumerate(weights):
+        points = weight * n_samples
+        if points < needed:
+            singular[component] = (
+                f"it holds {points:.2f} points' worth of weight; a {covariance_type} "
+                f"covariance in {d} dimension{'s' if d != 1 else ''} needs at least {needed}")
+            continue
+        bare = covariances_full[component] - regularization[component] * np.eye(d)
+        thinnest = np.linalg.eigvalsh(scale[:, None] * bare * scale[None, :])[0]
+        if thinnest < FLAT_VARIANCE_RATIO:
+            singular[component] = (
+                "without regularization its covariance is flat (variance "
+                f"{max(thinnest, 0.0):.1e} of the data's along its thinnest direction): "
+                "it sits on a point or a lower-dimensional set")
+    return singular
