@@ -25,7 +25,7 @@ from gmm_core.datasets import (
     sdss_file_path,
 )
 from gmm_core.datasets.base import describe_names
-from gmm_core.model import GMM, DegenerateFitError
+from gmm_core.model import GMM, DegenerateFitError, aic_from, bic_from
 from gmm_core.request import (
     CONVERGENCE_RULES,
     COVARIANCE_TYPES,
@@ -61,6 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--csv", metavar="FILE", help="a CSV file (comma, semicolon or tab)")
     source.add_argument("--dataset", metavar="NAME", help="a registered data set (see "
                         "`datasets`)")
+    source.add_argument("--parquet", metavar="SOURCE",
+                        help="a catalog fitted on a Dask cluster: a Parquet file, a directory "
+                             "or glob of Parquet files, or a glob of CSV files")
+    fit.add_argument("--scheduler", metavar="ADDRESS",
+                     help="with --parquet: the Dask scheduler (default: "
+                          "$DASK_SCHEDULER_ADDRESS, else two local worker processes)")
     fit.add_argument("--columns", metavar="A,B", type=_column_list,
                      help="columns to fit (default: every numeric column of a CSV file but "
                           "its row names, the default view of a data set)")
@@ -138,6 +144,10 @@ def _fail(exc: Exception, status: int) -> int:
 
 # ---------------------------------------------------------------------------- fit
 def run_fit(args) -> int:
+    if args.parquet is not None:
+        return run_catalog_fit(args)
+    if args.scheduler is not None:
+        raise UsageError("--scheduler applies to --parquet")
     dataset, columns = _fit_data_source(args)
     prepared = prepare_features(dataset, columns,
                                 "standardize" if args.standardize else "none")
@@ -175,23 +185,74 @@ def _fit_data_source(args) -> tuple[Dataset, list[str]]:
 
 def fit_summary(gmm: GMM, X: np.ndarray) -> dict:
     """The fitted parameters and scores as plain JSON-ready values."""
-    mean_loglik = gmm.score(X)
+    return {**_fitted(gmm, gmm.score(X), len(X)),
+            "counts": np.bincount(gmm.predict(X), minlength=gmm.k).tolist()}
+
+
+def _fitted(gmm: GMM, mean_loglik: float, n_samples: int) -> dict:
     return {
         "k": gmm.k,
         "covariance_type": gmm.covariance_type,
         "n_iter": int(gmm.n_iter_),
         "converged": bool(gmm.converged_),
         "stop_reason": gmm.trace_.stop_reason,
-        "mean_loglik": mean_loglik,
-        "loglik": mean_loglik * len(X),
-        "bic": float(gmm.bic(X)),
-        "aic": float(gmm.aic(X)),
+        "mean_loglik": float(mean_loglik),
+        "loglik": float(mean_loglik * n_samples),
+        "bic": float(bic_from(mean_loglik, n_samples, gmm.n_parameters())),
+        "aic": float(aic_from(mean_loglik, n_samples, gmm.n_parameters())),
         "weights": gmm.weights_.tolist(),
         "means": gmm.means_.tolist(),
         "covariances": np.asarray(gmm.covariances_).tolist(),
-        "counts": np.bincount(gmm.predict(X), minlength=gmm.k).tolist(),
+        "singular": {str(component): why for component, why in gmm.singular_.items()},
         "events": [event.to_dict() for event in gmm.trace_.events],
     }
+
+
+def run_catalog_fit(args) -> int:
+    """Fit a catalog on a Dask cluster, one progress line per iteration on stderr."""
+    from gmm_core.catalog import open_catalog
+    from gmm_core.distributed import connect
+
+    if args.param or args.standardize:
+        raise UsageError("--param and --standardize apply to --csv and --dataset")
+    try:
+        client = connect(args.scheduler)
+    except OSError as exc:
+        raise UsageError(f"cannot reach the Dask scheduler: {exc}") from None
+    with client:
+        catalog = open_catalog(args.parquet, args.columns)
+        request = FitRequest(
+            dataset="catalog", features=catalog.columns, k=args.k, tol=args.tol,
+            seed=args.seed, covariance_type=args.covariance, init=args.init,
+            convergence=args.convergence, max_iters=args.max_iter, reg_covar=args.reg,
+            on_degenerate=args.on_degenerate)
+
+        def progress(iteration: int, mean_loglik: float) -> None:
+            print(f"iteration {iteration}: mean log-likelihood {mean_loglik:.6g}",
+                  file=sys.stderr, flush=True)
+
+        gmm = GMM(**request.model_params(), on_iteration=progress).fit(catalog.rows)
+    # The trace's last entry scores the final parameters on every row.
+    result = _fitted(gmm, float(gmm.trace_.mean_log_likelihood[-1]), catalog.n_rows)
+    result.update(source=catalog.source, columns=list(catalog.columns),
+                  n_samples=catalog.n_rows, n_dropped=catalog.n_dropped,
+                  request=request.to_dict())
+    if args.json:
+        print(json.dumps(result, allow_nan=False))
+        return 0
+    status = (f"converged after {counted(result['n_iter'], 'iteration')}" if result["converged"]
+              else f"stopped at the iteration limit ({result['n_iter']}) without converging")
+    print(f"data: {catalog.source}: {counted(catalog.n_rows, 'row')} × "
+          f"{', '.join(catalog.columns)}"
+          + (f" ({counted(catalog.n_dropped, 'row')} with a missing or non-finite value "
+             "dropped)" if catalog.n_dropped else ""))
+    print(f"fit: k={gmm.k}, {gmm.covariance_type} covariance; {status}")
+    print(f"mean log-likelihood {result['mean_loglik']:.6g}; BIC {result['bic']:.6g}")
+    for j, (weight, mean) in enumerate(zip(result["weights"], result["means"], strict=True)):
+        print(f"{j:>9}  {weight:>7.4f}  ({', '.join(f'{value:.4g}' for value in mean)})")
+    for event in result["events"]:
+        print(f"event ({event['kind']}): {event['message']}")
+    return 0
 
 
 def _readable_fit(result: dict, dataset: Dataset) -> str:

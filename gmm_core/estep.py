@@ -72,6 +72,21 @@ class DesignBlocks:
     def __iter__(self):
         return self.iterate(range(len(self.starts)))
 
+    def run_pass(self, design_weights: np.ndarray, collect_statistics: bool = True,
+                 find_worst_row: bool = False) -> PassResult:
+        """One E-step over every block, with the M-step statistics (see ``em_pass``)."""
+        return em_pass(self, design_weights, collect_statistics, find_worst_row)
+
+    @property
+    def in_memory(self) -> DesignBlocks:
+        """The blocks of the rows this process holds (all of them here)."""
+        return self
+
+    @functools.cached_property
+    def spread(self) -> np.ndarray:
+        """``(d,)``: the data's standard deviation per feature."""
+        return self.X.std(axis=0, dtype=np.float64)
+
     def worker_shares(self) -> list[range]:
         """Contiguous runs of blocks, one per worker (one run when parallelism won't pay)."""
         n_blocks = len(self.starts)
@@ -130,19 +145,19 @@ def em_pass(blocks: DesignBlocks, design_weights: np.ndarray, collect_statistics
     jobs = [(blocks, share, worker, weights_t, collect_statistics, find_worst_row, sample_resp)
             for worker, share in enumerate(shares)]
     if len(jobs) == 1:
-        parts = [_pass_over(*jobs[0])]
+        parts = [pass_over_blocks(*jobs[0])]
     else:
         # The workers already share the cores: BLAS threads inside each would contend
         # for the same cores. On the Haswell kernel that tripled the 10^6 x 10 pass.
         with single_threaded():
-            parts = list(_worker_pool().map(lambda job: _pass_over(*job), jobs))
+            parts = list(_worker_pool().map(lambda job: pass_over_blocks(*job), jobs))
     total_log_likelihood = sum(part[0] for part in parts)
     statistics = sum(part[1] for part in parts) if collect_statistics else None
     worst_row = min(parts, key=lambda part: part[3])[2]
     return PassResult(total_log_likelihood / blocks.n, statistics, sample_resp, worst_row)
 
 
-def _pass_over(blocks, block_ids, worker, weights_t, collect_statistics, find_worst_row,
+def pass_over_blocks(blocks, block_ids, worker, weights_t, collect_statistics, find_worst_row,
                sample_resp):
     k = weights_t.shape[0]
     statistics = np.zeros((k, blocks.n_design)) if collect_statistics else None

@@ -12,7 +12,8 @@ from gmm_core.covariance import (
     n_parameters,
     structure_for,
 )
-from gmm_core.estep import DesignBlocks, PassResult, em_pass
+from gmm_core.distributed import is_dask_array
+from gmm_core.estep import DesignBlocks, PassResult
 from gmm_core.init import initial_parameters
 from gmm_core.mstep import (
     MixtureParameters,
@@ -113,7 +114,7 @@ class GMM:
                  convergence: str = "loglik", seed: int | None = 42, n_init: int = 1,
                  weights_init=None, means_init=None, covariances_init=None,
                  on_degenerate: str = "regularize", trace_points: int = 5000,
-                 trace_memory_mb: float = 256):
+                 trace_memory_mb: float = 256, on_iteration=None):
         self.k = k
         self.covariance_type = covariance_type
         self.tol = tol
@@ -129,18 +130,31 @@ class GMM:
         self.on_degenerate = on_degenerate
         self.trace_points = trace_points
         self.trace_memory_mb = trace_memory_mb
+        # Called as on_iteration(iteration, mean_log_likelihood) after each M-step: the
+        # progress of a long fit (a catalog on a cluster).
+        self.on_iteration = on_iteration
 
     # ------------------------------------------------------------------ public API
     def fit(self, X) -> GMM:
+        """Fit by EM. ``X`` may be a ``dask.array``: the pass then runs on the current
+        Dask client, the rows staying on its workers (gmm_core.distributed)."""
         self.check_parameters()
-        X = validate_data(X, min_rows=self.k)
-        n, d = X.shape
-        structure = structure_for(self.covariance_type, self.k, d)
+        if is_dask_array(X):
+            from gmm_core.distributed import ClusterBlocks, check_rows
+
+            rows = check_rows(X, min_rows=self.k)
+            structure = structure_for(self.covariance_type, self.k, rows.shape[1])
+            blocks = ClusterBlocks(rows, structure, self._sample_size(rows.shape[0]),
+                                   self.seed)
+            X = blocks.sample
+        else:
+            X = validate_data(X, min_rows=self.k)
+            n, d = X.shape
+            structure = structure_for(self.covariance_type, self.k, d)
+            blocks = DesignBlocks(X, X.mean(axis=0, dtype=np.float64), structure,
+                                  display_sample_index(n, self._sample_size(n), self.seed))
         self._structure = structure
-        self._shift = X.mean(axis=0, dtype=np.float64)
-        size = display_sample_size(n, self.k, self.max_iters + 1, self.trace_points,
-                                   int(self.trace_memory_mb * 2**20))
-        blocks = DesignBlocks(X, self._shift, structure, display_sample_index(n, size, self.seed))
+        self._shift = blocks.shift[:, 0]
         rng = np.random.RandomState(self.seed)
         # A sound fit beats a singular one of higher likelihood: a singular component's
         # likelihood is bounded only by the regularization (gmm_core.singular).
@@ -156,8 +170,12 @@ class GMM:
         self.lower_bound_ = best.lower_bound
         self.trace_ = best.trace
         self.singular_ = best.singular
-        self.n_features_in_ = d
+        self.n_features_in_ = structure.d
         return self
+
+    def _sample_size(self, n_samples: int) -> int:
+        return display_sample_size(n_samples, self.k, self.max_iters + 1, self.trace_points,
+                                   int(self.trace_memory_mb * 2**20))
 
     def fit_predict(self, X) -> np.ndarray:
         return self.fit(X).predict(X)
@@ -237,14 +255,13 @@ class EMRun:
         self.blocks = blocks
         self.structure = structure
         self.rng = rng
-        self.n = len(X)
+        self.n = blocks.n  # X holds every row in memory, only a sample on a cluster
         self.shift = blocks.shift[:, 0]
         self.recorder = TraceRecorder(structure.name, self.n, blocks.sample_index)
         self.extra_reg = np.zeros(model.k)
         self.collapsed: set[int] = set()
         self.identical_pairs: set[tuple[int, int]] = set()
         self.worst_rows: np.ndarray | None = None
-        self.data_spread = X.std(axis=0, dtype=np.float64)
         self.singular: dict[int, str] = {}
 
     # -- the loop, and its two half-steps (the classroom stepper drives them too) -------
@@ -255,8 +272,8 @@ class EMRun:
 
     def e_step(self, collect_statistics: bool = True) -> PassResult:
         """Responsibilities of the current parameters; records them as a snapshot."""
-        result = em_pass(self.blocks, self.design_weights(), collect_statistics,
-                         find_worst_row=self.model.on_degenerate == "reinit")
+        result = self.blocks.run_pass(self.design_weights(), collect_statistics,
+                                      find_worst_row=self.model.on_degenerate == "reinit")
         self._record(self.params, result)
         self.worst_rows = np.array([result.worst_row])
         return result
@@ -282,6 +299,8 @@ class EMRun:
             result = self.e_step()
             lower_bound = result.mean_log_likelihood
             self.m_step(result, n_iter)
+            if m.on_iteration is not None:
+                m.on_iteration(n_iter, lower_bound)
             if m.convergence == "loglik":
                 change = abs(lower_bound - previous_bound)
             else:
@@ -306,7 +325,8 @@ class EMRun:
         if all(value is not None for value in given):
             params = MixtureParameters(*(np.array(v, dtype=float) for v in given))
         else:
-            params = initial_parameters(m.init, self.X, m.k, self.structure, self.blocks,
+            params = initial_parameters(m.init, self.X, m.k, self.structure,
+                                        self.blocks.in_memory,
                                         m.reg_covar, self.rng, m.means_init)
             for name, value in zip(("weights", "means", "covariances"), given, strict=True):
                 if value is not None:
@@ -423,7 +443,7 @@ class EMRun:
                  else self.extra_reg)
         singular = singular_components(self.structure.name, params.weights,
                                        self.structure.to_full(params.covariances),
-                                       m.reg_covar + extra, self.n, self.data_spread)
+                                       m.reg_covar + extra, self.n, self.blocks.spread)
         for component in singular.keys() - self.singular.keys():
             self.recorder.add_event(
                 iteration, SINGULAR,
@@ -470,7 +490,7 @@ class EMRun:
             for row in self.worst_rows:
                 if free(row):
                     return int(row), "the point the model explained worst"
-        for row in self.rng.permutation(self.n)[:1000]:
+        for row in self.rng.permutation(len(self.X))[:1000]:
             if free(row):
                 return int(row), "a random row no component sat on"
-        return int(self.rng.randint(self.n)), "a random row"
+        return int(self.rng.randint(len(self.X))), "a random row"

@@ -41,3 +41,14 @@ def fig69_fit():
     dataset = load_dataset("astroml_fig69")
     X = dataset.matrix(dataset.default_view)
     return X, GMM(k=4, seed=42, trace_points=MAX_POINTS).fit(X).trace_
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    """A LocalCluster of two worker processes, as ``gmm_core.distributed.connect`` starts."""
+    pytest.importorskip("distributed")
+    from gmm_core.distributed import connect
+
+    with connect() as client:
+        yield client
+        client.cluster.close()

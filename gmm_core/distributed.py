@@ -1,0 +1,108 @@
+"""The EM pass over a persisted ``dask.array`` on a Dask cluster.
+
+The pass is a map over row blocks followed by a sum of small ``(k, F)`` statistics
+(gmm_core.estep), so on a cluster each chunk of rows runs the same block pass on the
+worker that holds it and returns its statistics and log-likelihood; the client sums
+them and does the M-step. Only the statistics and one reproducible sample of rows ever
+reach the client.
+
+The sample (the trace's display rows, at most ``trace_points``) also serves the start:
+the chosen initialization runs on it, as k-means++ would on any uniform sample, and a
+component that has to be restarted restarts at the sample row the model explains worst.
+From given initial parameters the fit is the in-memory fit, up to the order in which
+the chunks' sums are added.
+
+Dask is imported here only, so the rest of gmm_core works without it.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from gmm_core.covariance import CovarianceStructure
+from gmm_core.estep import DesignBlocks, PassResult, em_pass, pass_over_blocks
+from gmm_core.trace import display_sample_index
+
+SCHEDULER_ADDRESS = "DASK_SCHEDULER_ADDRESS"
+LOCAL_WORKERS = 2
+
+
+def connect(address: str | None = None):
+    """A ``distributed.Client``: on ``address``, else ``$DASK_SCHEDULER_ADDRESS``, else a
+    LocalCluster of two worker processes (one thread each) on this machine."""
+    from distributed import Client, LocalCluster
+
+    address = address or os.environ.get(SCHEDULER_ADDRESS)
+    if address:
+        return Client(address)
+    return Client(LocalCluster(n_workers=LOCAL_WORKERS, threads_per_worker=1,
+                               processes=True, dashboard_address=None))
+
+
+def is_dask_array(X) -> bool:
+    return type(X).__module__.startswith("dask.array")
+
+
+def check_rows(rows, min_rows: int):
+    """The rows as float64 with known chunk sizes, or ValueError saying what is wrong."""
+    import dask.array as da
+
+    if rows.ndim != 2:
+        raise ValueError(f"X must be 2-D (n_samples, n_features); got shape {rows.shape}")
+    if not np.issubdtype(rows.dtype, np.number):
+        raise ValueError(f"X must be numeric; got dtype {rows.dtype}")
+    if len(rows.chunks[1]) != 1:  # a row chunk must hold whole rows for the block pass
+        rows = rows.rechunk({1: -1})
+    if any(np.isnan(size) for size in rows.chunks[0]):
+        rows = rows.compute_chunk_sizes()
+    if rows.shape[0] < min_rows:
+        raise ValueError(f"X has {rows.shape[0]} rows; at least {min_rows} are needed")
+    if not bool(da.isfinite(rows).all().compute()):
+        raise ValueError("X contains NaN or infinite values; drop them first "
+                         "(gmm_core.catalog drops and counts them)")
+    return rows.astype(np.float64)
+
+
+def _chunk_pass(chunk, shift, structure, weights_t, collect_statistics):
+    blocks = DesignBlocks(chunk, shift, structure)
+    log_likelihood, statistics, _, _ = pass_over_blocks(
+        blocks, range(len(blocks.starts)), 0, weights_t, collect_statistics, False, None)
+    return log_likelihood, statistics
+
+
+class ClusterBlocks:
+    """A persisted dask array's rows, with the interface EMRun needs from DesignBlocks."""
+
+    def __init__(self, rows, structure: CovarianceStructure, sample_size: int, seed: int):
+        rows = rows.persist()  # the data stay on the workers from here on
+        self.rows = rows
+        self.structure = structure
+        self.n, self.d = rows.shape
+        self.shift = rows.mean(axis=0).compute()[:, None]
+        self.sample_index = display_sample_index(self.n, sample_size, seed)
+        # Rows whose responsibilities the trace keeps, and the start is drawn from.
+        self.sample = rows[self.sample_index].compute()
+        # The blocks of the rows this process holds: the start is computed from them.
+        self.in_memory = DesignBlocks(self.sample, self.shift[:, 0], structure,
+                                      np.arange(len(self.sample)))
+        self.spread = rows.std(axis=0).compute()
+        self._chunks = rows.to_delayed().ravel()
+
+    def run_pass(self, design_weights: np.ndarray, collect_statistics: bool = True,
+                 find_worst_row: bool = False) -> PassResult:
+        import dask
+
+        weights_t = np.ascontiguousarray(design_weights.T)
+        shift = self.shift[:, 0]
+        parts = dask.compute(*[
+            dask.delayed(_chunk_pass, pure=False)(chunk, shift, self.structure, weights_t,
+                                                  collect_statistics)
+            for chunk in self._chunks])
+        on_sample = em_pass(self.in_memory, design_weights, collect_statistics=False,
+                            find_worst_row=find_worst_row)
+        total = sum(part[0] for part in parts)
+        statistics = sum(part[1] for part in parts) if collect_statistics else None
+        return PassResult(total / self.n, statistics, on_sample.sample_responsibilities,
+                          on_sample.worst_row)
