@@ -46,7 +46,6 @@ def fig69_fit():
 @pytest.fixture(scope="session")
 def dask_client():
     """A LocalCluster of two worker processes, as ``gmm_core.distributed.connect`` starts."""
-    pytest.importorskip("distributed")
     from gmm_core.distributed import connect
 
     with connect() as client:

@@ -8,9 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-pytest.importorskip("dask.dataframe")
-pytest.importorskip("pyarrow")
-
 from gmm_core import cli
 from gmm_core.catalog import CatalogError, catalog_columns, open_catalog
 

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 
+import dask.array as da
 import numpy as np
 import pytest
 
-da = pytest.importorskip("dask.array")
-distributed = pytest.importorskip("distributed")
-
-import itertools
-
-from gmm_core import GMM  # noqa: E402
-from gmm_core.covariance import structure_for  # noqa: E402
+from gmm_core import GMM
+from gmm_core.covariance import structure_for
 
 COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
 ITERATIONS = 15
