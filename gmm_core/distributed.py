@@ -27,6 +27,21 @@ from gmm_core.trace import display_sample_index
 
 SCHEDULER_ADDRESS = "DASK_SCHEDULER_ADDRESS"
 LOCAL_WORKERS = 2
+# Rows are kept in the workers' memory when they take at most this share of it; larger
+# catalogs are read again from their files on every pass, so a worker's memory holds a
+# few chunks at a time however many rows there are.
+PERSIST_SHARE = 0.5
+
+
+def _cluster_memory() -> float:
+    """The workers' memory limits added up (infinite without a cluster or a limit)."""
+    from distributed import default_client
+
+    try:
+        workers = default_client().scheduler_info()["workers"].values()
+    except ValueError:  # no client: the data are in this process already
+        return np.inf
+    return sum(worker.get("memory_limit") or np.inf for worker in workers)
 
 
 def connect(address: str | None = None):
@@ -47,8 +62,6 @@ def is_dask_array(X) -> bool:
 
 def check_rows(rows, min_rows: int):
     """The rows as float64 with known chunk sizes, or ValueError saying what is wrong."""
-    import dask.array as da
-
     if rows.ndim != 2:
         raise ValueError(f"X must be 2-D (n_samples, n_features); got shape {rows.shape}")
     if not np.issubdtype(rows.dtype, np.number):
@@ -59,9 +72,6 @@ def check_rows(rows, min_rows: int):
         rows = rows.compute_chunk_sizes()
     if rows.shape[0] < min_rows:
         raise ValueError(f"X has {rows.shape[0]} rows; at least {min_rows} are needed")
-    if not bool(da.isfinite(rows).all().compute()):
-        raise ValueError("X contains NaN or infinite values; drop them first "
-                         "(gmm_core.catalog drops and counts them)")
     return rows.astype(np.float64)
 
 
@@ -73,21 +83,32 @@ def _chunk_pass(chunk, shift, structure, weights_t, collect_statistics):
 
 
 class ClusterBlocks:
-    """A persisted dask array's rows, with the interface EMRun needs from DesignBlocks."""
+    """A dask array's rows (kept on the workers when they fit), with the interface
+    EMRun needs from DesignBlocks."""
 
     def __init__(self, rows, structure: CovarianceStructure, sample_size: int, seed: int):
-        rows = rows.persist()  # the data stay on the workers from here on
+        import dask
+        import dask.array as da
+
+        if rows.nbytes <= PERSIST_SHARE * _cluster_memory():
+            rows = rows.persist()  # the data stay on the workers from here on
+        # else every pass reads the chunks from their source again: out of core.
         self.rows = rows
         self.structure = structure
         self.n, self.d = rows.shape
-        self.shift = rows.mean(axis=0).compute()[:, None]
         self.sample_index = display_sample_index(self.n, sample_size, seed)
-        # Rows whose responsibilities the trace keeps, and the start is drawn from.
-        self.sample = rows[self.sample_index].compute()
+        # One read for all four: the sample holds the rows whose responsibilities the
+        # trace keeps, and the start is drawn from it.
+        finite, mean, self.spread, self.sample = dask.compute(
+            da.isfinite(rows).all(), rows.mean(axis=0), rows.std(axis=0),
+            rows[self.sample_index])
+        if not finite:
+            raise ValueError("X contains NaN or infinite values; drop them first "
+                             "(gmm_core.catalog drops and counts them)")
+        self.shift = mean[:, None]
         # The blocks of the rows this process holds: the start is computed from them.
         self.in_memory = DesignBlocks(self.sample, self.shift[:, 0], structure,
                                       np.arange(len(self.sample)))
-        self.spread = rows.std(axis=0).compute()
         self._chunks = rows.to_delayed().ravel()
 
     def run_pass(self, design_weights: np.ndarray, collect_statistics: bool = True,
