@@ -15,4 +15,5 @@ st.navigation([
     st.Page("pages/the_math.py", title="The math"),
     st.Page("pages/the_data.py", title="The data"),
     st.Page("pages/lessons.py", title="Lessons"),
+    st.Page("pages/large_catalog.py", title="Large catalog"),
 ]).run()

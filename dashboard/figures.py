@@ -185,7 +185,7 @@ def uncertainty(responsibilities) -> np.ndarray:
     return (1.0 - np.asarray(responsibilities).max(axis=1)).astype(np.float32)
 
 
-def _outline_xy(outlines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def outline_xy(outlines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """One component's ``(levels, 2, n)`` outlines as x and y with NaN gaps between."""
     gapped = np.pad(outlines, ((0, 0), (0, 0), (0, 1)), constant_values=np.nan)
     x, y = gapped.transpose(1, 0, 2).reshape(2, -1)
@@ -229,7 +229,7 @@ def mixture_figure(data: PlotData, means, covariances, labels, colors, title: st
                "marker": {"size": 5, "opacity": 0.8,
                           "color": np.asarray(colors)[labels].tolist()}}]
     for j, outline in enumerate(outlines):
-        x, y = _outline_xy(outline)
+        x, y = outline_xy(outline)
         traces.append({"type": "scatter", "x": x, "y": y, "mode": "lines",
                        "name": f"component {j} ellipses", "hoverinfo": "skip",
                        "line": {"color": colors[j], "width": 1.5}})

@@ -37,7 +37,7 @@ class Catalog:
         return self.rows[display_sample_index(self.n_rows, n, seed)].compute()
 
 
-def _files(source: str) -> tuple[list[str], str]:
+def catalog_files(source: str) -> tuple[list[str], str]:
     """The files a source names, and their format ("parquet" or "csv")."""
     path = Path(source)
     if path.is_dir():
@@ -60,7 +60,7 @@ def _files(source: str) -> tuple[list[str], str]:
 def _frame(source: str, columns: Sequence[str] | None = None):
     import dask.dataframe as dd
 
-    files, kind = _files(source)
+    files, kind = catalog_files(source)
     try:
         if kind == "parquet":
             return dd.read_parquet(files, columns=None if columns is None else list(columns))

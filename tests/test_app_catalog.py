@@ -1,0 +1,69 @@
+"""The Large catalog page run by Streamlit's AppTest against a two-worker Dask cluster."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import catalog_view
+from tests.test_figures import numbers
+
+APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
+PAGE = "pages/large_catalog.py"
+
+
+@pytest.fixture
+def catalog_file(tmp_path):
+    rng = np.random.default_rng(4)
+    values = np.vstack([rng.normal((0, 0), 1, (3_000, 2)), rng.normal((9, 0), 1, (3_000, 2))])
+    frame = pd.DataFrame(values, columns=["ra", "dec"])
+    frame.loc[10, "dec"] = np.nan
+    path = tmp_path / "catalog.parquet"
+    frame.to_parquet(path)
+    return path
+
+
+def open_page() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.switch_page(PAGE)
+    return at.run()
+
+
+def test_without_a_catalog_the_page_says_how_to_configure_one(monkeypatch):
+    monkeypatch.delenv(catalog_view.CATALOG_ENV, raising=False)
+    at = open_page()
+    assert not at.exception
+    assert "No catalog is configured" in at.info[0].value
+    assert catalog_view.CATALOG_ENV in at.info[0].value
+
+
+def test_a_catalog_is_fitted_on_the_cluster_and_drawn(monkeypatch, catalog_file, dask_client):
+    monkeypatch.setenv(catalog_view.CATALOG_ENV, str(catalog_file))
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", dask_client.scheduler.address)
+    at = open_page()
+    at.sidebar.slider(key="catalog_k").set_value(2)
+    at.run()
+    assert not at.exception and not at.error
+    assert "5,999 rows fitted on 2 workers" in at.success[0].value
+    assert "1 row with a missing or non-finite ra or dec left out" in " ".join(
+        caption.value for caption in at.caption)
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    outlines = [trace for trace in spec["data"] if trace["name"].startswith("component")]
+    assert len(outlines) == 2
+    means = sorted(np.nanmean(numbers(trace["x"])) for trace in outlines)
+    assert means == pytest.approx([0, 9], abs=0.2)
+
+
+def test_a_column_that_is_not_numeric_is_not_offered(monkeypatch, tmp_path, dask_client):
+    frame = pd.DataFrame({"name": ["a", "b", "c"], "mag": [1.0, 2.0, 3.0]})
+    frame.to_parquet(tmp_path / "one.parquet")
+    monkeypatch.setenv(catalog_view.CATALOG_ENV, str(tmp_path / "one.parquet"))
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", dask_client.scheduler.address)
+    at = open_page()
+    assert not at.exception
+    assert "has 1 numeric column; a fit here needs two" in at.error[0].value
