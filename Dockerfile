@@ -3,12 +3,15 @@
 #   docker run -p 8501:8501 -v gmm-data:/data gmm-explorer
 FROM python:3.11-slim
 
+# PYTHONPATH: a Dask scheduler or worker started from this image (compose.yaml) unpickles
+# tasks that name gmm_core, so /app must be importable whatever the command.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore \
-    ASTROML_DATA=/data
+    ASTROML_DATA=/data \
+    PYTHONPATH=/app
 
 # The app runs as an unprivileged user that owns only the data folder; its id is numeric
 # so that the host (and Kubernetes' runAsNonRoot) can check it.
