@@ -28,6 +28,15 @@ def catalog_file(tmp_path):
     return path
 
 
+@pytest.fixture
+def page_cluster(monkeypatch, dask_client):
+    """The page's own client of the test cluster, closed before the cluster stops."""
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", dask_client.scheduler.address)
+    yield
+    catalog_view.cluster(dask_client.scheduler.address).close()
+    catalog_view.cluster.cache_clear()
+
+
 def open_page() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=180)
     at.switch_page(PAGE)
@@ -42,9 +51,8 @@ def test_without_a_catalog_the_page_says_how_to_configure_one(monkeypatch):
     assert catalog_view.CATALOG_ENV in at.info[0].value
 
 
-def test_a_catalog_is_fitted_on_the_cluster_and_drawn(monkeypatch, catalog_file, dask_client):
+def test_a_catalog_is_fitted_on_the_cluster_and_drawn(monkeypatch, catalog_file, page_cluster):
     monkeypatch.setenv(catalog_view.CATALOG_ENV, str(catalog_file))
-    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", dask_client.scheduler.address)
     at = open_page()
     at.sidebar.slider(key="catalog_k").set_value(2)
     at.run()
@@ -59,11 +67,10 @@ def test_a_catalog_is_fitted_on_the_cluster_and_drawn(monkeypatch, catalog_file,
     assert means == pytest.approx([0, 9], abs=0.2)
 
 
-def test_a_column_that_is_not_numeric_is_not_offered(monkeypatch, tmp_path, dask_client):
+def test_a_column_that_is_not_numeric_is_not_offered(monkeypatch, tmp_path, page_cluster):
     frame = pd.DataFrame({"name": ["a", "b", "c"], "mag": [1.0, 2.0, 3.0]})
     frame.to_parquet(tmp_path / "one.parquet")
     monkeypatch.setenv(catalog_view.CATALOG_ENV, str(tmp_path / "one.parquet"))
-    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", dask_client.scheduler.address)
     at = open_page()
     assert not at.exception
     assert "has 1 numeric column; a fit here needs two" in at.error[0].value

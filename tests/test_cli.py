@@ -142,7 +142,7 @@ def test_readable_summary(capsys):
     (["fit", "--dataset", "blobs", "--k", "abc"], "invalid int value: 'abc'"),
     (["fit", "--dataset", "blobs", "--covariance", "weird"], "invalid choice: 'weird'"),
     (["fit", "--dataset", "iris", "--columns", "a,,b"], "empty column name"),
-    (["fit"], "one of the arguments --csv --dataset is required"),
+    (["fit"], "one of the arguments --csv --dataset --parquet is required"),
     (["fetch", "gaia"], "invalid choice: 'gaia'"),
     ([], "required: COMMAND"),
 ])

@@ -45,7 +45,8 @@ def test_a_cluster_fit_is_the_in_memory_fit_from_the_same_start(dask_client, dat
     settings = dict(k=3, covariance_type=covariance_type, tol=0.0, max_iters=ITERATIONS,
                     **shared_start(data, covariance_type))
     in_memory = GMM(**settings).fit(data)
-    on_cluster = GMM(**settings).fit(da.from_array(data, chunks=(CHUNK_ROWS, 3)))
+    with dask_client.as_current():
+        on_cluster = GMM(**settings).fit(da.from_array(data, chunks=(CHUNK_ROWS, 3)))
     # The chunks' sums are added in another order than the blocks': rounding only.
     for name in ("weights_", "means_", "covariances_", "precisions_cholesky_"):
         assert_close(getattr(on_cluster, name), getattr(in_memory, name))
@@ -66,7 +67,8 @@ def test_a_fit_survives_a_worker_killed_in_the_middle(dask_client, data):
             os.kill(next(iter(worker_pids.values())), signal.SIGKILL)
 
     rows = da.from_array(data, chunks=(CHUNK_ROWS, 3))
-    survived = GMM(**settings, on_iteration=kill_a_worker).fit(rows)
+    with dask_client.as_current():
+        survived = GMM(**settings, on_iteration=kill_a_worker).fit(rows)
     assert_close(survived.means_, expected.means_)
     assert_close(survived.covariances_, expected.covariances_)
     dask_client.wait_for_workers(2, timeout=60)  # the nanny restarts it for the next test
@@ -75,9 +77,10 @@ def test_a_fit_survives_a_worker_killed_in_the_middle(dask_client, data):
 
 def test_progress_is_reported_once_per_iteration(dask_client, data):
     seen = []
-    GMM(k=3, max_iters=4, tol=0.0, seed=1,
-        on_iteration=lambda iteration, ll: seen.append((iteration, ll))).fit(
-        da.from_array(data, chunks=(CHUNK_ROWS, 3)))
+    with dask_client.as_current():
+        GMM(k=3, max_iters=4, tol=0.0, seed=1,
+            on_iteration=lambda iteration, ll: seen.append((iteration, ll))).fit(
+            da.from_array(data, chunks=(CHUNK_ROWS, 3)))
     assert [iteration for iteration, _ in seen] == [1, 2, 3, 4]
     assert all(b >= a - 1e-12 for (_, a), (_, b) in itertools.pairwise(seen))
 
@@ -85,7 +88,7 @@ def test_progress_is_reported_once_per_iteration(dask_client, data):
 def test_bad_rows_on_a_cluster_get_a_clear_error(dask_client, data):
     with_nan = data.copy()
     with_nan[7, 1] = np.nan
-    with pytest.raises(ValueError, match="NaN or infinite"):
+    with dask_client.as_current(), pytest.raises(ValueError, match="NaN or infinite"):
         GMM(k=3).fit(da.from_array(with_nan, chunks=(CHUNK_ROWS, 3)))
-    with pytest.raises(ValueError, match="at least 3 are needed"):
+    with dask_client.as_current(), pytest.raises(ValueError, match="at least 3 are needed"):
         GMM(k=3).fit(da.from_array(data[:2], chunks=(1, 3)))
