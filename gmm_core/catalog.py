@@ -1,8 +1,9 @@
 """Catalogs too large for one machine's memory: Parquet files or many CSV files, read
 as a ``dask.array`` of row chunks for a fit on a Dask cluster (gmm_core.distributed).
 
-A source is a Parquet file, a directory of Parquet files, a glob of Parquet files, or a
-glob of CSV files (by extension). Columns are chosen by name; rows with a missing or
+A source is a Parquet file, a directory of Parquet files, a glob of Parquet files, a
+glob of CSV files (by extension), or a Zarr group whose one-dimensional arrays are the
+columns. Columns are chosen by name; rows with a missing or
 non-finite value in a chosen column are dropped and counted, as for uploads.
 """
 
@@ -17,6 +18,9 @@ import numpy as np
 import pandas as pd
 
 from gmm_core.trace import display_sample_index
+
+# A directory holding one of these is a Zarr group (format 3, or format 2).
+ZARR_MARKERS = ("zarr.json", ".zgroup")
 
 
 class CatalogError(ValueError):
@@ -38,8 +42,10 @@ class Catalog:
 
 
 def catalog_files(source: str) -> tuple[list[str], str]:
-    """The files a source names, and their format ("parquet" or "csv")."""
+    """The files a source names, and their format ("parquet", "csv" or "zarr")."""
     path = Path(source)
+    if any((path / marker).is_file() for marker in ZARR_MARKERS):
+        return sorted(str(p) for p in path.rglob("*") if p.is_file()), "zarr"
     if path.is_dir():
         files = sorted(str(p) for p in path.glob("*.parquet"))
     elif any(char in source for char in "*?["):
@@ -47,7 +53,7 @@ def catalog_files(source: str) -> tuple[list[str], str]:
     else:
         files = [source] if path.is_file() else []
     if not files:
-        raise CatalogError(f"no Parquet or CSV files at {source!r}")
+        raise CatalogError(f"no Parquet or CSV files, and no Zarr store, at {source!r}")
     suffixes = {Path(f).suffix.lower() for f in files}
     if suffixes <= {".parquet", ".pq"}:
         return files, "parquet"
@@ -62,12 +68,29 @@ def _frame(source: str, columns: Sequence[str] | None = None):
 
     files, kind = catalog_files(source)
     try:
+        if kind == "zarr":
+            return _zarr_frame(source, columns)
         if kind == "parquet":
             return dd.read_parquet(files, columns=None if columns is None else list(columns))
         frame = dd.read_csv(files, blocksize="64MB")
         return frame if columns is None else frame[list(columns)]
     except (KeyError, ValueError) as exc:
         raise CatalogError(f"cannot read {source!r}: {' '.join(str(exc).split())}") from None
+
+
+def _zarr_frame(source: str, columns: Sequence[str] | None):
+    """A Zarr group's one-dimensional arrays as the columns of a table."""
+    import dask.array as da
+    import dask.dataframe as dd
+    import zarr
+
+    group = zarr.open_group(source, mode="r")
+    names = [name for name in sorted(group.array_keys()) if group[name].ndim == 1]
+    chosen = names if columns is None else list(columns)
+    arrays = [da.from_zarr(group[name]) for name in chosen]  # KeyError: no such array
+    if len({len(array) for array in arrays}) > 1:
+        raise ValueError("its arrays differ in length, so they are not one table's columns")
+    return dd.from_dask_array(da.stack(arrays, axis=1).rechunk({1: -1}), columns=chosen)
 
 
 def catalog_columns(source: str) -> tuple[str, ...]:

@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "`datasets`)")
     source.add_argument("--parquet", metavar="SOURCE",
                         help="a catalog fitted on a Dask cluster: a Parquet file, a directory "
-                             "or glob of Parquet files, or a glob of CSV files")
+                             "or glob of Parquet files, a glob of CSV files, or a Zarr group")
     fit.add_argument("--scheduler", metavar="ADDRESS",
                      help="with --parquet: the Dask scheduler (default: "
                           "$DASK_SCHEDULER_ADDRESS, else two local worker processes)")

@@ -19,7 +19,8 @@ st.caption("A catalog too large for this server, fitted on a Dask cluster: the w
 source = view.configured_source()
 if source is None:
     st.info(f"No catalog is configured. Start the server with `{view.CATALOG_ENV}` naming "
-            "a Parquet file, a directory or glob of Parquet files, or a glob of CSV files, "
+            "a Parquet file, a directory or glob of Parquet files, a glob of CSV files or a "
+            "Zarr group, "
             "and optionally `DASK_SCHEDULER_ADDRESS` naming the cluster's scheduler "
             "(without it, two local worker processes fit).")
     st.stop()

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import zarr
 
 from gmm_core import cli
 from gmm_core.catalog import CatalogError, catalog_columns, open_catalog
@@ -38,10 +39,15 @@ def catalog_dir(tmp_path_factory):
     for part, frame in enumerate(catalog_frames()):
         frame.to_parquet(directory / f"part-{part}.parquet")
         frame.to_csv(directory / f"part-{part}.csv", index=False)
+    # The same table as a Zarr group: one 1-D array per numeric column, chunked.
+    group = zarr.open_group(directory / "catalog.zarr", mode="w")
+    table = pd.concat(catalog_frames())
+    for name in ("a", "b", "mag"):
+        group.create_array(name, data=table[name].to_numpy(), chunks=(2_500,))
     return directory
 
 
-@pytest.mark.parametrize("source", ["{d}", "{d}/*.parquet", "{d}/*.csv"])
+@pytest.mark.parametrize("source", ["{d}", "{d}/*.parquet", "{d}/*.csv", "{d}/catalog.zarr"])
 def test_a_catalog_keeps_the_finite_rows_of_the_chosen_columns(catalog_dir, source):
     catalog = open_catalog(source.format(d=catalog_dir), ["a", "b"])
     assert catalog.columns == ("a", "b")
@@ -76,6 +82,7 @@ def test_a_sample_is_reproducible_and_drawn_from_the_rows(catalog_dir):
     ("{d}", ["a", "a"], "listed twice"),
     ("{d}/nothing-*.parquet", None, "no Parquet or CSV files"),
     ("{d}/*", None, "more than one kind"),
+    ("{d}/catalog.zarr", ["a", "zz"], "no numeric column 'zz'"),
 ])
 def test_bad_catalog_requests_get_one_clear_line(catalog_dir, source, columns, message):
     with pytest.raises(CatalogError, match=message):
