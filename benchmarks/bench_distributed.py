@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
+import os
 import shutil
 import subprocess
 import sys
@@ -35,6 +35,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from benchmarks.process_stats import memory_mb  # noqa: E402
 
 K, D = 10, 10
 ROWS_PER_FILE = 1_000_000
@@ -58,7 +60,8 @@ def write_catalog(directory: Path, n_rows: int, seed: int = 0) -> None:
 
 
 def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6
+    """This process's peak resident memory (VmHWM), MB; the workers call it too."""
+    return memory_mb(os.getpid(), "VmHWM")
 
 
 def start_parameters(sample: np.ndarray) -> dict:
@@ -100,7 +103,7 @@ def run_mode(mode: str, catalog: Path, iterations: int, worker_memory: str) -> d
         start = start_parameters(data.sample(100_000, seed=2))
         client.run(_reset_peak)
         seconds, _ = timed_fit(data.rows, iterations, start)
-        workers = sorted(client.run(_worker_peak_mb).values())
+        workers = sorted(client.run(peak_mb).values())
         chunks = len(data.rows.chunks[0])
     features = D * (D + 1) // 2 + D + 1
     return {"rows": data.n_rows, "seconds_per_iteration": seconds, "client_mb": peak_mb(),
@@ -111,14 +114,6 @@ def run_mode(mode: str, catalog: Path, iterations: int, worker_memory: str) -> d
 def _reset_peak() -> None:
     # Linux: writing 5 to clear_refs resets the peak resident set (VmHWM).
     Path("/proc/self/clear_refs").write_text("5")
-
-
-def _worker_peak_mb() -> float:
-    import os
-
-    from benchmarks.process_stats import memory_mb
-
-    return memory_mb(os.getpid(), "VmHWM")
 
 
 def in_subprocess(mode: str, catalog: Path, iterations: int, worker_memory: str) -> dict:
@@ -156,7 +151,7 @@ def main(argv=None) -> int:
         return 0
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="gmm-bench-catalog-"))
     print(f"k = {K} full covariance, {D} features, Parquet files of {ROWS_PER_FILE:,} rows; "
-          f"two worker processes of one thread on {len_cpus()} cores")
+          f"two worker processes of one thread on {os.cpu_count()} cores")
     print(f"{'':>12} {'rows':>13} {'s / iter':>9} {'client MB':>10} {'worker MB':>15} "
           f"{'moved / iter':>12}")
     try:
@@ -177,12 +172,6 @@ def main(argv=None) -> int:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
     return 0
-
-
-def len_cpus() -> int:
-    import os
-
-    return os.cpu_count() or 1
 
 
 if __name__ == "__main__":

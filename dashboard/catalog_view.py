@@ -1,8 +1,8 @@
 """The Large catalog page: a catalog the server is configured with, fitted on a Dask
 cluster with a progress bar, drawn as a sample with the fitted ellipses.
 
-The server names the catalog in ``$GMM_CATALOG`` (a Parquet file, directory or glob, or a
-CSV glob) and the cluster in ``$DASK_SCHEDULER_ADDRESS`` (else two local worker
+The server names the catalog in ``$GMM_CATALOG`` (a Parquet file, directory or glob, a
+CSV glob or a Zarr group) and the cluster in ``$DASK_SCHEDULER_ADDRESS`` (else two local worker
 processes). This process holds the catalog's metadata, a sample of rows to draw and the
 fitted parameters, never the table: the fit's passes run on the workers.
 """
@@ -57,7 +57,8 @@ def scheduler_address() -> str | None:
 def catalog_stamp(source: str) -> str:
     """Changes when a file of the catalog is added, removed or rewritten."""
     files, _ = catalog_files(source)
-    stats = [(name, Path(name).stat().st_size, Path(name).stat().st_mtime_ns) for name in files]
+    stats = [(name, stat.st_size, stat.st_mtime_ns)
+             for name, stat in ((name, Path(name).stat()) for name in files)]
     return hashlib.sha256(repr(stats).encode()).hexdigest()[:16]
 
 

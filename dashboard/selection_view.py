@@ -173,12 +173,14 @@ def best_summary(result: SweepResult, criterion: str = "bic") -> str:
 
 def singular_fits(result: SweepResult) -> list[str]:
     """The singular fits, as "k = 7 (full)"."""
-    rows = result.table[result.table["singular"] != ""]
-    return [f"k = {k} ({t})" for k, t in zip(rows["k"], rows["covariance_type"], strict=True)]
+    return _fit_names(result.table[result.table["singular"] != ""])
 
 
 def unconverged(result: SweepResult) -> list[str]:
     """The fits that stopped at the iteration cap, as "k = 3 (diag)"."""
-    rows = result.table[~result.table["converged"].astype(bool)]
+    return _fit_names(result.table[~result.table["converged"].astype(bool)])
+
+
+def _fit_names(rows: pd.DataFrame) -> list[str]:
     return [f"k = {k} ({t})" for k, t in zip(rows["k"], rows["covariance_type"], strict=True)]
 

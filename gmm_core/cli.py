@@ -240,13 +240,11 @@ def run_catalog_fit(args) -> int:
     if args.json:
         print(json.dumps(result, allow_nan=False))
         return 0
-    status = (f"converged after {counted(result['n_iter'], 'iteration')}" if result["converged"]
-              else f"stopped at the iteration limit ({result['n_iter']}) without converging")
     print(f"data: {catalog.source}: {counted(catalog.n_rows, 'row')} × "
           f"{', '.join(catalog.columns)}"
           + (f" ({counted(catalog.n_dropped, 'row')} with a missing or non-finite value "
              "dropped)" if catalog.n_dropped else ""))
-    print(f"fit: k={gmm.k}, {gmm.covariance_type} covariance; {status}")
+    print(f"fit: k={gmm.k}, {gmm.covariance_type} covariance; {_how_it_stopped(result)}")
     print(f"mean log-likelihood {result['mean_loglik']:.6g}; BIC {result['bic']:.6g}")
     for j, (weight, mean) in enumerate(zip(result["weights"], result["means"], strict=True)):
         print(f"{j:>9}  {weight:>7.4f}  ({', '.join(f'{value:.4g}' for value in mean)})")
@@ -255,18 +253,20 @@ def run_catalog_fit(args) -> int:
     return 0
 
 
+def _how_it_stopped(result: dict) -> str:
+    return (f"converged after {counted(result['n_iter'], 'iteration')}" if result["converged"]
+            else f"stopped at the iteration limit ({result['n_iter']}) without converging")
+
+
 def _readable_fit(result: dict, dataset: Dataset) -> str:
     labels = [dataset.features[name].axis_title for name in result["columns"]]
-    status = (f"converged after {counted(result['n_iter'], 'iteration')}"
-              if result["converged"]
-              else f"stopped at the iteration limit ({result['n_iter']}) without converging")
     lines = [
         f"data: {result['title']}: {counted(result['n_samples'], 'row')} × "
         f"{', '.join(labels)}",
         *[f"note: {note}" for note in result["notes"]],
         "preprocessing: " + ("standardize (means below are in standardized units)"
                              if result["preprocessing"]["method"] == "standardize" else "none"),
-        f"fit: k={result['k']}, {result['covariance_type']} covariance; {status}",
+        f"fit: k={result['k']}, {result['covariance_type']} covariance; {_how_it_stopped(result)}",
         f"mean log-likelihood {result['mean_loglik']:.6g} (total {result['loglik']:.6g}); "
         f"BIC {result['bic']:.6g}; AIC {result['aic']:.6g}",
         f"{'component':>9}  {'weight':>7}  {'count':>7}  mean",

@@ -22,7 +22,7 @@ import os
 import numpy as np
 
 from gmm_core.covariance import CovarianceStructure
-from gmm_core.estep import DesignBlocks, PassResult, em_pass, pass_over_blocks
+from gmm_core.estep import DesignBlocks, PassResult, pass_over_blocks
 from gmm_core.trace import display_sample_index
 
 SCHEDULER_ADDRESS = "DASK_SCHEDULER_ADDRESS"
@@ -121,8 +121,8 @@ class ClusterBlocks:
             dask.delayed(_chunk_pass, pure=False)(chunk, shift, self.structure, weights_t,
                                                   collect_statistics)
             for chunk in self._chunks])
-        on_sample = em_pass(self.in_memory, design_weights, collect_statistics=False,
-                            find_worst_row=find_worst_row)
+        on_sample = self.in_memory.run_pass(design_weights, collect_statistics=False,
+                                            find_worst_row=find_worst_row)
         total = sum(part[0] for part in parts)
         statistics = sum(part[1] for part in parts) if collect_statistics else None
         return PassResult(total / self.n, statistics, on_sample.sample_responsibilities,
