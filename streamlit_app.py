@@ -4,11 +4,14 @@ import streamlit as st
 
 from dashboard.navigation import EXPLORE_PAGE
 from dashboard.query_state import TRUE_WORDS
+from dashboard.sign_in import require_sign_in
 
 # Presentation mode (?present=true) opens with the sidebar out of the projector's way.
 presenting = st.query_params.get("present", "").lower() in TRUE_WORDS
 st.set_page_config(page_title="GMM Explorer", layout="wide",
                    initial_sidebar_state="collapsed" if presenting else "auto")
+# With sign-in configured, a signed-out visitor's run ends here, before any page.
+require_sign_in()
 st.navigation([
     st.Page(EXPLORE_PAGE, title="Explore", default=True),
     st.Page("pages/model_selection.py", title="Model selection"),
