@@ -99,31 +99,46 @@ function axis(title, range, extra = {}) {
 }
 
 // ------------------------------------------------------------------ the animation
-// The colour of each blend code (dashboard/figures.py blend_codes): an RGB cube of
-// ``levels`` levels per channel, made once.
+// The colour of each blend code (dashboard/figures.py blend_codes): 0 for a point no
+// component claims, else 1 + j * levels + level, component j's colour blended with white
+// from PALEST (level 0) to full (the last level). Made once per palette.
+const PALEST = 0.3;
 const blendScales = new Map();
 
-function blendColorscale(levels) {
-  if (!blendScales.has(levels)) {
-    const n = levels ** 3, step = 255 / (levels - 1), scale = [];
-    for (let code = 0; code < n; code++) {
-      const r = Math.round(Math.floor(code / levels ** 2) * step);
-      const g = Math.round(Math.floor(code / levels) % levels * step);
-      const b = Math.round(code % levels * step);
-      scale.push([code / (n - 1), `rgb(${r},${g},${b})`]);
+function hexRgb(hex) {
+  return [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+}
+
+function blendColorscale(palette, levels) {
+  const key = `${palette.join()}/${levels}`;
+  if (!blendScales.has(key)) {
+    const colours = ["rgb(0,0,0)"];
+    for (const hex of palette) {
+      const rgb = hexRgb(hex);
+      for (let level = 0; level < levels; level++) {
+        const tint = PALEST + (1 - PALEST) * level / (levels - 1);
+        colours.push(`rgb(${rgb.map((c) => Math.round(255 + tint * (c - 255))).join(",")})`);
+      }
     }
-    blendScales.set(levels, scale);
+    blendScales.set(key, colours.map((colour, code) => [code / (colours.length - 1), colour]));
   }
-  return blendScales.get(levels);
+  return blendScales.get(key);
 }
 
 function pointMarker(meta) {
   if (meta.color_by === "responsibility") {
-    return { size: meta.marker_size, opacity: 0.8, colorscale: blendColorscale(meta.blend_levels),
-             cmin: 0, cmax: meta.blend_levels ** 3 - 1 };
+    const scale = blendColorscale(meta.palette, meta.blend_levels);
+    return { size: meta.marker_size, opacity: 0.8, colorscale: scale, cmin: 0, cmax: scale.length - 1 };
   }
   return { size: meta.marker_size, opacity: 0.8, colorscale: "Viridis", cmin: 0, cmax: meta.uncertainty_max,
            showscale: true, colorbar: { title: { text: "uncertainty" }, x: 0.555, thickness: 12, len: 0.9 } };
+}
+
+// Points no component claims (code 0) are crosses, not dots: black is also a colour of
+// Okabe and Ito's set.
+function pointSymbols(meta, colours) {
+  if (meta.color_by !== "responsibility" || !colours.includes(0)) return "circle";
+  return Array.from(colours, (code) => (code === 0 ? "x-thin-open" : "circle"));
 }
 
 function frameColors(payload, f) {
@@ -144,9 +159,10 @@ function animationTraces(payload, points, state) {
   const k = meta.k, palette = meta.palette, p = state.params;
   const centres = frameSlice(arrays.centres, p), axes = frameSlice(arrays.axes, p);
   const t = arrays.iterations.data[p];
+  const colours = frameColors(payload, state.colours);
   const traces = [{
     type: "scatter", mode: "markers", name: "data", hoverinfo: "x+y", x: points.x, y: points.y,
-    marker: { ...pointMarker(meta), color: frameColors(payload, state.colours) },
+    marker: { ...pointMarker(meta), color: colours, symbol: pointSymbols(meta, colours) },
   }];
   for (let j = 0; j < k; j++) {
     traces.push({ type: "scatter", mode: "lines", name: `component ${j} ellipses`, hoverinfo: "skip",
