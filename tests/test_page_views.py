@@ -135,9 +135,10 @@ def test_a_power_that_underflows_is_written_without_its_value():
     assert math_view.tex_exp(-800.0) == r"e^{-800}"
 
 
-def test_wide_formulas_are_split_in_two_aligned_lines():
-    assert math_view.two_lines("a &= b", "&= c") == (
+def test_wide_formulas_are_split_in_aligned_lines():
+    assert math_view.aligned_lines("a &= b", "&= c") == (
         r"\begin{aligned} a &= b \\ &= c \end{aligned}")
+    assert math_view.aligned_lines("a &= b", "&= c", "d &= e").count(r" \\ ") == 2
 
 
 def test_long_vectors_and_matrices_are_cut_short():
@@ -189,6 +190,10 @@ def test_the_log_likelihood_line_holds_the_e_steps_total(stepper):
     line = math_view.log_likelihood_formula(state, stepper.n)
     assert f"&= {math_view.tex_number(state.log_likelihood, 7)}" in line
     assert f"N = {stepper.n}" in line
+    # Each number on a line of its own, so a narrow column does not cut the last one off.
+    total, mean = line.removesuffix(r" \end{aligned}").split(r" \\ ")[1:]
+    assert f"(N = {stepper.n})" in total
+    assert mean.endswith(f"&= {math_view.tex_number(state.mean_log_likelihood, 6)}")
 
 
 def test_the_stopping_rules_appear_once_there_is_something_to_compare():
