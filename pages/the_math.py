@@ -114,8 +114,8 @@ with figure_column:
                          None if previous is None else previous.covariances),
         key="step_figure", config={"displaylogo": False})
     st.caption("Points in the colour of their likeliest component, paler the less sure "
-               "(grey before the first E-step); 1σ, 2σ and 3σ ellipses of the current parameters, dotted: "
-               "before the last M-step; the ring marks point i.")
+               "(grey before the first E-step); 1σ, 2σ and 3σ ellipses of the current "
+               "parameters, dotted: before the last M-step; the ring marks point i.")
 with formula_column:
     st.markdown(f"**E-step for point {point} and component {component}** — "
                 + ("what the last E-step computed" if just_did == "E"
