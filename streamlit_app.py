@@ -3,12 +3,14 @@
 import streamlit as st
 
 from dashboard.navigation import EXPLORE_PAGE
+from dashboard.page_style import STYLE
 from dashboard.query_state import TRUE_WORDS
 
 # Presentation mode (?present=true) opens with the sidebar out of the projector's way.
 presenting = st.query_params.get("present", "").lower() in TRUE_WORDS
 st.set_page_config(page_title="GMM Explorer", layout="wide",
                    initial_sidebar_state="collapsed" if presenting else "auto")
+st.html(STYLE)
 st.navigation([
     st.Page(EXPLORE_PAGE, title="Explore", default=True),
     st.Page("pages/model_selection.py", title="Model selection"),
