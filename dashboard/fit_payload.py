@@ -112,7 +112,8 @@ def animation_payload(data: PlotData, trace: FitTrace, options: FigureOptions = 
     arrays = {"iterations": shown.astype(np.int32), "colors": colors,
               "centres": np.stack(centres), "axes": np.stack(axes),
               "log_likelihood": np.asarray(trace.log_likelihood, dtype=np.float64),
-              "second": np.asarray(second, dtype=np.float64)}
+              "second": np.asarray(second, dtype=np.float64),
+              "weights": trace.weights[shown].astype(np.float32)}  # for "Show as table"
     meta["fit_id"] = _digest(meta, arrays)
     if include_points:
         arrays["points"] = _points(data)
