@@ -334,11 +334,11 @@ function describeFigure(payload, state) {
     + `k = ${meta.k}, log-likelihood ${sixDigits(arrays.log_likelihood.data[t])}`;
 }
 
-// The log-likelihood's ticks: at most 6 digits, and a curve flat to round-off gets a
-// range those digits can tell apart (else every tick reads the same 19 digits).
+// Ticks of at most 6 significant digits, and a log-likelihood curve flat to round-off gets
+// a range those digits can tell apart (else every tick reads the same 19 digits).
 function readableTicks(layout, payload) {
   const ll = Array.from(payload.arrays.log_likelihood.data).filter(Number.isFinite);
-  layout.yaxis2 = { ...layout.yaxis2, tickformat: TICK_FORMAT };
+  for (const name of ["xaxis", "yaxis", "yaxis2"]) layout[name] = { ...layout[name], tickformat: TICK_FORMAT };
   if (payload.meta.second_axis !== "log") layout.yaxis3 = { ...layout.yaxis3, tickformat: TICK_FORMAT };
   if (!ll.length) return layout;
   const low = Math.min(...ll), high = Math.max(...ll), least = 1e-4 * Math.max(1, Math.abs(high));

@@ -5,11 +5,16 @@ boxes that fit the page."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
+import numpy as np
 import pytest
 from playwright.sync_api import expect
 
+from dashboard.exports import animation_html
+from dashboard.figures import plot_data
+from dashboard.fit_payload import animation_payload
 from tests.browser.explore_page import (
     ANIMATION,
     APP_IDLE,
@@ -17,6 +22,7 @@ from tests.browser.explore_page import (
     FIGURE_CHANGED_JS,
     FIGURE_SIGNATURE_JS,
     K_SLIDER_LABEL,
+    VIEWPORT,
     animated_chart,
     iteration_label,
     labelled,
@@ -36,6 +42,15 @@ MARKER_LL_JS = f"""() => document.querySelector({PLOT!r}).data
 TRACE_XY_JS = f"""(name) => {{
     const trace = document.querySelector({PLOT!r}).data.find(t => t.name === name);
     return trace ? Array.from(trace.x, (x, j) => [x, trace.y[j]]) : null;
+}}"""
+
+
+# The log-likelihood axis's tick labels and title, as drawn: text and box.
+LL_AXIS_JS = f"""() => {{
+    const gd = document.querySelector({PLOT!r});
+    const box = (e) => {{ const r = e.getBoundingClientRect(); return [r.left, r.right]; }};
+    return {{ ticks: [...gd.querySelectorAll('.y2tick text')].map(e => [e.textContent, box(e)]),
+              title: box(gd.querySelector('.g-y2title text')) }};
 }}"""
 
 
@@ -103,6 +118,33 @@ def test_the_figures_keys_step_it_once_it_has_focus_even_after_a_sidebar_slider(
     value = float(re.search(r"log-likelihood (\S+)", name).group(1))
     assert value == pytest.approx(page.evaluate(MARKER_LL_JS), rel=1e-5)
     assert "−20" not in name and "160" not in name  # no tick labels
+
+
+def test_log_likelihood_ticks_are_short_and_clear_of_the_axis_title(browser, fig69_fit,
+                                                                    tmp_path):
+    # A log-likelihood flat to round-off, where Plotly alone labels ticks with 19 digits
+    # ("−468.9827506928975822"), drawn by the offline export of the same view.
+    X, trace = fig69_fit
+    flat = -468.9827506928975 / trace.n_samples
+    trace = dataclasses.replace(trace, mean_log_likelihood=flat + np.arange(
+        len(trace.mean_log_likelihood)) * 4 * np.spacing(flat))
+    page_file = tmp_path / "flat.html"
+    page_file.write_text(animation_html(animation_payload(plot_data(X, trace.sample_index),
+                                                          trace), "flat"), encoding="utf-8")
+    context = browser.new_context(viewport=VIEWPORT)
+    try:
+        page = context.new_page()
+        page.goto(page_file.as_uri())
+        expect(page.locator(PLOT)).to_have_attribute("aria-label", re.compile("iteration"))
+        axis = page.evaluate(LL_AXIS_JS)
+    finally:
+        context.close()
+    assert len(axis["ticks"]) >= 2
+    assert len({text for text, _ in axis["ticks"]}) == len(axis["ticks"])  # told apart
+    for text, (left, _) in axis["ticks"]:
+        digits = re.sub(r"[^0-9]", "", text.split("e")[0]).lstrip("0")
+        assert 0 < len(digits) <= 6, text
+        assert axis["title"][1] <= left, (text, axis["title"])  # the title ends before it
 
 
 def test_a_start_placed_with_the_arrows_and_enter_is_where_the_fit_begins(page):
