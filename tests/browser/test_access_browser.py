@@ -23,12 +23,14 @@ from tests.browser.explore_page import (
     FIGURE_SIGNATURE_JS,
     K_SLIDER_LABEL,
     VIEWPORT,
-    animated_chart,
+    fitted_rows,
     iteration_label,
     labelled,
     play_button,
     slider_handle,
 )
+from tests.browser.test_explore_browser import change_and_wait, show_iteration_zero
+from tests.browser.test_explore_browser import wait_for_first_run as wait_for_first_draw
 
 pytestmark = pytest.mark.browser
 
@@ -55,16 +57,8 @@ LL_AXIS_JS = f"""() => {{
 
 
 def wait_for_first_run(page) -> None:
-    expect(animated_chart(page)).to_be_visible()
-    page.wait_for_selector(APP_IDLE)
+    wait_for_first_draw(page)
     expect(page.locator(PLOT)).to_have_attribute("aria-label", re.compile("iteration"))
-
-
-def change_and_wait(page, action) -> None:
-    before = page.evaluate(FIGURE_SIGNATURE_JS)
-    action()
-    page.wait_for_function(FIGURE_CHANGED_JS, arg=before)
-    page.wait_for_selector(APP_IDLE)
 
 
 def shown_iteration(page) -> tuple[int, int]:
@@ -173,9 +167,7 @@ def test_a_start_placed_with_the_arrows_and_enter_is_where_the_fit_begins(page):
         "placed by hand on the figure")
     assert page.evaluate(TRACE_XY_JS, "keyboard cursor") is None
 
-    page.locator(f"{ANIMATION} .gmm-scrub").focus()
-    page.keyboard.press("Home")
-    expect(iteration_label(page)).to_contain_text("Iteration 0 of ")
+    show_iteration_zero(page)
     for (x, y), (px, py) in zip(page.evaluate(TRACE_XY_JS, "means"), placed, strict=True):
         assert x == pytest.approx(px, rel=1e-4, abs=1e-4) and y == pytest.approx(py, rel=1e-4,
                                                                                 abs=1e-4)
@@ -200,8 +192,7 @@ def test_show_as_table_lists_each_component_at_the_shown_iteration(page):
     for (x, y), (mx, my) in zip(means, page.evaluate(TRACE_XY_JS, "means"), strict=True):
         assert x == pytest.approx(mx, rel=1e-5) and y == pytest.approx(my, rel=1e-5)
 
-    page.locator(f"{ANIMATION} .gmm-scrub").focus()
-    page.keyboard.press("Home")
+    show_iteration_zero(page)
     expect(table.locator("caption")).to_contain_text(f"iteration 0 of {n}")
     assert table.locator("tbody tr td:nth-child(3)").all_inner_texts() != [
         f"{x:.6g}, {y:.6g}" for x, y in means]
@@ -240,3 +231,21 @@ def test_the_sweeps_box_shows_every_chosen_covariance_type(page):
         for start, size in (("x", "width"), ("y", "height")):
             assert outer[start] <= inner[start]
             assert inner[start] + inner[size] <= outer[start] + outer[size]
+
+
+def test_points_are_drawn_on_a_sketch_with_the_arrows_and_enter(page, explore_app):
+    page.goto(f"{explore_app.url}/?dataset=sketch&k=3")
+    wait_for_first_run(page)
+    rows = fitted_rows(page)
+    draw = page.locator(f"{ANIMATION} .gmm-draw")
+    draw.focus()
+    page.keyboard.press("Enter")
+    expect(draw).to_have_text("Stop drawing")
+    expect(page.locator(PLOT)).to_be_focused()
+    page.keyboard.press("Shift+ArrowRight")
+    assert page.evaluate(TRACE_XY_JS, "keyboard cursor") is not None
+    change_and_wait(page, lambda: page.keyboard.press("Enter"))  # a cloud at the cross
+    assert fitted_rows(page) == rows + 10
+    page.locator(PLOT).focus()
+    page.keyboard.press("Escape")
+    expect(draw).to_have_text("Draw points")
