@@ -101,22 +101,21 @@ function axis(title, range, extra = {}) {
 // ------------------------------------------------------------------ the animation
 // The colour of each blend code (dashboard/figures.py blend_codes): 0 for a point no
 // component claims, else 1 + j * levels + level, component j's colour blended with white
-// from PALEST (level 0) to full (the last level). Made once per palette.
-const PALEST = 0.3;
+// from ``palest`` of it (level 0) to full (the last level). Made once per palette.
 const blendScales = new Map();
 
 function hexRgb(hex) {
   return [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
 }
 
-function blendColorscale(palette, levels) {
-  const key = `${palette.join()}/${levels}`;
+function blendColorscale(palette, levels, palest) {
+  const key = `${palette.join()}/${levels}/${palest}`;
   if (!blendScales.has(key)) {
     const colours = ["rgb(0,0,0)"];
     for (const hex of palette) {
       const rgb = hexRgb(hex);
       for (let level = 0; level < levels; level++) {
-        const tint = PALEST + (1 - PALEST) * level / (levels - 1);
+        const tint = palest + (1 - palest) * level / (levels - 1);
         colours.push(`rgb(${rgb.map((c) => Math.round(255 + tint * (c - 255))).join(",")})`);
       }
     }
@@ -127,7 +126,7 @@ function blendColorscale(palette, levels) {
 
 function pointMarker(meta) {
   if (meta.color_by === "responsibility") {
-    const scale = blendColorscale(meta.palette, meta.blend_levels);
+    const scale = blendColorscale(meta.palette, meta.blend_levels, meta.palest);
     return { size: meta.marker_size, opacity: 0.8, colorscale: scale, cmin: 0, cmax: scale.length - 1 };
   }
   return { size: meta.marker_size, opacity: 0.8, colorscale: "Viridis", cmin: 0, cmax: meta.uncertainty_max,

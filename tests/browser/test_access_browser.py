@@ -13,7 +13,14 @@ import pytest
 from playwright.sync_api import expect
 
 from dashboard.exports import animation_html
-from dashboard.figures import plot_data
+from dashboard.figures import (
+    BLEND_LEVELS,
+    DEFAULT_OPTIONS,
+    PALEST,
+    FigureOptions,
+    blend_rgb,
+    plot_data,
+)
 from dashboard.fit_payload import animation_payload
 from tests.browser.explore_page import (
     ANIMATION,
@@ -54,6 +61,10 @@ LL_AXIS_JS = f"""() => {{
     return {{ ticks: [...gd.querySelectorAll('.y2tick text')].map(e => [e.textContent, box(e)]),
               title: box(gd.querySelector('.g-y2title text')) }};
 }}"""
+
+
+# The colour Plotly gave each drawn point.
+DRAWN_COLOURS_JS = f"""() => document.querySelector({PLOT!r}).calcdata[0].map(p => p.mcc)"""
 
 
 def wait_for_first_run(page) -> None:
@@ -114,31 +125,49 @@ def test_the_figures_keys_step_it_once_it_has_focus_even_after_a_sidebar_slider(
     assert "−20" not in name and "160" not in name  # no tick labels
 
 
-def test_log_likelihood_ticks_are_short_and_clear_of_the_axis_title(browser, fig69_fit,
-                                                                    tmp_path):
-    # A log-likelihood flat to round-off, where Plotly alone labels ticks with 19 digits
-    # ("−468.9827506928975822"), drawn by the offline export of the same view.
-    X, trace = fig69_fit
-    flat = -468.9827506928975 / trace.n_samples
-    trace = dataclasses.replace(trace, mean_log_likelihood=flat + np.arange(
-        len(trace.mean_log_likelihood)) * 4 * np.spacing(flat))
-    page_file = tmp_path / "flat.html"
-    page_file.write_text(animation_html(animation_payload(plot_data(X, trace.sample_index),
-                                                          trace), "flat"), encoding="utf-8")
+def drawn_export(browser, X, trace, tmp_path, script: str, options=DEFAULT_OPTIONS):
+    """``script``'s answer on the offline export of ``trace``'s animation (no server)."""
+    page_file = tmp_path / "animation.html"
+    payload = animation_payload(plot_data(X, trace.sample_index), trace, options)
+    page_file.write_text(animation_html(payload, "export"), encoding="utf-8")
     context = browser.new_context(viewport=VIEWPORT)
     try:
         page = context.new_page()
         page.goto(page_file.as_uri())
         expect(page.locator(PLOT)).to_have_attribute("aria-label", re.compile("iteration"))
-        axis = page.evaluate(LL_AXIS_JS)
+        return page.evaluate(script)
     finally:
         context.close()
+
+
+def test_log_likelihood_ticks_are_short_and_clear_of_the_axis_title(browser, fig69_fit,
+                                                                    tmp_path):
+    # A log-likelihood flat to round-off, where Plotly alone labels ticks with 19 digits
+    # ("−468.9827506928975822").
+    X, trace = fig69_fit
+    flat = -468.9827506928975 / trace.n_samples
+    trace = dataclasses.replace(trace, mean_log_likelihood=flat + np.arange(
+        len(trace.mean_log_likelihood)) * 4 * np.spacing(flat))
+    axis = drawn_export(browser, X, trace, tmp_path, LL_AXIS_JS)
     assert len(axis["ticks"]) >= 2
     assert len({text for text, _ in axis["ticks"]}) == len(axis["ticks"])  # told apart
     for text, (left, _) in axis["ticks"]:
         digits = re.sub(r"[^0-9]", "", text.split("e")[0]).lstrip("0")
         assert 0 < len(digits) <= 6, text
         assert axis["title"][1] <= left, (text, axis["title"])  # the title ends before it
+
+
+@pytest.mark.parametrize("palette", ["plotly", "okabe_ito"])
+def test_points_are_drawn_in_their_winning_components_colour(browser, fig69_fit, tmp_path,
+                                                              palette):
+    X, trace = fig69_fit
+    drawn = drawn_export(browser, X, trace, tmp_path, DRAWN_COLOURS_JS,
+                         FigureOptions(palette=palette))
+    data = plot_data(X, trace.sample_index)
+    expected = blend_rgb(trace.responsibilities[-1][data.positions], palette)
+    drawn = np.array([[float(c) for c in re.findall(r"[\d.]+", colour)[:3]] for colour in drawn])
+    level = (1 - PALEST) * 255 / (BLEND_LEVELS - 1)  # one step of sureness
+    assert np.abs(drawn - expected).max() <= level / 2 + 1
 
 
 def test_a_start_placed_with_the_arrows_and_enter_is_where_the_fit_begins(page):
