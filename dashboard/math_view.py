@@ -109,8 +109,8 @@ def e_step_formulas(point: dict) -> list[str]:
             rf"\log \mathcal{{N}}(x_{{{i}}} \mid \mu_{{{j}}}, \Sigma_{{{j}}}) &= -\tfrac{{d}}{{2}}"
             rf"\log 2\pi - \tfrac{{1}}{{2}}\log\lvert\Sigma_{{{j}}}\rvert - \tfrac{{1}}{{2}}D^2",
             rf"&= {tex_number(point['log_normalizer'])} - \tfrac{{1}}{{2}}"
-            rf"({tex_number(point['log_det_covariance'])}) - \tfrac{{1}}{{2}}({tex_number(d2)})"
-            rf" = {tex_number(point['log_density'])}"),
+            rf"({tex_number(point['log_det_covariance'])}) - \tfrac{{1}}{{2}}({tex_number(d2)})",
+            rf"&= {tex_number(point['log_density'])}"),  # a line of its own: never cut off
         aligned_lines(
             rf"\pi_{{{j}}}\, \mathcal{{N}}(x_{{{i}}} \mid \mu_{{{j}}}, \Sigma_{{{j}}}) &= "
             rf"{tex_number(point['weight'])} \times e^{{{tex_number(point['log_density'])}}}",

@@ -162,7 +162,10 @@ def test_the_e_step_formulas_end_on_the_responsibility_the_e_step_computes(stepp
     assert lines[0].startswith(r"x_{7} = \begin{bmatrix}")
     assert lines[1].startswith(r"\Sigma_{1} = \begin{bmatrix}")
     assert lines[2].endswith(f"= {math_view.tex_number(point['mahalanobis'] ** 2)}")
-    assert lines[3].endswith(f"= {math_view.tex_number(point['log_density'])}" + END_ALIGNED)
+    # The log-density's value on a line of its own, where a narrow column cannot cut it.
+    assert lines[3].endswith(r" \\ &= " + math_view.tex_number(point["log_density"])
+                             + END_ALIGNED)
+    assert lines[3].count(r" \\ ") == 2
     assert lines[-1].endswith(f"= {math_view.tex_number(state.responsibilities[7, 1])}"
                               + END_ALIGNED)
     assert r"\gamma_{7,1} &=" in lines[-1]
