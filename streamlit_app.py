@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dashboard.navigation import EXPLORE_PAGE
+from dashboard.page_style import STYLE
 from dashboard.query_state import TRUE_WORDS
 from dashboard.sign_in import require_sign_in
 
@@ -10,6 +11,7 @@ from dashboard.sign_in import require_sign_in
 presenting = st.query_params.get("present", "").lower() in TRUE_WORDS
 st.set_page_config(page_title="GMM Explorer", layout="wide",
                    initial_sidebar_state="collapsed" if presenting else "auto")
+st.html(STYLE)
 # With sign-in configured, a signed-out visitor's run ends here, before any page.
 require_sign_in()
 st.navigation([

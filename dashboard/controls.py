@@ -153,7 +153,8 @@ def _fit_controls() -> None:
     st.radio("Colour points by", COLOR_BY, key="color", format_func=COLOR_LABELS.get)
     st.radio("Component colours", list(PALETTES), key="palette",
              format_func=PALETTE_LABELS.get,
-             help="Okabe and Ito's eight colours stay apart for every kind of colour vision.")
+             help="Okabe and Ito's colours, ordered so the first six stay apart for "
+                  "every kind of colour vision.")
     st.toggle("Presentation mode", key="present",
               help="Larger text and markers for a projector; with ?present=true in the "
                    "address the page opens with the sidebar closed.")

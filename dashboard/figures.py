@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.colors import hex_to_rgb, qualitative
+from plotly.colors import hex_to_rgb
 
 from gmm_core import FitTrace
 from gmm_core.geometry import ellipse_outlines
@@ -26,18 +26,26 @@ from gmm_core.trace import (
     ZERO_DENSITY,
 )
 
-# Twelve distinct colours, as many as the k slider offers; larger k reuses them.
-COMPONENT_COLORS = (*qualitative.Plotly, "#8C564B", "#7F7F7F")
-# Okabe and Ito's colour-blind-safe set (Color Universal Design, 2008), its black left out
-# (black marks points no component claims) and grey in its place; larger k reuses them.
-OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#D55E00", "#0072B2", "#CC79A7", "#F0E442",
-             "#999999")
+# Both palettes are ordered so that any two of their first six colours differ by a
+# CIEDE2000 ΔE of at least 20 (Okabe–Ito's also under simulated deuteranopia and
+# protanopia; tests/test_palettes.py): most fits have few components.
+# Twelve colours, as many as the k slider offers (Plotly's ten, brown and grey); larger k
+# reuses them.
+COMPONENT_COLORS = ("#636EFA", "#EF553B", "#00CC96", "#FECB52", "#FF97FF", "#7F7F7F",
+                    "#AB63FA", "#FFA15A", "#19D3F3", "#FF6692", "#B6E880", "#8C564B")
+# Okabe and Ito's colour-blind-safe set (Color Universal Design, 2008) and grey. Only one
+# six of them stay 20 apart for every kind of colour vision: those come first.
+OKABE_ITO = ("#0072B2", "#D55E00", "#F0E442", "#000000", "#56B4E9", "#999999",
+             "#E69F00", "#009E73", "#CC79A7")
 PALETTES = {"plotly": COMPONENT_COLORS, "okabe_ito": OKABE_ITO}
 _PALETTE_RGB = {name: np.array([hex_to_rgb(c) for c in colors], dtype=float)
                 for name, colors in PALETTES.items()}
 COLOR_BY = ("responsibility", "uncertainty")
-# Blends are drawn from an RGB cube of this many levels per channel: within 8.5/255.
+# A point takes the colour of the component that claims it most, paler the less sure:
+# from PALEST (shared evenly) to the full colour (claimed alone), in this many levels.
 BLEND_LEVELS = 16
+PALEST = 0.3
+WHITE = np.array([255.0, 255.0, 255.0])
 MAX_FRAMES = 60
 MAX_POINTS = 2000
 SIGMA_LEVELS = (1.0, 2.0, 3.0)
@@ -158,26 +166,44 @@ def matched_colors(permutation, palette: str = "plotly") -> list[str]:
     return colors.tolist()
 
 
-def blend_rgb(responsibilities, palette: str = "plotly") -> np.ndarray:
-    """Each row's colour ``(m, 3)`` in 0…255: the component colours mixed by its
-    responsibilities. Rows whose responsibilities sum to less than one (the notebook's
-    ε-normalization) come out darker, down to black for rows no component claims.
-    """
+def _claims(responsibilities) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's winning component, how sure (0 shared evenly … 1 alone) and whether any
+    component claims it (the notebook's ε-normalization leaves some rows at zero)."""
     resp = np.asarray(responsibilities, dtype=float)
+    total = resp.sum(axis=1)
+    claimed = total >= 0.5
+    k = resp.shape[1]
+    share = resp.max(axis=1) / np.where(claimed, total, 1.0)
+    sure = np.clip((share - 1 / k) / (1 - 1 / k), 0.0, 1.0) if k > 1 else np.ones(len(resp))
+    return resp.argmax(axis=1), sure, claimed
+
+
+def _tint(rgb, sure) -> np.ndarray:
+    return WHITE + (PALEST + (1 - PALEST) * np.asarray(sure))[:, None] * (rgb - WHITE)
+
+
+def blend_rgb(responsibilities, palette: str = "plotly") -> np.ndarray:
+    """Each row's colour ``(m, 3)`` in 0…255: its winning component's colour blended with
+    white, the more white the less sure the claim. Never a mix of two components'
+    colours, which would read as a third component. Rows no component claims are black.
+    """
+    winner, sure, claimed = _claims(responsibilities)
     rgb = _PALETTE_RGB[palette]
-    return np.clip(resp @ rgb[np.arange(resp.shape[1]) % len(rgb)], 0.0, 255.0)
+    return np.where(claimed[:, None], _tint(rgb[winner % len(rgb)], sure), 0.0)
 
 
 def blend_codes(responsibilities, palette: str = "plotly") -> np.ndarray:
-    """The blends as codes ``(r * L + g) * L + b`` in an RGB cube of ``L = BLEND_LEVELS``
-    levels per channel.
+    """The blends as byte codes: 0 for a row no component claims, else
+    ``1 + j * BLEND_LEVELS + level`` for winner ``j`` at sureness ``level``.
 
-    Numbers rather than colour strings: two bytes a point per frame, against nine for
-    "#rrggbb"; the browser maps them through a colour scale of the same cube.
+    One byte a point per frame, against nine for "#rrggbb"; the browser maps codes to
+    colours from the palette (dashboard/static/fit_view.js). ``palette`` only says how
+    many colours there are: larger k reuses them.
     """
-    step = 255.0 / (BLEND_LEVELS - 1)
-    levels = np.rint(blend_rgb(responsibilities, palette) / step).astype(np.uint16)
-    return (levels[:, 0] * BLEND_LEVELS + levels[:, 1]) * BLEND_LEVELS + levels[:, 2]
+    winner, sure, claimed = _claims(responsibilities)
+    j = winner % len(PALETTES[palette])
+    level = np.rint(sure * (BLEND_LEVELS - 1)).astype(np.uint16)
+    return np.where(claimed, 1 + j * BLEND_LEVELS + level, 0).astype(np.uint8)
 
 
 def uncertainty(responsibilities) -> np.ndarray:

@@ -22,6 +22,7 @@ from dashboard.binary_payload import pack
 from dashboard.figures import (
     BLEND_LEVELS,
     DEFAULT_OPTIONS,
+    PALEST,
     FigureOptions,
     PlotData,
     axis_ranges,
@@ -98,7 +99,7 @@ def animation_payload(data: PlotData, trace: FitTrace, options: FigureOptions = 
     meta = _plot_meta(data, options) | {
         "kind": "animation", "k": k, "n_iter": trace.n_iter,
         "palette": component_colors(k, options.palette),
-        "color_by": options.color_by, "blend_levels": BLEND_LEVELS,
+        "color_by": options.color_by, "blend_levels": BLEND_LEVELS, "palest": PALEST,
         "uncertainty_max": 1.0 - 1.0 / k if k > 1 else 1.0,
         "titles": [event_title(trace, int(t)) for t in shown],
         "second_title": second_title, "second_axis": second_axis,
@@ -112,7 +113,8 @@ def animation_payload(data: PlotData, trace: FitTrace, options: FigureOptions = 
     arrays = {"iterations": shown.astype(np.int32), "colors": colors,
               "centres": np.stack(centres), "axes": np.stack(axes),
               "log_likelihood": np.asarray(trace.log_likelihood, dtype=np.float64),
-              "second": np.asarray(second, dtype=np.float64)}
+              "second": np.asarray(second, dtype=np.float64),
+              "weights": trace.weights[shown].astype(np.float32)}  # for "Show as table"
     meta["fit_id"] = _digest(meta, arrays)
     if include_points:
         arrays["points"] = _points(data)

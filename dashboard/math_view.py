@@ -84,9 +84,9 @@ def tex_matrix(matrix) -> str:
     return r"\begin{bmatrix}" + r" \\ ".join(rows) + r"\end{bmatrix}"
 
 
-def two_lines(first: str, second: str) -> str:
+def aligned_lines(*lines: str) -> str:
     """A formula too wide for one line, aligned on the ``&`` of each line."""
-    return rf"\begin{{aligned}} {first} \\ {second} \end{{aligned}}"
+    return r"\begin{aligned} " + r" \\ ".join(lines) + r" \end{aligned}"
 
 
 # ---------------------------------------------------------------- the formulas, filled in
@@ -105,20 +105,20 @@ def e_step_formulas(point: dict) -> list[str]:
         rf"\Sigma_{{{j}}} = {tex_matrix(point['covariance'])}",
         rf"D^2 = (x_{{{i}}} - \mu_{{{j}}})^\top \Sigma_{{{j}}}^{{-1}} (x_{{{i}}} - \mu_{{{j}}})"
         rf" = {tex_number(d2)}",
-        two_lines(
+        aligned_lines(
             rf"\log \mathcal{{N}}(x_{{{i}}} \mid \mu_{{{j}}}, \Sigma_{{{j}}}) &= -\tfrac{{d}}{{2}}"
             rf"\log 2\pi - \tfrac{{1}}{{2}}\log\lvert\Sigma_{{{j}}}\rvert - \tfrac{{1}}{{2}}D^2",
             rf"&= {tex_number(point['log_normalizer'])} - \tfrac{{1}}{{2}}"
-            rf"({tex_number(point['log_det_covariance'])}) - \tfrac{{1}}{{2}}({tex_number(d2)})"
-            rf" = {tex_number(point['log_density'])}"),
-        two_lines(
+            rf"({tex_number(point['log_det_covariance'])}) - \tfrac{{1}}{{2}}({tex_number(d2)})",
+            rf"&= {tex_number(point['log_density'])}"),  # a line of its own: never cut off
+        aligned_lines(
             rf"\pi_{{{j}}}\, \mathcal{{N}}(x_{{{i}}} \mid \mu_{{{j}}}, \Sigma_{{{j}}}) &= "
             rf"{tex_number(point['weight'])} \times e^{{{tex_number(point['log_density'])}}}",
             "&= " + tex_exp(point["log_numerator"])),
-        two_lines(
+        aligned_lines(
             rf"\sum_{{l=1}}^{{k}} \pi_l\, \mathcal{{N}}(x_{{{i}}} \mid \mu_l, \Sigma_l) &= "
             + " + ".join(terms), "&= " + tex_exp(point["log_denominator"])),
-        two_lines(
+        aligned_lines(
             rf"\gamma_{{{i},{j}}} &= \frac{{\pi_{{{j}}}\, \mathcal{{N}}(x_{{{i}}} \mid "
             rf"\mu_{{{j}}}, \Sigma_{{{j}}})}}{{\sum_l \pi_l\, \mathcal{{N}}(x_{{{i}}} \mid \mu_l,"
             r" \Sigma_l)}",
@@ -154,7 +154,7 @@ def m_step_formulas(component: dict) -> list[str]:
         rf"\mu_{{{j}}} = \frac{{1}}{{N_{{{j}}}}} \sum_{{i=1}}^{{N}} \gamma_{{i,{j}}}\, x_i = "
         rf"\frac{{1}}{{{n_j}}} {tex_vector(component['weighted_sum'])} = "
         rf"{tex_vector(component['mean'])}",
-        two_lines(covariance.replace(r"\varepsilon", tex_number(component["reg_covar"]))
+        aligned_lines(covariance.replace(r"\varepsilon", tex_number(component["reg_covar"]))
                   .replace(" = ", " &= ", 1),
                   rf"\Rightarrow\; \Sigma_{{{j}}} &= {tex_matrix(component['covariance'])}"),
     ]
@@ -162,11 +162,11 @@ def m_step_formulas(component: dict) -> list[str]:
 
 def log_likelihood_formula(state: StepperState, n_rows: int) -> str:
     """The log-likelihood the last E-step computed."""
-    return two_lines(
+    return aligned_lines(
         r"\log L &= \sum_{i=1}^{N} \log \sum_{j=1}^{k} \pi_j\, \mathcal{N}(x_i \mid \mu_j,"
         r" \Sigma_j)",
-        rf"&= {tex_number(state.log_likelihood, 7)} \quad (N = {n_rows},\;"
-        rf" \tfrac{{1}}{{N}}\log L = {tex_number(state.mean_log_likelihood, 6)})")
+        rf"&= {tex_number(state.log_likelihood, 7)} \quad (N = {n_rows})",
+        rf"\tfrac{{1}}{{N}}\log L &= {tex_number(state.mean_log_likelihood, 6)}")
 
 
 def convergence_formulas(mean_log_likelihoods, means_before, means_after,

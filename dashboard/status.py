@@ -29,7 +29,9 @@ def status_line(outcome: FitOutcome) -> Status:
         level = "warning"
     else:
         head, level = f"Broke down after {counted(trace.n_iter, 'iteration')}", "error"
-    text = (f"{head} · log-likelihood {trace.log_likelihood[-1]:,.1f} "
+    measured = ("log-likelihood" if outcome.model is not None
+                else "log-likelihood as the notebook computes it (its ε added to every density)")
+    text = (f"{head} · {measured} {trace.log_likelihood[-1]:,.1f} "
             f"({trace.mean_log_likelihood[-1]:.4f} per point) · {_bic_text(outcome)}")
     if trace.events:
         text += f" · {counted(len(trace.events), 'event')} along the way (listed below)"
@@ -43,7 +45,8 @@ def _bic_text(outcome: FitOutcome) -> str:
     exact = outcome.mean_log_likelihood * outcome.trace.n_samples
     # The notebook's log-likelihood counts ε in every density; BIC needs the true one.
     if outcome.model is None and f"{exact:,.1f}" != f"{outcome.trace.log_likelihood[-1]:,.1f}":
-        text += f" (from the exact log-likelihood of the final mixture, {exact:,.1f})"
+        text += (f" (from the exact log-likelihood of the final mixture, {exact:,.1f}: "
+                 "without ε, as scikit-learn scores it)")
     return text
 
 

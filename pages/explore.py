@@ -71,8 +71,8 @@ if view.present:
     describe_the_data()
 st.caption(
     "Points: a reproducible sample of at most 2,000 rows (the fit uses every row), "
-    + ("coloured by the blend of component colours their responsibilities give; darker "
-       "points are claimed by no component (the notebook's ε-normalization). "
+    + ("in the colour of the component most responsible for them, paler the less sure; "
+       "black × are claimed by no component (the notebook's ε-normalization). "
        if view.color_by == "responsibility"
        else "coloured by how uncertain their assignment is. ")
     + "Ellipses: 1σ, 2σ and 3σ of each component. Dotted lines: each mean's path so far. "
@@ -80,8 +80,8 @@ st.caption(
     + ("how many rows have zero density under every component. " if replay
        else "how far the means moved. ")
     + "Play replays the fit from the start; the slider picks an iteration; ◀ ▶ step one "
-    "iteration, M-step and E-step one half of it. Keys: space plays or pauses, ← → step, "
-    "m and e take the half-steps.")
+    "iteration, M-step and E-step one half of it; the keys are listed under the figure, "
+    "and \"Show as table\" lists the components at the iteration shown.")
 
 events = status.event_lines(outcome)
 if events:

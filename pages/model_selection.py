@@ -29,10 +29,11 @@ st.markdown(f"**{dataset.title}**, fitted on "
 
 sweeps.form_state()
 with st.form("sweep_form"):
-    left, middle, right = st.columns(3)
+    # A row of its own: in a third of the page the box showed two of the four types.
+    st.multiselect("Covariance types", COVARIANCE_TYPES, key="sweep_types",
+                   format_func=COVARIANCE_LABELS.get)
+    left, right = st.columns(2)
     left.slider("Largest k", *K_RANGE, key="sweep_k_max")
-    middle.multiselect("Covariance types", COVARIANCE_TYPES, key="sweep_types",
-                       format_func=COVARIANCE_LABELS.get)
     right.number_input("Restarts per fit (n_init)", *sweeps.N_INIT_RANGE, step=1,
                        key="sweep_n_init",
                        help="Each fit starts this many times (different seeds) and keeps "

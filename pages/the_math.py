@@ -98,7 +98,7 @@ component = chosen[1].number_input("Component j", 0, request.k - 1, step=1,
 
 state = walk.stepper.state
 just_did = None if state.step == 0 else "E" if phase == M_STEP else "M"
-st.markdown(f"**Iteration {state.iteration}**, {state.step} half-steps done; "
+st.markdown(f"**Iteration {state.iteration}**, {counted(state.step, 'half-step')} done; "
             + ("the start: no responsibilities yet. " if just_did is None else
                f"just did the {just_did}-step. ")
             + f"Next: the **{phase}-step**.")
@@ -113,9 +113,9 @@ with figure_column:
                          None if previous is None else previous.means,
                          None if previous is None else previous.covariances),
         key="step_figure", config={"displaylogo": False})
-    st.caption("Points coloured by the blend of their responsibilities (grey before the "
-               "first E-step); 1σ, 2σ and 3σ ellipses of the current parameters, dotted: "
-               "before the last M-step; the ring marks point i.")
+    st.caption("Points in the colour of their likeliest component, paler the less sure "
+               "(grey before the first E-step); 1σ, 2σ and 3σ ellipses of the current "
+               "parameters, dotted: before the last M-step; the ring marks point i.")
 with formula_column:
     st.markdown(f"**E-step for point {point} and component {component}** — "
                 + ("what the last E-step computed" if just_did == "E"

@@ -185,9 +185,10 @@ def test_e_and_m_steps_alternate_and_change_the_numbers_shown():
         assert formulas(at) != seen[-1]
         seen.append(formulas(at))
         assert f"**Iteration {iteration}**" in text(at)
+        assert f"{len(seen) - 1} half-step{'' if len(seen) == 2 else 's'} done" in text(at)
         other = "m_step" if key == "e_step" else "e_step"
         assert at.button(key=key).disabled and not at.button(key=other).disabled
-    assert any(r"\log L = " in line for line in seen[-1])
+    assert any(r"\tfrac{1}{N}\log L &= " in line for line in seen[-1])
     assert any(r"\mu^{\text{new}} - \mu^{\text{old}}" in line for line in seen[-1])
     assert any(r"\log L^{(t-1)}" in line for line in seen[-1])
     assert charts(at)["step_figure"]["layout"]["title"]["text"] == (

@@ -79,8 +79,9 @@ def test_row_names_of_a_pandas_export_are_not_plotted_but_can_be_chosen():
     at = upload(run_page(), pandas_export(), "blobs.csv")
     assert_clean(at)
     assert (at.selectbox(key="x").value, at.selectbox(key="y").value) == ("width", "height")
-    notes = " ".join(info.value for info in at.sidebar.info)
+    (notes,) = [info.value for info in at.sidebar.info]  # every note in one box
     assert "column 1, row_names, holds row names (0, 1, 2, …" in notes
+    assert "its header is blank" in notes
     assert "row_names" in at.selectbox(key="x").options
     at.selectbox(key="x").set_value("row_names").run()  # the user's explicit choice
     assert_clean(at)

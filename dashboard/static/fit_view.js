@@ -99,31 +99,45 @@ function axis(title, range, extra = {}) {
 }
 
 // ------------------------------------------------------------------ the animation
-// The colour of each blend code (dashboard/figures.py blend_codes): an RGB cube of
-// ``levels`` levels per channel, made once.
+// The colour of each blend code (dashboard/figures.py blend_codes): 0 for a point no
+// component claims, else 1 + j * levels + level, component j's colour blended with white
+// from ``palest`` of it (level 0) to full (the last level). Made once per palette.
 const blendScales = new Map();
 
-function blendColorscale(levels) {
-  if (!blendScales.has(levels)) {
-    const n = levels ** 3, step = 255 / (levels - 1), scale = [];
-    for (let code = 0; code < n; code++) {
-      const r = Math.round(Math.floor(code / levels ** 2) * step);
-      const g = Math.round(Math.floor(code / levels) % levels * step);
-      const b = Math.round(code % levels * step);
-      scale.push([code / (n - 1), `rgb(${r},${g},${b})`]);
+function hexRgb(hex) {
+  return [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+}
+
+function blendColorscale(palette, levels, palest) {
+  const key = `${palette.join()}/${levels}/${palest}`;
+  if (!blendScales.has(key)) {
+    const colours = ["rgb(0,0,0)"];
+    for (const hex of palette) {
+      const rgb = hexRgb(hex);
+      for (let level = 0; level < levels; level++) {
+        const tint = palest + (1 - palest) * level / (levels - 1);
+        colours.push(`rgb(${rgb.map((c) => Math.round(255 + tint * (c - 255))).join(",")})`);
+      }
     }
-    blendScales.set(levels, scale);
+    blendScales.set(key, colours.map((colour, code) => [code / (colours.length - 1), colour]));
   }
-  return blendScales.get(levels);
+  return blendScales.get(key);
 }
 
 function pointMarker(meta) {
   if (meta.color_by === "responsibility") {
-    return { size: meta.marker_size, opacity: 0.8, colorscale: blendColorscale(meta.blend_levels),
-             cmin: 0, cmax: meta.blend_levels ** 3 - 1 };
+    const scale = blendColorscale(meta.palette, meta.blend_levels, meta.palest);
+    return { size: meta.marker_size, opacity: 0.8, colorscale: scale, cmin: 0, cmax: scale.length - 1 };
   }
   return { size: meta.marker_size, opacity: 0.8, colorscale: "Viridis", cmin: 0, cmax: meta.uncertainty_max,
            showscale: true, colorbar: { title: { text: "uncertainty" }, x: 0.555, thickness: 12, len: 0.9 } };
+}
+
+// Points no component claims (code 0) are crosses, not dots: black is also a colour of
+// Okabe and Ito's set.
+function pointSymbols(meta, colours) {
+  if (meta.color_by !== "responsibility" || !colours.includes(0)) return "circle";
+  return Array.from(colours, (code) => (code === 0 ? "x-thin-open" : "circle"));
 }
 
 function frameColors(payload, f) {
@@ -144,9 +158,10 @@ function animationTraces(payload, points, state) {
   const k = meta.k, palette = meta.palette, p = state.params;
   const centres = frameSlice(arrays.centres, p), axes = frameSlice(arrays.axes, p);
   const t = arrays.iterations.data[p];
+  const colours = frameColors(payload, state.colours);
   const traces = [{
     type: "scatter", mode: "markers", name: "data", hoverinfo: "x+y", x: points.x, y: points.y,
-    marker: { ...pointMarker(meta), color: frameColors(payload, state.colours) },
+    marker: { ...pointMarker(meta), color: colours, symbol: pointSymbols(meta, colours) },
   }];
   for (let j = 0; j < k; j++) {
     traces.push({ type: "scatter", mode: "lines", name: `component ${j} ellipses`, hoverinfo: "skip",
@@ -234,7 +249,7 @@ const ANIMATION_HTML = `
   <div class="gmm-controls gmm-start-controls">
     <button type="button" class="gmm-place" title="Click one point per component on the plot: EM starts from them">Place start</button>
     <span class="gmm-placing" hidden>
-      <span class="gmm-placing-text"></span>
+      <span class="gmm-placing-text" aria-live="polite"></span>
       <button type="button" class="gmm-undo">Undo</button>
       <button type="button" class="gmm-cancel">Cancel</button>
     </span>
@@ -264,6 +279,198 @@ function dataCoordinates(gd, event) {
   const px = event.clientX - box.left - xaxis._offset, py = event.clientY - box.top - yaxis._offset;
   if (px < 0 || py < 0 || px > xaxis._length || py > yaxis._length) return null;
   return [xaxis.p2d(px), yaxis.p2d(py)];
+}
+
+// ------------------------------------------------------------------ keyboard and screen readers
+// The figure takes the focus (a click on it, or the page's "Skip to the figure" link) and
+// then its keys step it whatever was focused before (a sidebar slider, say). While a start
+// is placed or points drawn, the arrows move a cross and Enter places a point there.
+// A screen reader hears the iteration, k and log-likelihood as the figure's name, and
+// "Show as table" lists each component's weight, mean and covariance.
+const ANIMATION_PLOT = "[data-gmm-view=animation] .gmm-plot";
+const KEYS_HELP = "Keys once the figure has the focus (click it or Tab to it): ← → step, m e "
+  + "half-steps, space plays; placing or drawing: arrows move ✛, Enter places, Esc stops.";
+const CURSOR_STEPS = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
+const TICK_FORMAT = ".6~g"; // at most 6 significant digits
+
+function sixDigits(value) {
+  return Number.isFinite(value) ? String(Number(value.toPrecision(6))) : String(value);
+}
+
+// Plotly's toolbar stays for the mouse; for the keyboard it would be ten stops between the
+// figure and Play.
+function untabModebar(plot) {
+  for (const button of plot.querySelectorAll(".modebar a, .modebar button")) button.tabIndex = -1;
+}
+
+// One link for the page, first in its Tab order, gone with the figure.
+function installSkipLink(root) {
+  let link = document.querySelector(".gmm-skip-link");
+  if (!link) {
+    link = Object.assign(document.createElement("a"), { className: "gmm-skip-link", href: "#",
+                                                        textContent: "Skip to the figure" });
+    link.addEventListener("click", (event) => {
+      event.preventDefault();
+      const plot = document.querySelector(ANIMATION_PLOT);
+      plot?.scrollIntoView({ block: "center" });
+      plot?.focus({ preventScroll: true });
+    });
+    document.body.prepend(link);
+  }
+  const watch = new MutationObserver(() => {
+    if (root.isConnected) return;
+    watch.disconnect();
+    if (!document.querySelector(ANIMATION_PLOT)) link.remove();
+  });
+  watch.observe(document.body, { childList: true, subtree: true });
+}
+
+/** What the figure's name says: the shown iteration, k and the log-likelihood. */
+function describeFigure(payload, state) {
+  const { meta, arrays } = payload;
+  const t = arrays.iterations.data[state.params];
+  return `Gaussian mixture fit, iteration ${t} of ${meta.n_iter}${state.half ? " (M-step)" : ""}, `
+    + `k = ${meta.k}, log-likelihood ${sixDigits(arrays.log_likelihood.data[t])}`;
+}
+
+// Ticks of at most 6 significant digits, and a log-likelihood curve flat to round-off gets
+// a range those digits can tell apart (else every tick reads the same 19 digits).
+function readableTicks(layout, payload) {
+  const ll = Array.from(payload.arrays.log_likelihood.data).filter(Number.isFinite);
+  for (const name of ["xaxis", "yaxis", "yaxis2"]) layout[name] = { ...layout[name], tickformat: TICK_FORMAT };
+  if (payload.meta.second_axis !== "log") layout.yaxis3 = { ...layout.yaxis3, tickformat: TICK_FORMAT };
+  if (!ll.length) return layout;
+  const low = Math.min(...ll), high = Math.max(...ll), least = 1e-4 * Math.max(1, Math.abs(high));
+  if (high - low < least) layout.yaxis2.range = [(low + high - least) / 2, (low + high + least) / 2];
+  return layout;
+}
+
+/** The components at a state of the fit: weight, mean and covariance on the plotted axes. */
+function componentRows(payload, state) {
+  const { meta, arrays } = payload;
+  const weights = frameSlice(arrays.weights, state.params);
+  const centres = frameSlice(arrays.centres, state.params), axes = frameSlice(arrays.axes, state.params);
+  return Array.from({ length: meta.k }, (_, j) => {
+    const [a, b, c, d] = axes.subarray(4 * j, 4 * j + 4); // 1σ axes: covariance = A Aᵀ
+    return { component: j, colour: meta.palette[j], weight: weights[j],
+             mean: [centres[2 * j], centres[2 * j + 1]], covariance: [a * a + b * b, a * c + b * d, c * c + d * d] };
+  });
+}
+
+const TABLE_HTML = `
+  <p class="gmm-keys-help"></p>
+  <div class="gmm-controls">
+    <button type="button" class="gmm-table-toggle" aria-expanded="false">Show as table</button>
+  </div>
+  <div class="gmm-table-box" hidden>
+    <table class="gmm-table">
+      <caption></caption>
+      <thead><tr><th scope="col">component</th><th scope="col">weight</th><th scope="col" class="gmm-mean-head"></th>
+        <th scope="col" class="gmm-covariance-head"></th></tr></thead>
+      <tbody></tbody>
+    </table>
+  </div>`;
+
+class FigureAccess {
+  constructor(view) {
+    this.view = view;
+    const { root, plot } = view;
+    root.insertAdjacentHTML("beforeend", TABLE_HTML);
+    const find = (name) => root.querySelector(`.gmm-${name}`);
+    this.help = find("keys-help");
+    this.help.id = `gmm-keys-help-${Math.random().toString(36).slice(2)}`;
+    this.help.textContent = KEYS_HELP;
+    this.tableBox = find("table-box");
+    this.toggle = find("table-toggle");
+    this.toggle.addEventListener("click", () => {
+      this.tableBox.hidden = !this.tableBox.hidden;
+      this.toggle.textContent = this.tableBox.hidden ? "Show as table" : "Hide table";
+      this.toggle.setAttribute("aria-expanded", String(!this.tableBox.hidden));
+      this.fillTable();
+    });
+    plot.tabIndex = 0;
+    plot.setAttribute("role", "application"); // its keys reach it past a screen reader
+    plot.setAttribute("aria-describedby", this.help.id);
+    // Plotly keeps a press on the plot from focusing it.
+    plot.addEventListener("pointerdown", () => plot.focus({ preventScroll: true }));
+    plot.addEventListener("keydown", (event) => this.onKey(event));
+    this.cursor = null;
+    installSkipLink(root);
+  }
+
+  get active() {
+    return Array.isArray(this.view.state?.placing) || this.view.drawing;
+  }
+
+  // The cross the arrows move, while it is in use.
+  cursorTraces() {
+    if (!this.active) this.cursor = null;
+    if (!this.cursor) return [];
+    return [{ type: "scatter", mode: "markers", name: "keyboard cursor", hoverinfo: "skip",
+              x: [this.cursor[0]], y: [this.cursor[1]],
+              marker: { symbol: "cross-thin-open", size: 24, color: "black", line: { width: 2, color: "black" } } }];
+  }
+
+  afterDraw() {
+    const { plot, payload, state } = this.view;
+    plot.setAttribute("aria-label", describeFigure(payload, state));
+    untabModebar(plot);
+    this.fillTable();
+  }
+
+  onKey(event) {
+    if (!this.active || event.ctrlKey || event.metaKey || event.altKey) return;
+    const view = this.view, placing = Array.isArray(view.state.placing);
+    const { xaxis, yaxis } = view.plot._fullLayout;
+    const [x0, x1] = xaxis.range, [y0, y1] = yaxis.range;
+    this.cursor ??= [(x0 + x1) / 2, (y0 + y1) / 2];
+    const move = CURSOR_STEPS[event.key];
+    if (move) {
+      const step = event.shiftKey ? 1 / 8 : 1 / 40;
+      const clamp = (v, a, b) => Math.min(Math.max(v, Math.min(a, b)), Math.max(a, b));
+      this.cursor = [clamp(this.cursor[0] + move[0] * step * (x1 - x0), x0, x1),
+                     clamp(this.cursor[1] + move[1] * step * (y1 - y0), y0, y1)];
+      view.show(view.state);
+    } else if (event.key === "Enter") {
+      if (view.drawing) view.report("sketch_add", { point: [...this.cursor] });
+      else view.placeStep((points) => [...points, [...this.cursor]]);
+    } else if (event.key === "Backspace" && placing) {
+      view.placeStep((points) => points.slice(0, -1));
+    } else if (event.key === "Escape") {
+      if (placing) view.endPlacing();
+      else view.setDrawing(false);
+    } else {
+      return;
+    }
+    event.preventDefault();
+    event.stopPropagation(); // not also a step of the animation
+  }
+
+  fillTable() {
+    const { payload, state } = this.view;
+    if (this.tableBox.hidden || !payload) return;
+    const { meta, arrays } = payload;
+    const t = arrays.iterations.data[state.params];
+    this.tableBox.querySelector("caption").textContent =
+      `Components at iteration ${t} of ${meta.n_iter}${state.half ? " (M-step)" : ""}, on the plotted features`;
+    this.tableBox.querySelector(".gmm-mean-head").textContent = `mean (${meta.x_title}, ${meta.y_title})`;
+    this.tableBox.querySelector(".gmm-covariance-head").textContent =
+      "covariance (var x, cov xy, var y)";
+    const body = this.tableBox.querySelector("tbody");
+    body.replaceChildren(...componentRows(payload, state).map((row) => {
+      const tr = document.createElement("tr");
+      const swatch = Object.assign(document.createElement("span"), { className: "gmm-swatch" });
+      swatch.style.background = row.colour;
+      const name = document.createElement("th");
+      name.scope = "row";
+      name.append(swatch, ` ${row.component}`);
+      const cells = [sixDigits(row.weight), row.mean.map(sixDigits).join(", "),
+                     row.covariance.map(sixDigits).join(", ")]
+        .map((text) => Object.assign(document.createElement("td"), { textContent: text }));
+      tr.append(name, ...cells);
+      return tr;
+    }));
+  }
 }
 
 class AnimationView {
@@ -312,6 +519,7 @@ class AnimationView {
       this[action]();
     };
     document.addEventListener("keydown", onKey);
+    this.access = new FigureAccess(this);
   }
 
   get frames() {
@@ -364,16 +572,17 @@ class AnimationView {
     if (placing) {
       const left = meta.k - state.placing.length;
       this.startControls.text.textContent = `Click ${left} more point${left === 1 ? "" : "s"} on the plot `
-        + `(${state.placing.length} of ${meta.k} placed)`;
+        + `(or move the ✛ with the arrows and press Enter; ${state.placing.length} of ${meta.k} placed)`;
       this.startControls.undo.disabled = state.placing.length === 0;
     }
     // Quick clicks while placing a start must not read as Plotly's double-click, which
     // rescales the axes under the next click.
     const config = placing || this.drawing ? { ...PLOT_CONFIG, doubleClick: false } : PLOT_CONFIG;
-    const layout = animationLayout(meta, state);
+    const layout = readableTicks(animationLayout(meta, state), this.payload);
     if (this.drawing) layout.dragmode = this.sketch.shape.value;
-    const drawn = this.Plotly.react(this.plot, animationTraces(this.payload, this.points, state),
-                                    layout, config);
+    const traces = [...animationTraces(this.payload, this.points, state), ...this.access.cursorTraces()];
+    const drawn = this.Plotly.react(this.plot, traces, layout, config)
+      .then((result) => { this.access.afterDraw(); return result; });
     if (!this.plot.gmmSelecting) {  // Plotly's own events, once per plot
       this.plot.gmmSelecting = true;
       this.plot.on("plotly_selected", (event) => this.onSelected(event));
@@ -409,6 +618,7 @@ class AnimationView {
     this.sketch.draw.textContent = drawing ? "Stop drawing" : "Draw points";
     this.sketch.shapeLabel.hidden = !drawing;
     this.show({ ...this.state, placing: undefined });
+    if (drawing) this.plot.focus({ preventScroll: true });
   }
 
   onSelected(event) {
@@ -421,6 +631,7 @@ class AnimationView {
   beginPlacing() {
     this.stop();
     this.show({ ...stateOf(this.payload, 0, false), placing: [] });
+    this.plot.focus({ preventScroll: true }); // the button hides: its keys go to the figure
   }
 
   placeStep(change) {
@@ -484,6 +695,14 @@ function panelTraces(payload, points, i) {
   return traces;
 }
 
+// A still panel is one picture to a screen reader, named by its title; its toolbar is
+// for the mouse.
+function describePanel(plot, title) {
+  plot.setAttribute("role", "img");
+  plot.setAttribute("aria-label", title);
+  untabModebar(plot);
+}
+
 // Panels sit below the animation: drawn when they scroll into view (or are about to), so
 // a change of fit redraws what the user looks at first.
 class PanelsView {
@@ -520,7 +739,8 @@ class PanelsView {
       { title: { text: panel.title }, height: meta.height, showlegend: false, font: { size: meta.font_size },
         margin: { l: 10, r: 10, t: 50, b: 10 },
         xaxis: axis(meta.x_title, meta.x_range), yaxis: axis(meta.y_title, meta.y_range) },
-      PLOT_CONFIG))).then(() => { this.root.dataset.panelsDrawn = String(Number(this.root.dataset.panelsDrawn ?? 0) + 1); });
+      PLOT_CONFIG).then(() => describePanel(this.root.children[i], panel.title))))
+      .then(() => { this.root.dataset.panelsDrawn = String(Number(this.root.dataset.panelsDrawn ?? 0) + 1); });
   }
 }
 
