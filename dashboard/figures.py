@@ -55,16 +55,18 @@ _MEAN_HOVER = "component %{customdata}<br>(%{x:.4g}, %{y:.4g})<extra></extra>"
 
 @dataclass(frozen=True)
 class PlotData:
-    """The drawn rows of the fitted matrix on the chosen 2-D projection ``dims``.
+    """The drawn rows of the fitted matrix on the chosen projection ``dims``: two
+    columns, or one for the view of one feature (then ``y_title`` is empty).
 
     ``positions`` index the trace's display subsample and ``rows`` the fitted matrix
-    (``trace.sample_index[positions] == rows``); ``xy`` holds those rows' two coordinates.
+    (``trace.sample_index[positions] == rows``); ``xy`` holds those rows' coordinates,
+    one column per entry of ``dims``.
     """
 
     xy: np.ndarray
     rows: np.ndarray
     positions: np.ndarray
-    dims: tuple[int, int]
+    dims: tuple[int, ...]
     x_title: str
     y_title: str
 
@@ -105,7 +107,8 @@ def figure_options(color_by: str = "responsibility", palette: str = "plotly",
 
 def plot_data(X, sample_index, dims=(0, 1), titles=("x", "y"),
               max_points: int = MAX_POINTS) -> PlotData:
-    """The display subsample of ``X`` (thinned evenly to ``max_points``) on ``dims``."""
+    """The display subsample of ``X`` (thinned evenly to ``max_points``) on ``dims``
+    (two columns, or one)."""
     sample_index = np.asarray(sample_index)
     positions = np.arange(len(sample_index))
     if len(positions) > max_points:
@@ -113,19 +116,22 @@ def plot_data(X, sample_index, dims=(0, 1), titles=("x", "y"),
         positions = np.unique(np.linspace(0, len(positions) - 1, max_points).round()
                               .astype(int))
     rows = sample_index[positions]
-    dims = (int(dims[0]), int(dims[1]))
+    dims = tuple(int(d) for d in dims)
     xy = np.asarray(X)[rows][:, dims].astype(float)
-    return PlotData(xy, rows, positions, dims, titles[0], titles[1])
+    return PlotData(xy, rows, positions, dims, titles[0], titles[1] if len(dims) > 1 else "")
+
+
+def axis_range(values) -> tuple[float, float]:
+    """A fixed range around ``values`` (5% margin; ±1 or more around a single value)."""
+    low, high = float(np.min(values)), float(np.max(values))
+    margin = 0.05 * (high - low) if high > low else max(1.0, abs(low))
+    return low - margin, high + margin
 
 
 def axis_ranges(xy) -> tuple[tuple[float, float], tuple[float, float]]:
     """Fixed x and y ranges around the points (5% margin), shared by every panel."""
-    ranges = []
-    for column in np.asarray(xy, dtype=float).T:
-        low, high = float(np.min(column)), float(np.max(column))
-        margin = 0.05 * (high - low) if high > low else max(1.0, abs(low))
-        ranges.append((low - margin, high + margin))
-    return ranges[0], ranges[1]
+    x, y = np.asarray(xy, dtype=float).T
+    return axis_range(x), axis_range(y)
 
 
 def frame_iterations(n_iter: int, event_iterations=(),

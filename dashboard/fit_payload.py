@@ -24,6 +24,7 @@ from dashboard.figures import (
     DEFAULT_OPTIONS,
     FigureOptions,
     PlotData,
+    axis_range,
     axis_ranges,
     blend_codes,
     component_colors,
@@ -72,6 +73,46 @@ def _ellipses(means, covariances, dims) -> tuple[np.ndarray, np.ndarray]:
     return centres.astype(np.float32), axes.astype(np.float32)
 
 
+def _point_colors(trace: FitTrace, shown: np.ndarray, data: PlotData,
+                  options: FigureOptions) -> np.ndarray:
+    """Per shown iteration the drawn points' colours: responsibility blends (codes) or
+    uncertainty (bytes, 0-255 for 0-1)."""
+    resp = trace.responsibilities[shown][:, data.positions]  # (frames, m, k)
+    if options.color_by == "responsibility":
+        return np.stack([blend_codes(frame, options.palette) for frame in resp])
+    return np.rint(np.stack([uncertainty(frame) for frame in resp]) * 255).astype(np.uint8)
+
+
+def _shown_iterations(trace: FitTrace, options: FigureOptions) -> np.ndarray:
+    return frame_iterations(trace.n_iter, [e.iteration for e in trace.events],
+                            options.max_frames)
+
+
+def _fit_meta(trace: FitTrace, shown: np.ndarray, options: FigureOptions) -> dict:
+    """What an animation says about its fit whatever it draws: components and their
+    colours, how points are coloured, each frame's title, the lower curve, the events."""
+    k = trace.n_components
+    _, second_title, second_axis = second_series(trace)
+    return {
+        "kind": "animation", "k": k, "n_iter": trace.n_iter,
+        "palette": component_colors(k, options.palette),
+        "color_by": options.color_by, "blend_levels": BLEND_LEVELS,
+        "uncertainty_max": 1.0 - 1.0 / k if k > 1 else 1.0,
+        "titles": [event_title(trace, int(t)) for t in shown],
+        "second_title": second_title, "second_axis": second_axis,
+        "events": [{"iteration": e.iteration,
+                    "text": f"iteration {e.iteration}: " + "<br>".join(textwrap.wrap(e.message,
+                                                                                   60))}
+                   for e in trace.events],
+        "frame_ms": options.frame_ms, "height": options.height,
+    }
+
+
+def _curves(trace: FitTrace) -> dict[str, np.ndarray]:
+    return {"log_likelihood": np.asarray(trace.log_likelihood, dtype=np.float64),
+            "second": np.asarray(second_series(trace)[0], dtype=np.float64)}
+
+
 def animation_payload(data: PlotData, trace: FitTrace, options: FigureOptions = DEFAULT_OPTIONS,
                       include_points: bool = True, placed_start: bool = False,
                       can_place: bool = False, can_sketch: bool = False) -> bytes:
@@ -84,35 +125,98 @@ def animation_payload(data: PlotData, trace: FitTrace, options: FigureOptions = 
     ``can_place``, ``can_sketch``: the user may place a new start on it, or add points to
     its data (a sketch) by clicking it (``dashboard.fit_component``).
     """
-    k = trace.n_components
-    shown = frame_iterations(trace.n_iter, [e.iteration for e in trace.events],
-                             options.max_frames)
-    resp = trace.responsibilities[shown][:, data.positions]  # (frames, m, k)
-    if options.color_by == "responsibility":
-        colors = np.stack([blend_codes(frame, options.palette) for frame in resp])
-    else:
-        colors = np.rint(np.stack([uncertainty(frame) for frame in resp]) * 255).astype(np.uint8)
+    shown = _shown_iterations(trace, options)
     centres, axes = zip(*(_ellipses(trace.means[t], trace.covariances[t], data.dims)
                           for t in shown), strict=True)
-    second, second_title, second_axis = second_series(trace)
-    meta = _plot_meta(data, options) | {
-        "kind": "animation", "k": k, "n_iter": trace.n_iter,
-        "palette": component_colors(k, options.palette),
-        "color_by": options.color_by, "blend_levels": BLEND_LEVELS,
-        "uncertainty_max": 1.0 - 1.0 / k if k > 1 else 1.0,
-        "titles": [event_title(trace, int(t)) for t in shown],
-        "second_title": second_title, "second_axis": second_axis,
-        "events": [{"iteration": e.iteration,
-                    "text": f"iteration {e.iteration}: " + "<br>".join(textwrap.wrap(e.message,
-                                                                                   60))}
-                   for e in trace.events],
-        "frame_ms": options.frame_ms, "height": options.height,
+    meta = _plot_meta(data, options) | _fit_meta(trace, shown, options) | {
         "placed_start": placed_start, "can_place": can_place, "can_sketch": can_sketch,
     }
-    arrays = {"iterations": shown.astype(np.int32), "colors": colors,
-              "centres": np.stack(centres), "axes": np.stack(axes),
-              "log_likelihood": np.asarray(trace.log_likelihood, dtype=np.float64),
-              "second": np.asarray(second, dtype=np.float64)}
+    arrays = {"iterations": shown.astype(np.int32),
+              "colors": _point_colors(trace, shown, data, options),
+              "centres": np.stack(centres), "axes": np.stack(axes), **_curves(trace)}
+    meta["fit_id"] = _digest(meta, arrays)
+    if include_points:
+        arrays["points"] = _points(data)
+    return pack(meta, arrays)
+
+
+# ---------------------------------------------------------------- one feature
+DENSITY_GRID = 201  # where the browser evaluates the densities across the x range
+MAX_BINS = 80
+RUG_DEPTH = 0.12  # the strip of drawn points under the axis, as a share of the densities'
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """One feature's histogram, as a density (its bars' area is 1), over all fitted rows."""
+
+    edges: np.ndarray
+    density: np.ndarray
+
+
+def histogram(values) -> Histogram:
+    """NumPy's "auto" bins (at most ``MAX_BINS``) over ``values``."""
+    values = np.asarray(values, dtype=float).ravel()
+    bins = min(len(np.histogram_bin_edges(values, "auto")) - 1, MAX_BINS)
+    density, edges = np.histogram(values, bins=max(bins, 1), density=True)
+    return Histogram(edges, density)
+
+
+def component_densities(x, weights, means, variances) -> np.ndarray:
+    """Each component's weighted density ``(k, len(x))`` at ``x`` (one feature):
+    ``weights[j] * N(x | means[j], variances[j])``; their sum is the mixture's.
+    ``dashboard/static/fit_view.js`` computes the same in the browser."""
+    x = np.asarray(x, dtype=float)[None, :]
+    means = np.asarray(means, dtype=float)[:, None]
+    variances = np.asarray(variances, dtype=float)[:, None]
+    return (np.asarray(weights, dtype=float)[:, None]
+            * np.exp(-0.5 * (x - means) ** 2 / variances) / np.sqrt(2 * np.pi * variances))
+
+
+def _density_meta(data: PlotData, counts: Histogram, final, options: FigureOptions) -> dict:
+    """Axes for densities over a histogram: x around the histogram, y up to the taller
+    of its bars and the final mixture (an earlier, spikier frame is cut off at the top)
+    and down to the strip of drawn points."""
+    x_range = axis_range(counts.edges)
+    grid = np.linspace(*x_range, DENSITY_GRID)
+    top = 1.1 * max(float(counts.density.max()),
+                    float(component_densities(grid, *final).sum(axis=0).max()))
+    return {"points_id": points_id(data), "n_points": len(data.xy), "n_dims": 1,
+            "x_title": data.x_title, "y_title": "density",
+            "x_range": list(x_range), "y_range": [-RUG_DEPTH * top, top],
+            "grid_size": DENSITY_GRID, "marker_size": options.marker_size,
+            "mean_size": MEAN_MARKER_SIZE, "font_size": options.font_size}
+
+
+def _histogram_arrays(counts: Histogram) -> dict[str, np.ndarray]:
+    return {"hist_edges": counts.edges.astype(np.float64),
+            "hist_density": counts.density.astype(np.float64)}
+
+
+def _mixture_1d(weights, means, covariances) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A mixture's weights, means and variances on its one feature."""
+    return (np.asarray(weights, dtype=np.float64), np.asarray(means, dtype=np.float64)[:, 0],
+            np.asarray(covariances, dtype=np.float64)[:, 0, 0])
+
+
+def density_animation_payload(data: PlotData, counts: Histogram, trace: FitTrace,
+                              options: FigureOptions = DEFAULT_OPTIONS,
+                              include_points: bool = True) -> bytes:
+    """The fit of one feature across its shown iterations, for the browser to draw as
+    ``counts`` (the histogram, sent once per fit) under each component's weighted density
+    and the mixture's: per frame each component's weight, mean and variance (the
+    browser evaluates the curves), the drawn points' colours (a strip under the axis),
+    and the curves beside, as ``animation_payload``."""
+    shown = _shown_iterations(trace, options)
+    params = [_mixture_1d(trace.weights[t], trace.means[t], trace.covariances[t])
+              for t in shown]
+    weights, means, variances = (np.stack(column) for column in zip(*params, strict=True))
+    meta = (_density_meta(data, counts, params[-1], options) | _fit_meta(trace, shown, options)
+            | {"placed_start": False, "can_place": False, "can_sketch": False})
+    arrays = {"iterations": shown.astype(np.int32),
+              "colors": _point_colors(trace, shown, data, options),
+              "weights": weights, "means": means, "variances": variances,
+              **_histogram_arrays(counts), **_curves(trace)}
     meta["fit_id"] = _digest(meta, arrays)
     if include_points:
         arrays["points"] = _points(data)
@@ -126,6 +230,7 @@ class Panel:
 
     title: str
     labels: np.ndarray  # (m,) component of each drawn point
+    weights: np.ndarray  # (k,)
     means: np.ndarray  # (k, d)
     covariances: np.ndarray  # (k, d, d)
     colors: Sequence[str]
@@ -140,6 +245,23 @@ def panels_payload(data: PlotData, panels: Sequence[Panel],
         arrays |= {f"labels_{i}": np.asarray(panel.labels, dtype=np.uint8),
                    f"centres_{i}": centres, f"axes_{i}": axes}
     meta = _plot_meta(data, options) | {
+        "kind": "panels", "height": PANEL_HEIGHT,
+        "panels": [{"title": panel.title, "palette": list(panel.colors)} for panel in panels],
+    }
+    return pack(meta, arrays)
+
+
+def density_panels_payload(data: PlotData, counts: Histogram, panels: Sequence[Panel],
+                           options: FigureOptions = DEFAULT_OPTIONS) -> bytes:
+    """Still mixtures of one feature side by side: each one's densities over the same
+    histogram, the drawn points under the axis in their component's colour."""
+    arrays = _histogram_arrays(counts)
+    for i, panel in enumerate(panels):
+        weights, means, variances = _mixture_1d(panel.weights, panel.means, panel.covariances)
+        arrays |= {f"labels_{i}": np.asarray(panel.labels, dtype=np.uint8),
+                   f"weights_{i}": weights, f"means_{i}": means, f"variances_{i}": variances}
+    final = _mixture_1d(panels[0].weights, panels[0].means, panels[0].covariances)
+    meta = _density_meta(data, counts, final, options) | {
         "kind": "panels", "height": PANEL_HEIGHT,
         "panels": [{"title": panel.title, "palette": list(panel.colors)} for panel in panels],
     }
