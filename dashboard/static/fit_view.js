@@ -167,18 +167,7 @@ function animationTraces(payload, points, state) {
     x: Array.from({ length: k }, (_, j) => centres[2 * j]), y: Array.from({ length: k }, (_, j) => centres[2 * j + 1]),
     marker: { color: palette.slice(0, k), size: meta.mean_size, symbol: "x", line: { color: "black", width: 1 } },
   });
-  const iterations = [...Array(meta.n_iter + 1).keys()];
-  const ll = arrays.log_likelihood.data, second = arrays.second.data;
-  traces.push(
-    { type: "scatter", mode: "lines", name: "log-likelihood", x: iterations, y: Array.from(ll),
-      line: { color: "#444" }, xaxis: "x2", yaxis: "y2" },
-    { type: "scatter", mode: "lines", name: meta.second_title, x: iterations, y: Array.from(second),
-      line: { color: "#444" }, xaxis: "x3", yaxis: "y3" },
-    { type: "scatter", mode: "markers", name: "current log-likelihood", x: [t], y: [ll[t]],
-      marker: { color: "crimson", size: 10 }, hoverinfo: "x+y", xaxis: "x2", yaxis: "y2" },
-    { type: "scatter", mode: "markers", name: `current ${meta.second_title}`, x: [t], y: [second[t]],
-      marker: { color: "crimson", size: 10 }, hoverinfo: "x+y", xaxis: "x3", yaxis: "y3" },
-  );
+  traces.push(...curveTraces(payload, t));
   // The start placed by hand: being clicked, just sent, or the one this fit began from.
   const start = state.placing ?? state.sent
     ?? (meta.placed_start ? Array.from({ length: k }, (_, j) => [allCentres[2 * j], allCentres[2 * j + 1]]) : null);
@@ -189,6 +178,25 @@ function animationTraces(payload, points, state) {
       marker: { symbol: "circle-open", size: 2.5 * meta.mean_size, color: "black", line: { width: 2 } },
     });
   }
+  return traces;
+}
+
+// Beside the data: the log-likelihood (events marked on it) and the lower curve, each
+// with the iteration ``t`` shown.
+function curveTraces(payload, t) {
+  const { meta, arrays } = payload;
+  const iterations = [...Array(meta.n_iter + 1).keys()];
+  const ll = arrays.log_likelihood.data, second = arrays.second.data;
+  const traces = [
+    { type: "scatter", mode: "lines", name: "log-likelihood", x: iterations, y: Array.from(ll),
+      line: { color: "#444" }, xaxis: "x2", yaxis: "y2" },
+    { type: "scatter", mode: "lines", name: meta.second_title, x: iterations, y: Array.from(second),
+      line: { color: "#444" }, xaxis: "x3", yaxis: "y3" },
+    { type: "scatter", mode: "markers", name: "current log-likelihood", x: [t], y: [ll[t]],
+      marker: { color: "crimson", size: 10 }, hoverinfo: "x+y", xaxis: "x2", yaxis: "y2" },
+    { type: "scatter", mode: "markers", name: `current ${meta.second_title}`, x: [t], y: [second[t]],
+      marker: { color: "crimson", size: 10 }, hoverinfo: "x+y", xaxis: "x3", yaxis: "y3" },
+  ];
   if (meta.events.length) {
     traces.push({
       type: "scatter", mode: "markers", name: "events", xaxis: "x2", yaxis: "y2", hoverinfo: "text",
@@ -215,6 +223,94 @@ function animationLayout(meta, state) {
     yaxis3: { domain: [0, 0.43], anchor: "x3", type: meta.second_axis, exponentformat: "power",
               title: { text: meta.second_title }, automargin: true },
   };
+}
+
+// ------------------------------------------------------------------ one feature
+// A fit of one feature (meta.n_dims === 1): the histogram of the data (sent once per
+// fit), each component's weighted density and the mixture's, evaluated here per frame
+// from each component's weight, mean and variance; the drawn points in a strip under the
+// axis, coloured as the 2-D view colours them.
+const DENSITY_HOVER = "component %{customdata}<br>mean %{x:.4g}<extra></extra>";
+
+function densityGrid(meta) {
+  const [low, high] = meta.x_range, n = meta.grid_size;
+  return Array.from({ length: n }, (_, i) => low + (high - low) * i / (n - 1));
+}
+
+function normalDensity(x, weight, mean, variance) {
+  return weight * Math.exp(-0.5 * (x - mean) ** 2 / variance) / Math.sqrt(2 * Math.PI * variance);
+}
+
+function histogramTrace(arrays) {
+  const edges = arrays.hist_edges.data, density = arrays.hist_density.data;
+  return {
+    type: "bar", name: "histogram", hovertemplate: "%{x:.4g}: density %{y:.4g}<extra></extra>",
+    x: Array.from(density, (_, i) => (edges[i] + edges[i + 1]) / 2), y: Array.from(density),
+    width: Array.from(density, (_, i) => edges[i + 1] - edges[i]),
+    marker: { color: "rgba(120,120,120,0.35)", line: { color: "rgba(80,80,80,0.6)", width: 1 } },
+  };
+}
+
+// Each component's weighted density, the mixture's, and each mean on its curve.
+function densityTraces(meta, grid, weights, means, variances, palette) {
+  const k = weights.length, mixture = new Float64Array(grid.length), traces = [];
+  for (let j = 0; j < k; j++) {
+    const y = grid.map((x) => normalDensity(x, weights[j], means[j], variances[j]));
+    y.forEach((v, i) => { mixture[i] += v; });
+    traces.push({ type: "scatter", mode: "lines", name: `component ${j} density`, hoverinfo: "skip",
+                  x: grid, y, line: { color: palette[j], width: 2 } });
+  }
+  traces.push(
+    { type: "scatter", mode: "lines", name: "mixture density", x: grid, y: Array.from(mixture),
+      hovertemplate: "%{x:.4g}: mixture density %{y:.4g}<extra></extra>", line: { color: "black", width: 2.5 } },
+    { type: "scatter", mode: "markers", name: "means", customdata: [...Array(k).keys()], hovertemplate: DENSITY_HOVER,
+      x: Array.from(means), y: Array.from(means, (m, j) => normalDensity(m, weights[j], m, variances[j])),
+      marker: { color: palette.slice(0, k), size: meta.mean_size, symbol: "x", line: { color: "black", width: 1 } } },
+  );
+  return traces;
+}
+
+// The drawn points in the strip under the axis, spread over its height (a fixed
+// scatter, so points at the same value stay apart).
+function rugTrace(meta, points, marker) {
+  const depth = -meta.y_range[0];
+  const y = Array.from(points.x, (_, i) => -depth * (0.15 + 0.7 * ((i * 0.6180339887) % 1)));
+  return { type: "scatter", mode: "markers", name: "data", hoverinfo: "x", x: points.x, y, marker };
+}
+
+function densityAxes(meta, xDomain) {
+  return {
+    xaxis: axis(meta.x_title, meta.x_range, { domain: xDomain, anchor: "y" }),
+    yaxis: axis(meta.y_title, meta.y_range, { domain: [0, 1], anchor: "x", zeroline: true }),
+  };
+}
+
+function densityFigure(payload, points, state) {
+  const { meta, arrays } = payload;
+  const p = state.params, k = meta.k;
+  payload.grid ??= densityGrid(meta);
+  const slice = (name) => arrays[name].data.subarray(p * k, (p + 1) * k);
+  const traces = [
+    histogramTrace(arrays),
+    ...densityTraces(meta, payload.grid, slice("weights"), slice("means"), slice("variances"), meta.palette),
+    rugTrace(meta, points, { ...pointMarker(meta), color: frameColors(payload, state.colours) }),
+    ...curveTraces(payload, arrays.iterations.data[p]),
+  ];
+  const layout = { ...animationLayout(meta, state), ...densityAxes(meta, [0, 0.55]), bargap: 0 };
+  return [traces, layout];
+}
+
+function densityPanelFigure(payload, points, i) {
+  const { meta, arrays } = payload;
+  const panel = meta.panels[i], labels = arrays[`labels_${i}`].data;
+  payload.grid ??= densityGrid(meta);
+  const traces = [
+    histogramTrace(arrays),
+    ...densityTraces(meta, payload.grid, arrays[`weights_${i}`].data, arrays[`means_${i}`].data,
+                     arrays[`variances_${i}`].data, panel.palette),
+    rugTrace(meta, points, { size: meta.marker_size, opacity: 0.8, color: Array.from(labels, (j) => panel.palette[j]) }),
+  ];
+  return [traces, { ...densityAxes(meta, [0, 1]), bargap: 0 }];
 }
 
 const ANIMATION_HTML = `
@@ -370,10 +466,10 @@ class AnimationView {
     // Quick clicks while placing a start must not read as Plotly's double-click, which
     // rescales the axes under the next click.
     const config = placing || this.drawing ? { ...PLOT_CONFIG, doubleClick: false } : PLOT_CONFIG;
-    const layout = animationLayout(meta, state);
+    const [traces, layout] = meta.n_dims === 1 ? densityFigure(this.payload, this.points, state)
+      : [animationTraces(this.payload, this.points, state), animationLayout(meta, state)];
     if (this.drawing) layout.dragmode = this.sketch.shape.value;
-    const drawn = this.Plotly.react(this.plot, animationTraces(this.payload, this.points, state),
-                                    layout, config);
+    const drawn = this.Plotly.react(this.plot, traces, layout, config);
     if (!this.plot.gmmSelecting) {  // Plotly's own events, once per plot
       this.plot.gmmSelecting = true;
       this.plot.on("plotly_selected", (event) => this.onSelected(event));
@@ -515,20 +611,25 @@ class PanelsView {
     while (this.root.children.length < meta.panels.length) {
       this.root.appendChild(Object.assign(document.createElement("div"), { className: "gmm-plot" }));
     }
-    return Promise.all(meta.panels.map((panel, i) => this.Plotly.react(
-      this.root.children[i], panelTraces(payload, points, i),
-      { title: { text: panel.title }, height: meta.height, showlegend: false, font: { size: meta.font_size },
-        margin: { l: 10, r: 10, t: 50, b: 10 },
-        xaxis: axis(meta.x_title, meta.x_range), yaxis: axis(meta.y_title, meta.y_range) },
-      PLOT_CONFIG))).then(() => { this.root.dataset.panelsDrawn = String(Number(this.root.dataset.panelsDrawn ?? 0) + 1); });
+    return Promise.all(meta.panels.map((panel, i) => {
+      const [traces, axes] = meta.n_dims === 1 ? densityPanelFigure(payload, points, i)
+        : [panelTraces(payload, points, i), { xaxis: axis(meta.x_title, meta.x_range), yaxis: axis(meta.y_title, meta.y_range) }];
+      return this.Plotly.react(
+        this.root.children[i], traces,
+        { title: { text: panel.title }, height: meta.height, showlegend: false, font: { size: meta.font_size },
+          margin: { l: 10, r: 10, t: 50, b: 10 }, ...axes },
+        PLOT_CONFIG);
+    })).then(() => { this.root.dataset.panelsDrawn = String(Number(this.root.dataset.panelsDrawn ?? 0) + 1); });
   }
 }
 
 const VIEWS = { animation: AnimationView, panels: PanelsView };
 
 // ------------------------------------------------------------------ mounting
-function storePoints(id, xy) {
-  const points = { x: xy.filter((_, i) => i % 2 === 0), y: xy.filter((_, i) => i % 2 === 1) };
+// ``xy``: each point's coordinates, ``width`` of them (2, or 1 for a fit of one feature).
+function storePoints(id, xy, width) {
+  const points = width === 1 ? { x: Array.from(xy), y: null }
+    : { x: xy.filter((_, i) => i % 2 === 0), y: xy.filter((_, i) => i % 2 === 1) };
   pointSets.delete(id);
   pointSets.set(id, points);
   while (pointSets.size > KEPT_POINT_SETS) pointSets.delete(pointSets.keys().next().value);
@@ -547,7 +648,7 @@ async function draw(root, bytes, report) {
   const [Plotly, payload] = await Promise.all([loadPlotly(), unpack(bytes)]);
   const { meta, arrays } = payload;
   if (arrays.points) {
-    storePoints(meta.points_id, arrays.points.data);
+    storePoints(meta.points_id, arrays.points.data, arrays.points.shape[1]);
     root.dataset.pointsLoads = String(Number(root.dataset.pointsLoads ?? 0) + 1);
   }
   // The server leaves the animation's points out once it has sent them; if they were
