@@ -37,6 +37,7 @@ from gmm_core import FitTrace
 from gmm_core.geometry import ellipse_axes
 
 MEAN_MARKER_SIZE = 12
+CANVAS_FRAME = (-10.0, 10.0)  # the sketch presets' common frame (gmm_core.datasets.sketch)
 PANEL_HEIGHT = 420
 
 
@@ -131,6 +132,9 @@ def animation_payload(data: PlotData, trace: FitTrace, options: FigureOptions = 
     meta = _plot_meta(data, options) | _fit_meta(trace, shown, options) | {
         "placed_start": placed_start, "can_place": can_place, "can_sketch": can_sketch,
     }
+    if can_sketch:  # the axes keep the frame the sketch began on: clicks land where aimed
+        for axis in ("x_range", "y_range"):
+            meta[axis] = [min(meta[axis][0], CANVAS_FRAME[0]), max(meta[axis][1], CANVAS_FRAME[1])]
     arrays = {"iterations": shown.astype(np.int32),
               "colors": _point_colors(trace, shown, data, options),
               "centres": np.stack(centres), "axes": np.stack(axes), **_curves(trace)}
@@ -265,4 +269,24 @@ def density_panels_payload(data: PlotData, counts: Histogram, panels: Sequence[P
         "kind": "panels", "height": PANEL_HEIGHT,
         "panels": [{"title": panel.title, "palette": list(panel.colors)} for panel in panels],
     }
+    return pack(meta, arrays)
+
+
+# ---------------------------------------------------------------- a sketch before its fit
+
+
+def canvas_payload(points, hint: str, options: FigureOptions = DEFAULT_OPTIONS) -> bytes:
+    """A sketch with too few points to fit: an equal-scale frame (the presets' −10…10,
+    wider where points lie outside it) showing ``points`` ``(m, 2)``, drawn with "Draw
+    points" on and ``hint`` under it."""
+    xy = np.asarray(points, dtype=float).reshape(-1, 2)
+    low, high = CANVAS_FRAME
+    if len(xy):
+        low, high = min(low, float(xy.min()) - 1.0), max(high, float(xy.max()) + 1.0)
+    meta = {"kind": "canvas", "n_points": len(xy), "x_title": "x", "y_title": "y",
+            "x_range": [low, high], "y_range": [low, high], "hint": hint,
+            "marker_size": options.marker_size, "font_size": options.font_size,
+            "height": options.height}
+    arrays = {"points": xy.astype(np.float32)}
+    meta["points_id"] = meta["fit_id"] = _digest(meta, arrays)
     return pack(meta, arrays)

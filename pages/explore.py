@@ -24,7 +24,7 @@ from gmm_core.wording import counted
 
 with st.sidebar:
     fit_component.preload()
-view, dataset = navigation.shared_view()
+view, dataset = navigation.shared_view(sketch_canvas=True)
 if view.present:  # the figure on a projector's screen at once
     st.html(presentation.STYLE)
 else:
@@ -33,6 +33,9 @@ else:
                "compare the result with scikit-learn's GaussianMixture. Every setting is in "
                "the address bar: copy the link to share this exact view.")
 request, fingerprint = view.request, dataset.fingerprint
+if sketch.points_missing(request):  # nothing to fit yet: a canvas to draw on
+    fit_component.show_canvas(sketch.canvas(request, view.figure_options()), sketch.add_points)
+    st.stop()
 replay = request.algorithm == "notebook"
 options = view.figure_options()
 try:

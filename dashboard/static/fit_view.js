@@ -401,7 +401,7 @@ class AnimationView {
     }
     this.scrub.addEventListener("input", () => { this.stop(); this.show(stateOf(this.payload, Number(this.scrub.value), false)); });
     const onKey = (event) => {
-      if (!root.isConnected) return document.removeEventListener("keydown", onKey);
+      if (!this.plot.isConnected) return document.removeEventListener("keydown", onKey);
       const action = SHORTCUTS[event.key];
       if (!action || event.ctrlKey || event.metaKey || event.altKey || typingIn(event.target)) return;
       event.preventDefault();
@@ -432,6 +432,8 @@ class AnimationView {
     this.speed.value = String(payload.meta.frame_ms);
     if (!this.speed.value) this.speed.value = String(SPEEDS[1][1]);
     this.scrub.max = String(this.frames - 1);
+    if (drawingCarriedOver && payload.meta.can_sketch) this.markDrawing(true);
+    drawingCarriedOver = false;
     await this.show(stateOf(payload, this.frames - 1, false));
     return true;
   }
@@ -500,11 +502,16 @@ class AnimationView {
 
   // ---- drawing points on a sketch: the server adds them and fits again
   setDrawing(drawing) {
+    this.markDrawing(drawing);
+    this.show({ ...this.state, placing: undefined });
+  }
+
+  markDrawing(drawing) {
     this.drawing = drawing;
+    drawingCarriedOver = false;
     this.sketch.draw.setAttribute("aria-pressed", String(drawing));
     this.sketch.draw.textContent = drawing ? "Stop drawing" : "Draw points";
     this.sketch.shapeLabel.hidden = !drawing;
-    this.show({ ...this.state, placing: undefined });
   }
 
   onSelected(event) {
@@ -557,6 +564,84 @@ class AnimationView {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     this.buttons.play.textContent = "Play";
+  }
+}
+
+// ------------------------------------------------------------------ an empty sketch
+// A sketch with too few points to fit: an equal-scale frame to draw on, "Draw points"
+// already on, and a hint. Its first fit replaces it with the animation, which goes on
+// drawing (``drawingCarriedOver``: the animation may be a new view in a new element).
+let drawingCarriedOver = false;
+
+const CANVAS_HTML = `
+  <div class="gmm-plot"></div>
+  <div class="gmm-controls gmm-start-controls">
+    <button type="button" class="gmm-draw" aria-pressed="true"
+      title="Add points: click for a cloud at the pointer, or drag a shape to fill it">Stop drawing</button>
+    <label class="gmm-draw-shape-label">drag draws a
+      <select class="gmm-draw-shape"><option value="select">box</option><option value="lasso">lasso</option></select>
+    </label>
+    <span class="gmm-hint" aria-live="polite"></span>
+  </div>`;
+
+class CanvasView {
+  constructor(root, Plotly, report) {
+    this.root = root;
+    this.Plotly = Plotly;
+    this.report = report;
+    root.classList.add("gmm-view", "gmm-canvas");
+    root.dataset.gmmView = "canvas";
+    root.innerHTML = CANVAS_HTML;
+    const find = (name) => root.querySelector(`.gmm-${name}`);
+    this.plot = find("plot");
+    this.hint = find("hint");
+    this.sketch = { draw: find("draw"), shape: find("draw-shape"), shapeLabel: find("draw-shape-label") };
+    this.drawing = true;
+    drawingCarriedOver = true;
+    this.sketch.draw.addEventListener("click", () => {
+      this.drawing = drawingCarriedOver = !this.drawing;
+      this.sketch.draw.setAttribute("aria-pressed", String(this.drawing));
+      this.sketch.draw.textContent = this.drawing ? "Stop drawing" : "Draw points";
+      this.sketch.shapeLabel.hidden = !this.drawing;
+      this.show();
+    });
+    this.sketch.shape.addEventListener("change", () => this.show());
+    this.plot.addEventListener("click", (event) => {
+      const point = this.drawing && this.report && dataCoordinates(this.plot, event);
+      if (point) this.report("sketch_add", { point });
+    });
+  }
+
+  async update(payload, points) {
+    if (this.payload?.meta.fit_id === payload.meta.fit_id) return false;
+    this.payload = payload;
+    this.points = points;
+    this.hint.textContent = payload.meta.hint;
+    await this.show();
+    return true;
+  }
+
+  show() {
+    const { meta } = this.payload;
+    const drawn = this.Plotly.react(this.plot, [{
+      type: "scatter", mode: "markers", name: "sketch", hoverinfo: "x+y", x: this.points.x, y: this.points.y,
+      marker: { size: meta.marker_size, color: "#444", opacity: 0.8 },
+    }], {
+      height: meta.height, showlegend: false, hovermode: "closest", font: { size: meta.font_size },
+      margin: { l: 10, r: 10, t: 20, b: 40, autoexpand: true },
+      dragmode: this.drawing ? this.sketch.shape.value : "zoom",
+      xaxis: axis(meta.x_title, meta.x_range, { constrain: "domain" }),
+      yaxis: axis(meta.y_title, meta.y_range, { scaleanchor: "x", scaleratio: 1, constrain: "domain" }),
+    }, { ...PLOT_CONFIG, doubleClick: false });
+    if (!this.plot.gmmSelecting) {
+      this.plot.gmmSelecting = true;
+      this.plot.on("plotly_selected", (event) => {
+        if (!this.drawing || !event) return;
+        if (event.range) this.report?.("sketch_add", { box: event.range });
+        else if (event.lassoPoints) this.report?.("sketch_add", { lasso: event.lassoPoints });
+      });
+    }
+    return drawn;
   }
 }
 
@@ -623,7 +708,7 @@ class PanelsView {
   }
 }
 
-const VIEWS = { animation: AnimationView, panels: PanelsView };
+const VIEWS = { animation: AnimationView, panels: PanelsView, canvas: CanvasView };
 
 // ------------------------------------------------------------------ mounting
 // ``xy``: each point's coordinates, ``width`` of them (2, or 1 for a fit of one feature).
