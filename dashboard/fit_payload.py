@@ -22,12 +22,14 @@ from dashboard.binary_payload import pack
 from dashboard.figures import (
     BLEND_LEVELS,
     DEFAULT_OPTIONS,
+    DENSITY_POINTS,
     FigureOptions,
+    Histogram,
     PlotData,
-    axis_range,
     axis_ranges,
     blend_codes,
     component_colors,
+    density_ranges,
     event_title,
     frame_iterations,
     second_series,
@@ -145,50 +147,17 @@ def animation_payload(data: PlotData, trace: FitTrace, options: FigureOptions = 
 
 
 # ---------------------------------------------------------------- one feature
-DENSITY_GRID = 201  # where the browser evaluates the densities across the x range
-MAX_BINS = 80
-RUG_DEPTH = 0.12  # the strip of drawn points under the axis, as a share of the densities'
-
-
-@dataclass(frozen=True)
-class Histogram:
-    """One feature's histogram, as a density (its bars' area is 1), over all fitted rows."""
-
-    edges: np.ndarray
-    density: np.ndarray
-
-
-def histogram(values) -> Histogram:
-    """NumPy's "auto" bins (at most ``MAX_BINS``) over ``values``."""
-    values = np.asarray(values, dtype=float).ravel()
-    bins = min(len(np.histogram_bin_edges(values, "auto")) - 1, MAX_BINS)
-    density, edges = np.histogram(values, bins=max(bins, 1), density=True)
-    return Histogram(edges, density)
-
-
-def component_densities(x, weights, means, variances) -> np.ndarray:
-    """Each component's weighted density ``(k, len(x))`` at ``x`` (one feature):
-    ``weights[j] * N(x | means[j], variances[j])``; their sum is the mixture's.
-    ``dashboard/static/fit_view.js`` computes the same in the browser."""
-    x = np.asarray(x, dtype=float)[None, :]
-    means = np.asarray(means, dtype=float)[:, None]
-    variances = np.asarray(variances, dtype=float)[:, None]
-    return (np.asarray(weights, dtype=float)[:, None]
-            * np.exp(-0.5 * (x - means) ** 2 / variances) / np.sqrt(2 * np.pi * variances))
 
 
 def _density_meta(data: PlotData, counts: Histogram, final, options: FigureOptions) -> dict:
-    """Axes for densities over a histogram: x around the histogram, y up to the taller
-    of its bars and the final mixture (an earlier, spikier frame is cut off at the top)
-    and down to the strip of drawn points."""
-    x_range = axis_range(counts.edges)
-    grid = np.linspace(*x_range, DENSITY_GRID)
-    top = 1.1 * max(float(counts.density.max()),
-                    float(component_densities(grid, *final).sum(axis=0).max()))
+    """Axes for densities over a histogram (``figures.density_ranges``, for the final
+    mixture ``final``: weights, means and variances) and what the browser needs to draw
+    them."""
+    x_range, y_range = density_ranges(counts, *final)
     return {"points_id": points_id(data), "n_points": len(data.xy), "n_dims": 1,
             "x_title": data.x_title, "y_title": "density",
-            "x_range": list(x_range), "y_range": [-RUG_DEPTH * top, top],
-            "grid_size": DENSITY_GRID, "marker_size": options.marker_size,
+            "x_range": list(x_range), "y_range": list(y_range),
+            "grid_size": DENSITY_POINTS, "marker_size": options.marker_size,
             "mean_size": MEAN_MARKER_SIZE, "font_size": options.font_size}
 
 

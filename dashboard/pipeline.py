@@ -16,15 +16,16 @@ from dashboard.figures import (
     FigureOptions,
     PlotData,
     component_colors,
+    histogram,
     matched_colors,
     plot_data,
+    plotted_dims,
 )
 from dashboard.fit_payload import (
     Panel,
     animation_payload,
     density_animation_payload,
     density_panels_payload,
-    histogram,
     panels_payload,
 )
 from gmm_core import GMM, FitRequest, FitTrace
@@ -161,8 +162,8 @@ def drawn_points(prepared: PreparedData, trace: FitTrace) -> PlotData:
     """The rows the figures draw (the trace's display sample, at most MAX_POINTS) on the
     first two fitted columns (the only one, for a fit of one feature); further columns
     take part in the fit only."""
-    dims = (0, 1) if prepared.X.shape[1] > 1 else (0,)
-    return plot_data(prepared.X, trace.sample_index, dims, prepared.axis_titles[:2])
+    return plot_data(prepared.X, trace.sample_index, plotted_dims(prepared.X),
+                     prepared.axis_titles[:2])
 
 
 def one_feature(prepared: PreparedData) -> bool:
