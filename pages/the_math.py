@@ -71,7 +71,7 @@ except ValueError as exc:  # a message on the page, never a traceback
     st.error(f"EM cannot be stepped through here: {' '.join(str(exc).split())}")
     st.stop()
 n_rows = len(prepared.X)
-one_feature = one_feature(prepared)
+single = one_feature(prepared)
 st.markdown(f"**{dataset.title}**: {counted(n_rows, 'row')} in {prepared.X.shape[1]} dimensions "
             f"({', '.join(prepared.axis_titles)}), k = {request.k}, "
             f"{request.covariance_type} covariance, started by {request.init} with seed "
@@ -118,7 +118,7 @@ with figure_column:
                "first E-step); "
                + ("under the axis, beneath the histogram and each component's weighted "
                   "density with the current parameters (black: the mixture's)"
-                  if one_feature else "1σ, 2σ and 3σ ellipses of the current parameters, "
+                  if single else "1σ, 2σ and 3σ ellipses of the current parameters, "
                   "dotted: before the last M-step")
                + "; the ring marks point i.")
 with formula_column:
@@ -155,7 +155,7 @@ density_column, uncertainty_column = st.columns(2)
 with density_column:
     st.plotly_chart(density, key="density", config={"displaylogo": False})
     st.caption("The mixture's density p(x) (black) and each component's share of it over "
-               "the histogram of the drawn points." if one_feature else
+               "the histogram of the drawn points." if single else
                "Contours of the mixture's density p(x) on the two plotted features, in "
                "powers of ten below its peak (for fits in more dimensions, the density of "
                "those two features with the others integrated out).")
