@@ -509,15 +509,12 @@ class AnimationView {
   markDrawing(drawing) {
     this.drawing = drawing;
     drawingCarriedOver = false;
-    this.sketch.draw.setAttribute("aria-pressed", String(drawing));
-    this.sketch.draw.textContent = drawing ? "Stop drawing" : "Draw points";
-    this.sketch.shapeLabel.hidden = !drawing;
+    markDrawButton(this.sketch, drawing);
   }
 
   onSelected(event) {
-    if (!this.drawing || !event) return;
-    if (event.range) this.report("sketch_add", { box: event.range });
-    else if (event.lassoPoints) this.report("sketch_add", { lasso: event.lassoPoints });
+    const shape = this.drawing && drawnShape(event);
+    if (shape) this.report("sketch_add", shape);
   }
 
   // ---- a start placed by hand: k clicks, then the server fits from them
@@ -573,6 +570,19 @@ class AnimationView {
 // drawing (``drawingCarriedOver``: the animation may be a new view in a new element).
 let drawingCarriedOver = false;
 
+function markDrawButton(sketch, drawing) {
+  sketch.draw.setAttribute("aria-pressed", String(drawing));
+  sketch.draw.textContent = drawing ? "Stop drawing" : "Draw points";
+  sketch.shapeLabel.hidden = !drawing;
+}
+
+// What a box or lasso dragged on the plot adds to a sketch (Plotly's selection event).
+function drawnShape(event) {
+  if (event?.range) return { box: event.range };
+  if (event?.lassoPoints) return { lasso: event.lassoPoints };
+  return null;
+}
+
 const CANVAS_HTML = `
   <div class="gmm-plot"></div>
   <div class="gmm-controls gmm-start-controls">
@@ -600,9 +610,7 @@ class CanvasView {
     drawingCarriedOver = true;
     this.sketch.draw.addEventListener("click", () => {
       this.drawing = drawingCarriedOver = !this.drawing;
-      this.sketch.draw.setAttribute("aria-pressed", String(this.drawing));
-      this.sketch.draw.textContent = this.drawing ? "Stop drawing" : "Draw points";
-      this.sketch.shapeLabel.hidden = !this.drawing;
+      markDrawButton(this.sketch, this.drawing);
       this.show();
     });
     this.sketch.shape.addEventListener("change", () => this.show());
@@ -636,9 +644,8 @@ class CanvasView {
     if (!this.plot.gmmSelecting) {
       this.plot.gmmSelecting = true;
       this.plot.on("plotly_selected", (event) => {
-        if (!this.drawing || !event) return;
-        if (event.range) this.report?.("sketch_add", { box: event.range });
-        else if (event.lassoPoints) this.report?.("sketch_add", { lasso: event.lassoPoints });
+        const shape = this.drawing && drawnShape(event);
+        if (shape) this.report?.("sketch_add", shape);
       });
     }
     return drawn;
