@@ -72,10 +72,10 @@ except ValueError as exc:  # a message on the page, never a traceback
     st.stop()
 n_rows = len(prepared.X)
 single = one_feature(prepared)
-st.markdown(f"**{dataset.title}**: {counted(n_rows, 'row')} in {prepared.X.shape[1]} dimensions "
-            f"({', '.join(prepared.axis_titles)}), k = {request.k}, "
-            f"{request.covariance_type} covariance, started by {request.init} with seed "
-            f"{request.seed} — the sidebar's settings. Change them there to start again.")
+st.markdown(f"**{dataset.title}**: {counted(n_rows, 'row')} in "
+            f"{counted(prepared.X.shape[1], 'dimension')} ({', '.join(prepared.axis_titles)}), "
+            f"k = {request.k}, {request.covariance_type} covariance, started by {request.init} "
+            f"with seed {request.seed} — the sidebar's settings. Change them there to start again.")
 
 phase = walk.stepper.phase
 buttons = st.columns([1, 1, 1, 3])
