@@ -47,6 +47,8 @@ BLEND_LEVELS = 16
 PALEST = 0.3
 WHITE = np.array([255.0, 255.0, 255.0])
 MAX_FRAMES = 60
+MAX_BINS = 80  # a histogram's bars at most (the view of one feature)
+RUG_DEPTH = 0.12  # the strip of points under a density's axis, as a share of its height
 MAX_POINTS = 2000
 SIGMA_LEVELS = (1.0, 2.0, 3.0)
 ELLIPSE_VERTICES = 41
@@ -63,16 +65,18 @@ _MEAN_HOVER = "component %{customdata}<br>(%{x:.4g}, %{y:.4g})<extra></extra>"
 
 @dataclass(frozen=True)
 class PlotData:
-    """The drawn rows of the fitted matrix on the chosen 2-D projection ``dims``.
+    """The drawn rows of the fitted matrix on the chosen projection ``dims``: two
+    columns, or one for the view of one feature (then ``y_title`` is empty).
 
     ``positions`` index the trace's display subsample and ``rows`` the fitted matrix
-    (``trace.sample_index[positions] == rows``); ``xy`` holds those rows' two coordinates.
+    (``trace.sample_index[positions] == rows``); ``xy`` holds those rows' coordinates,
+    one column per entry of ``dims``.
     """
 
     xy: np.ndarray
     rows: np.ndarray
     positions: np.ndarray
-    dims: tuple[int, int]
+    dims: tuple[int, ...]
     x_title: str
     y_title: str
 
@@ -113,7 +117,8 @@ def figure_options(color_by: str = "responsibility", palette: str = "plotly",
 
 def plot_data(X, sample_index, dims=(0, 1), titles=("x", "y"),
               max_points: int = MAX_POINTS) -> PlotData:
-    """The display subsample of ``X`` (thinned evenly to ``max_points``) on ``dims``."""
+    """The display subsample of ``X`` (thinned evenly to ``max_points``) on ``dims``
+    (two columns, or one)."""
     sample_index = np.asarray(sample_index)
     positions = np.arange(len(sample_index))
     if len(positions) > max_points:
@@ -121,19 +126,54 @@ def plot_data(X, sample_index, dims=(0, 1), titles=("x", "y"),
         positions = np.unique(np.linspace(0, len(positions) - 1, max_points).round()
                               .astype(int))
     rows = sample_index[positions]
-    dims = (int(dims[0]), int(dims[1]))
+    dims = tuple(int(d) for d in dims)
     xy = np.asarray(X)[rows][:, dims].astype(float)
-    return PlotData(xy, rows, positions, dims, titles[0], titles[1])
+    return PlotData(xy, rows, positions, dims, titles[0], titles[1] if len(dims) > 1 else "")
+
+
+def plotted_dims(X) -> tuple[int, ...]:
+    """The columns a figure of ``X`` draws: the first two, or the only one."""
+    return (0, 1) if np.shape(X)[1] > 1 else (0,)
+
+
+def axis_range(values) -> tuple[float, float]:
+    """A fixed range around ``values`` (5% margin; ±1 or more around a single value)."""
+    low, high = float(np.min(values)), float(np.max(values))
+    margin = 0.05 * (high - low) if high > low else max(1.0, abs(low))
+    return low - margin, high + margin
 
 
 def axis_ranges(xy) -> tuple[tuple[float, float], tuple[float, float]]:
     """Fixed x and y ranges around the points (5% margin), shared by every panel."""
-    ranges = []
-    for column in np.asarray(xy, dtype=float).T:
-        low, high = float(np.min(column)), float(np.max(column))
-        margin = 0.05 * (high - low) if high > low else max(1.0, abs(low))
-        ranges.append((low - margin, high + margin))
-    return ranges[0], ranges[1]
+    x, y = np.asarray(xy, dtype=float).T
+    return axis_range(x), axis_range(y)
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """One feature's histogram, as a density (its bars' area is 1), over all fitted rows."""
+
+    edges: np.ndarray
+    density: np.ndarray
+
+
+def histogram(values) -> Histogram:
+    """NumPy's "auto" bins (at most ``MAX_BINS``) over ``values``."""
+    values = np.asarray(values, dtype=float).ravel()
+    bins = min(len(np.histogram_bin_edges(values, "auto")) - 1, MAX_BINS)
+    density, edges = np.histogram(values, bins=max(bins, 1), density=True)
+    return Histogram(edges, density)
+
+
+def component_densities(x, weights, means, variances) -> np.ndarray:
+    """Each component's weighted density ``(k, len(x))`` at ``x`` (one feature):
+    ``weights[j] * N(x | means[j], variances[j])``; their sum is the mixture's.
+    ``dashboard/static/fit_view.js`` computes the same in the browser."""
+    x = np.asarray(x, dtype=float)[None, :]
+    means = np.asarray(means, dtype=float)[:, None]
+    variances = np.asarray(variances, dtype=float)[:, None]
+    return (np.asarray(weights, dtype=float)[:, None]
+            * np.exp(-0.5 * (x - means) ** 2 / variances) / np.sqrt(2 * np.pi * variances))
 
 
 def frame_iterations(n_iter: int, event_iterations=(),
@@ -269,4 +309,56 @@ def mixture_figure(data: PlotData, means, covariances, labels, colors, title: st
               "margin": {"l": 10, "r": 10, "t": 50, "b": 10},
               "xaxis": {"range": list(x_range), "title": {"text": data.x_title}},
               "yaxis": {"range": list(y_range), "title": {"text": data.y_title}}}
+    return _unchecked_figure(traces, layout)
+
+
+DENSITY_POINTS = 201  # where a figure of one feature evaluates the densities
+
+
+def density_ranges(counts: Histogram, weights, means,
+                   variances) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Axes for densities over a histogram: x around the histogram, y up to the taller
+    of its bars and the mixture (a spikier mixture, earlier in a fit, is cut off at the
+    top) and down to the strip of points under the axis."""
+    x_range = axis_range(counts.edges)
+    grid = np.linspace(*x_range, DENSITY_POINTS)
+    top = 1.1 * max(float(counts.density.max()),
+                    float(component_densities(grid, weights, means, variances).sum(axis=0).max()))
+    return x_range, (-RUG_DEPTH * top, top)
+
+
+def one_feature_figure(data: PlotData, weights, means, covariances, point_colors,
+                       title: str) -> go.Figure:
+    """One mixture of one feature, still: the histogram of the drawn points (as a
+    density), each component's weighted density and the mixture's, each mean on its
+    curve, and the points in a strip under the axis (the trace named "data", coloured by
+    ``point_colors``), as ``dashboard/static/fit_view.js`` draws the animation."""
+    values = data.xy[:, 0]
+    counts = histogram(values)
+    means, variances = np.asarray(means, dtype=float)[:, 0], np.asarray(covariances)[:, 0, 0]
+    (low, high), (bottom, top) = density_ranges(counts, weights, means, variances)
+    grid = np.linspace(low, high, DENSITY_POINTS)
+    curves = component_densities(grid, weights, means, variances)
+    colors = component_colors(len(means))
+    traces = [{"type": "bar", "name": "histogram", "x": (counts.edges[:-1] + counts.edges[1:]) / 2,
+               "y": counts.density, "width": np.diff(counts.edges),
+               "marker": {"color": "rgba(120,120,120,0.35)"}, "hoverinfo": "x+y"}]
+    traces += [{"type": "scatter", "mode": "lines", "name": f"component {j} density",
+                "x": grid, "y": curve, "line": {"color": colors[j], "width": 2},
+                "hoverinfo": "skip"} for j, curve in enumerate(curves)]
+    peaks = component_densities(means, weights, means, variances).diagonal()
+    traces += [
+        {"type": "scatter", "mode": "lines", "name": "mixture density", "x": grid,
+         "y": curves.sum(axis=0), "line": {"color": "black", "width": 2.5}},
+        {"type": "scatter", "mode": "markers", "name": "means", "x": means, "y": peaks,
+         "marker": {"color": colors, "size": 12, "symbol": "x",
+                    "line": {"color": "black", "width": 1}}},
+        {"type": "scatter", "mode": "markers", "name": "data", "x": values,
+         "y": bottom * (0.15 + 0.7 * ((np.arange(len(values)) * 0.6180339887) % 1)),
+         "marker": {"size": 5, "opacity": 0.8, "color": list(point_colors)}, "hoverinfo": "x"},
+    ]
+    layout = {"title": {"text": title}, "height": 420, "showlegend": False, "bargap": 0,
+              "margin": {"l": 10, "r": 10, "t": 50, "b": 10},
+              "xaxis": {"range": [low, high], "title": {"text": data.x_title}},
+              "yaxis": {"range": [bottom, top], "title": {"text": "density"}}}
     return _unchecked_figure(traces, layout)

@@ -39,19 +39,10 @@ def csv_upload_control() -> tuple[tuple, Dataset] | None:
     if file is None:
         return _kept_upload()
     params, dataset = cache.upload(file.getvalue(), file.name)
-    _check_two_features(dataset, file.name)
     st.session_state[_KEPT_UPLOAD] = (params, file.name)
     if dataset.notes:  # one box, however many notes: the sidebar stays short
         st.info("\n".join(f"- {note}" for note in dataset.notes))
     return params, dataset
-
-
-def _check_two_features(dataset: Dataset, name: str) -> None:
-    features = dataset.default_features
-    if len(features) < 2:
-        besides = " besides its row names" if dataset.row_name_columns else ""
-        raise DatasetError(f"{name} has one numeric column ({features[0]}){besides}; the "
-                           "Explore page plots two")
 
 
 def _forget_if_removed() -> None:

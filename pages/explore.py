@@ -15,6 +15,7 @@ from dashboard import (
     exports,
     fit_component,
     navigation,
+    pipeline,
     presentation,
     sketch,
     status,
@@ -23,7 +24,7 @@ from gmm_core.wording import counted
 
 with st.sidebar:
     fit_component.preload()
-view, dataset = navigation.shared_view()
+view, dataset = navigation.shared_view(sketch_canvas=True)
 if view.present:  # the figure on a projector's screen at once
     st.html(presentation.STYLE)
 else:
@@ -32,6 +33,9 @@ else:
                "compare the result with scikit-learn's GaussianMixture. Every setting is in "
                "the address bar: copy the link to share this exact view.")
 request, fingerprint = view.request, dataset.fingerprint
+if sketch.points_missing(request):  # nothing to fit yet: a canvas to draw on
+    fit_component.show_canvas(sketch.canvas(request, view.figure_options()), sketch.add_points)
+    st.stop()
 replay = request.algorithm == "notebook"
 options = view.figure_options()
 try:
@@ -41,14 +45,17 @@ try:
 except Exception as exc:  # a message on the page, never a traceback
     st.error(f"This fit cannot be run: {' '.join(str(exc).split())}")
     st.stop()
-
+one_feature = pipeline.one_feature(prepared)
 
 
 def describe_the_data() -> None:
     n_rows, n_dims = prepared.X.shape
-    st.markdown(f"**{dataset.title}** — {counted(n_rows, 'row')}, fitted in {n_dims} "
-                f"dimensions ({', '.join(prepared.axis_titles)}); the plot shows the first "
-                "two. " + ("Replaying **the notebook's algorithm**." if replay
+    st.markdown(f"**{dataset.title}** — {counted(n_rows, 'row')}, "
+                + (f"fitted on one feature ({prepared.axis_titles[0]}); the plot shows its "
+                   "histogram. " if one_feature else
+                   f"fitted in {n_dims} dimensions ({', '.join(prepared.axis_titles)}); the "
+                   "plot shows the first two. ")
+                + ("Replaying **the notebook's algorithm**." if replay
                            else f"EM with k = {request.k}, {request.covariance_type} "
                                 "covariance."))
     if dataset.citation or prepared.notes:
@@ -70,13 +77,17 @@ fit_component.show_animation(
 if view.present:
     describe_the_data()
 st.caption(
-    "Points: a reproducible sample of at most 2,000 rows (the fit uses every row), "
+    ("Bars: the histogram of every fitted row, as a density. Coloured lines: each "
+     "component's weight times its Gaussian density; black: the mixture's density, their "
+     "sum. Under the axis: a reproducible sample of at most 2,000 rows, " if one_feature
+     else "Points: a reproducible sample of at most 2,000 rows (the fit uses every row), ")
     + ("in the colour of the component most responsible for them, paler the less sure; "
        "black × are claimed by no component (the notebook's ε-normalization). "
        if view.color_by == "responsibility"
        else "coloured by how uncertain their assignment is. ")
-    + "Ellipses: 1σ, 2σ and 3σ of each component. Dotted lines: each mean's path so far. "
-    "Right: the log-likelihood, with ◇ where something happened, and "
+    + ("" if one_feature else "Ellipses: 1σ, 2σ and 3σ of each component. Dotted lines: "
+       "each mean's path so far. ")
+    + "Right: the log-likelihood, with ◇ where something happened, and "
     + ("how many rows have zero density under every component. " if replay
        else "how far the means moved. ")
     + "Play replays the fit from the start; the slider picks an iteration; ◀ ▶ step one "

@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard import cache, navigation
 from dashboard import math_view as math
-from dashboard.figures import plot_data
+from dashboard.pipeline import drawn_points, one_feature
 from gmm_core.stepper import E_STEP, M_STEP
 from gmm_core.wording import counted
 
@@ -71,10 +71,11 @@ except ValueError as exc:  # a message on the page, never a traceback
     st.error(f"EM cannot be stepped through here: {' '.join(str(exc).split())}")
     st.stop()
 n_rows = len(prepared.X)
-st.markdown(f"**{dataset.title}**: {counted(n_rows, 'row')} in {prepared.X.shape[1]} dimensions "
-            f"({', '.join(prepared.axis_titles)}), k = {request.k}, "
-            f"{request.covariance_type} covariance, started by {request.init} with seed "
-            f"{request.seed} — the sidebar's settings. Change them there to start again.")
+single = one_feature(prepared)
+st.markdown(f"**{dataset.title}**: {counted(n_rows, 'row')} in "
+            f"{counted(prepared.X.shape[1], 'dimension')} ({', '.join(prepared.axis_titles)}), "
+            f"k = {request.k}, {request.covariance_type} covariance, started by {request.init} "
+            f"with seed {request.seed} — the sidebar's settings. Change them there to start again.")
 
 phase = walk.stepper.phase
 buttons = st.columns([1, 1, 1, 3])
@@ -114,8 +115,12 @@ with figure_column:
                          None if previous is None else previous.covariances),
         key="step_figure", config={"displaylogo": False})
     st.caption("Points in the colour of their likeliest component, paler the less sure "
-               "(grey before the first E-step); 1σ, 2σ and 3σ ellipses of the current "
-               "parameters, dotted: before the last M-step; the ring marks point i.")
+               "(grey before the first E-step); "
+               + ("under the axis, beneath the histogram and each component's weighted "
+                  "density with the current parameters (black: the mixture's)"
+                  if single else "1σ, 2σ and 3σ ellipses of the current parameters, "
+                  "dotted: before the last M-step")
+               + "; the ring marks point i.")
 with formula_column:
     st.markdown(f"**E-step for point {point} and component {component}** — "
                 + ("what the last E-step computed" if just_did == "E"
@@ -140,7 +145,7 @@ with formula_column:
 st.header("The fitted mixture")
 try:
     outcome = cache.fit(request, dataset.fingerprint)
-    data = plot_data(prepared.X, outcome.trace.sample_index, (0, 1), prepared.axis_titles[:2])
+    data = drawn_points(prepared, outcome.trace)
     density = math.density_figure(data, outcome.trace)
 except ValueError as exc:
     st.error(f"The fitted mixture cannot be drawn: {' '.join(str(exc).split())}")
@@ -149,7 +154,9 @@ st.caption("The Explore page's fit of the same settings, run to convergence.")
 density_column, uncertainty_column = st.columns(2)
 with density_column:
     st.plotly_chart(density, key="density", config={"displaylogo": False})
-    st.caption("Contours of the mixture's density p(x) on the two plotted features, in "
+    st.caption("The mixture's density p(x) (black) and each component's share of it over "
+               "the histogram of the drawn points." if single else
+               "Contours of the mixture's density p(x) on the two plotted features, in "
                "powers of ten below its peak (for fits in more dimensions, the density of "
                "those two features with the others integrated out).")
 with uncertainty_column:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 from test_app_explore import (  # noqa: F401 (_own_data_home: an autouse fixture)
@@ -92,12 +91,15 @@ def test_row_names_of_a_pandas_export_are_not_plotted_but_can_be_chosen():
     assert "blobs.csv**: 100 rows, 2 features and row names." in at.markdown[0].value
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (pandas_export(with_second_feature=False),
-     "has one numeric column (width) besides its row names; the Explore page plots two"),
-    (b'"","name"\n"1","a"\n"2","b"\n', "has no numeric column besides its row names"),
-])
-def test_row_names_do_not_make_up_the_second_feature(content, message):
-    at = upload(run_page(), content, "one.csv")
+def test_a_file_with_one_numeric_column_is_fitted_on_it_alone():
+    at = upload(run_page(), pandas_export(with_second_feature=False), "one.csv")
+    assert_clean(at)
+    assert at.selectbox(key="y").value == "none"
+    assert "fitted on one feature (width)" in at.markdown[0].value
+    assert at.query_params["x"] == "width" and at.query_params["y"] == "none"
+
+
+def test_a_file_without_numeric_columns_besides_row_names_is_refused():
+    at = upload(run_page(), b'"","name"\n"1","a"\n"2","b"\n', "one.csv")
     assert not at.exception
-    assert message in at.error[0].value
+    assert "has no numeric column besides its row names" in at.error[0].value

@@ -46,7 +46,7 @@ def test_prepare_standardizes_when_asked_and_labels_the_axes():
 
 
 @pytest.mark.parametrize(("features", "message"), [
-    (("a",), "choose two features"),
+    ((), "choose a feature"),
     (("a", "a"), "listed twice"),
     (("a", "zz"), "unknown column"),
 ])

@@ -172,7 +172,8 @@ def test_panels_draw_the_animations_points_with_their_own_labels_and_colours(fig
     X, trace = fig69_fit
     data = plot_data(X, trace.sample_index)
     labels = trace.labels(-1)[data.positions]
-    panel = Panel("ours", labels, trace.means[-1], trace.covariances[-1], ["#000"] * 4)
+    panel = Panel("ours", labels, trace.weights[-1], trace.means[-1], trace.covariances[-1],
+                  ["#000"] * 4)
     meta, arrays = unpack(panels_payload(data, [panel, panel]))
     assert meta["points_id"] == points_id(data) and "points" not in arrays
     assert [p["title"] for p in meta["panels"]] == ["ours", "ours"]

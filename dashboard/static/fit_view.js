@@ -182,18 +182,7 @@ function animationTraces(payload, points, state) {
     x: Array.from({ length: k }, (_, j) => centres[2 * j]), y: Array.from({ length: k }, (_, j) => centres[2 * j + 1]),
     marker: { color: palette.slice(0, k), size: meta.mean_size, symbol: "x", line: { color: "black", width: 1 } },
   });
-  const iterations = [...Array(meta.n_iter + 1).keys()];
-  const ll = arrays.log_likelihood.data, second = arrays.second.data;
-  traces.push(
-    { type: "scatter", mode: "lines", name: "log-likelihood", x: iterations, y: Array.from(ll),
-      line: { color: "#444" }, xaxis: "x2", yaxis: "y2" },
-    { type: "scatter", mode: "lines", name: meta.second_title, x: iterations, y: Array.from(second),
-      line: { color: "#444" }, xaxis: "x3", yaxis: "y3" },
-    { type: "scatter", mode: "markers", name: "current log-likelihood", x: [t], y: [ll[t]],
-      marker: { color: "crimson", size: 10 }, hoverinfo: "x+y", xaxis: "x2", yaxis: "y2" },
-    { type: "scatter", mode: "markers", name: `current ${meta.second_title}`, x: [t], y: [second[t]],
-      marker: { color: "crimson", size: 10 }, hoverinfo: "x+y", xaxis: "x3", yaxis: "y3" },
-  );
+  traces.push(...curveTraces(payload, t));
   // The start placed by hand: being clicked, just sent, or the one this fit began from.
   const start = state.placing ?? state.sent
     ?? (meta.placed_start ? Array.from({ length: k }, (_, j) => [allCentres[2 * j], allCentres[2 * j + 1]]) : null);
@@ -204,6 +193,25 @@ function animationTraces(payload, points, state) {
       marker: { symbol: "circle-open", size: 2.5 * meta.mean_size, color: "black", line: { width: 2 } },
     });
   }
+  return traces;
+}
+
+// Beside the data: the log-likelihood (events marked on it) and the lower curve, each
+// with the iteration ``t`` shown.
+function curveTraces(payload, t) {
+  const { meta, arrays } = payload;
+  const iterations = [...Array(meta.n_iter + 1).keys()];
+  const ll = arrays.log_likelihood.data, second = arrays.second.data;
+  const traces = [
+    { type: "scatter", mode: "lines", name: "log-likelihood", x: iterations, y: Array.from(ll),
+      line: { color: "#444" }, xaxis: "x2", yaxis: "y2" },
+    { type: "scatter", mode: "lines", name: meta.second_title, x: iterations, y: Array.from(second),
+      line: { color: "#444" }, xaxis: "x3", yaxis: "y3" },
+    { type: "scatter", mode: "markers", name: "current log-likelihood", x: [t], y: [ll[t]],
+      marker: { color: "crimson", size: 10 }, hoverinfo: "x+y", xaxis: "x2", yaxis: "y2" },
+    { type: "scatter", mode: "markers", name: `current ${meta.second_title}`, x: [t], y: [second[t]],
+      marker: { color: "crimson", size: 10 }, hoverinfo: "x+y", xaxis: "x3", yaxis: "y3" },
+  ];
   if (meta.events.length) {
     traces.push({
       type: "scatter", mode: "markers", name: "events", xaxis: "x2", yaxis: "y2", hoverinfo: "text",
@@ -230,6 +238,94 @@ function animationLayout(meta, state) {
     yaxis3: { domain: [0, 0.43], anchor: "x3", type: meta.second_axis, exponentformat: "power",
               title: { text: meta.second_title }, automargin: true },
   };
+}
+
+// ------------------------------------------------------------------ one feature
+// A fit of one feature (meta.n_dims === 1): the histogram of the data (sent once per
+// fit), each component's weighted density and the mixture's, evaluated here per frame
+// from each component's weight, mean and variance; the drawn points in a strip under the
+// axis, coloured as the 2-D view colours them.
+const DENSITY_HOVER = "component %{customdata}<br>mean %{x:.4g}<extra></extra>";
+
+function densityGrid(meta) {
+  const [low, high] = meta.x_range, n = meta.grid_size;
+  return Array.from({ length: n }, (_, i) => low + (high - low) * i / (n - 1));
+}
+
+function normalDensity(x, weight, mean, variance) {
+  return weight * Math.exp(-0.5 * (x - mean) ** 2 / variance) / Math.sqrt(2 * Math.PI * variance);
+}
+
+function histogramTrace(arrays) {
+  const edges = arrays.hist_edges.data, density = arrays.hist_density.data;
+  return {
+    type: "bar", name: "histogram", hovertemplate: "%{x:.4g}: density %{y:.4g}<extra></extra>",
+    x: Array.from(density, (_, i) => (edges[i] + edges[i + 1]) / 2), y: Array.from(density),
+    width: Array.from(density, (_, i) => edges[i + 1] - edges[i]),
+    marker: { color: "rgba(120,120,120,0.35)", line: { color: "rgba(80,80,80,0.6)", width: 1 } },
+  };
+}
+
+// Each component's weighted density, the mixture's, and each mean on its curve.
+function densityTraces(meta, grid, weights, means, variances, palette) {
+  const k = weights.length, mixture = new Float64Array(grid.length), traces = [];
+  for (let j = 0; j < k; j++) {
+    const y = grid.map((x) => normalDensity(x, weights[j], means[j], variances[j]));
+    y.forEach((v, i) => { mixture[i] += v; });
+    traces.push({ type: "scatter", mode: "lines", name: `component ${j} density`, hoverinfo: "skip",
+                  x: grid, y, line: { color: palette[j], width: 2 } });
+  }
+  traces.push(
+    { type: "scatter", mode: "lines", name: "mixture density", x: grid, y: Array.from(mixture),
+      hovertemplate: "%{x:.4g}: mixture density %{y:.4g}<extra></extra>", line: { color: "black", width: 2.5 } },
+    { type: "scatter", mode: "markers", name: "means", customdata: [...Array(k).keys()], hovertemplate: DENSITY_HOVER,
+      x: Array.from(means), y: Array.from(means, (m, j) => normalDensity(m, weights[j], m, variances[j])),
+      marker: { color: palette.slice(0, k), size: meta.mean_size, symbol: "x", line: { color: "black", width: 1 } } },
+  );
+  return traces;
+}
+
+// The drawn points in the strip under the axis, spread over its height (a fixed
+// scatter, so points at the same value stay apart).
+function rugTrace(meta, points, marker) {
+  const depth = -meta.y_range[0];
+  const y = Array.from(points.x, (_, i) => -depth * (0.15 + 0.7 * ((i * 0.6180339887) % 1)));
+  return { type: "scatter", mode: "markers", name: "data", hoverinfo: "x", x: points.x, y, marker };
+}
+
+function densityAxes(meta, xDomain) {
+  return {
+    xaxis: axis(meta.x_title, meta.x_range, { domain: xDomain, anchor: "y" }),
+    yaxis: axis(meta.y_title, meta.y_range, { domain: [0, 1], anchor: "x", zeroline: true }),
+  };
+}
+
+function densityFigure(payload, points, state) {
+  const { meta, arrays } = payload;
+  const p = state.params, k = meta.k;
+  payload.grid ??= densityGrid(meta);
+  const slice = (name) => arrays[name].data.subarray(p * k, (p + 1) * k);
+  const traces = [
+    histogramTrace(arrays),
+    ...densityTraces(meta, payload.grid, slice("weights"), slice("means"), slice("variances"), meta.palette),
+    rugTrace(meta, points, { ...pointMarker(meta), color: frameColors(payload, state.colours) }),
+    ...curveTraces(payload, arrays.iterations.data[p]),
+  ];
+  const layout = { ...animationLayout(meta, state), ...densityAxes(meta, [0, 0.55]), bargap: 0 };
+  return [traces, layout];
+}
+
+function densityPanelFigure(payload, points, i) {
+  const { meta, arrays } = payload;
+  const panel = meta.panels[i], labels = arrays[`labels_${i}`].data;
+  payload.grid ??= densityGrid(meta);
+  const traces = [
+    histogramTrace(arrays),
+    ...densityTraces(meta, payload.grid, arrays[`weights_${i}`].data, arrays[`means_${i}`].data,
+                     arrays[`variances_${i}`].data, panel.palette),
+    rugTrace(meta, points, { size: meta.marker_size, opacity: 0.8, color: Array.from(labels, (j) => panel.palette[j]) }),
+  ];
+  return [traces, { ...densityAxes(meta, [0, 1]), bargap: 0 }];
 }
 
 const ANIMATION_HTML = `
@@ -349,6 +445,11 @@ function readableTicks(layout, payload) {
 function componentRows(payload, state) {
   const { meta, arrays } = payload;
   const weights = frameSlice(arrays.weights, state.params);
+  if (meta.n_dims === 1) {
+    const means = frameSlice(arrays.means, state.params), variances = frameSlice(arrays.variances, state.params);
+    return Array.from({ length: meta.k }, (_, j) => (
+      { component: j, colour: meta.palette[j], weight: weights[j], mean: [means[j]], covariance: [variances[j]] }));
+  }
   const centres = frameSlice(arrays.centres, state.params), axes = frameSlice(arrays.axes, state.params);
   return Array.from({ length: meta.k }, (_, j) => {
     const [a, b, c, d] = axes.subarray(4 * j, 4 * j + 4); // 1σ axes: covariance = A Aᵀ
@@ -453,9 +554,11 @@ class FigureAccess {
     const t = arrays.iterations.data[state.params];
     this.tableBox.querySelector("caption").textContent =
       `Components at iteration ${t} of ${meta.n_iter}${state.half ? " (M-step)" : ""}, on the plotted features`;
-    this.tableBox.querySelector(".gmm-mean-head").textContent = `mean (${meta.x_title}, ${meta.y_title})`;
+    const oneFeature = meta.n_dims === 1;
+    this.tableBox.querySelector(".gmm-mean-head").textContent =
+      oneFeature ? `mean (${meta.x_title})` : `mean (${meta.x_title}, ${meta.y_title})`;
     this.tableBox.querySelector(".gmm-covariance-head").textContent =
-      "covariance (var x, cov xy, var y)";
+      oneFeature ? "variance" : "covariance (var x, cov xy, var y)";
     const body = this.tableBox.querySelector("tbody");
     body.replaceChildren(...componentRows(payload, state).map((row) => {
       const tr = document.createElement("tr");
@@ -512,7 +615,7 @@ class AnimationView {
     }
     this.scrub.addEventListener("input", () => { this.stop(); this.show(stateOf(this.payload, Number(this.scrub.value), false)); });
     const onKey = (event) => {
-      if (!root.isConnected) return document.removeEventListener("keydown", onKey);
+      if (!this.plot.isConnected) return document.removeEventListener("keydown", onKey);
       const action = SHORTCUTS[event.key];
       if (!action || event.ctrlKey || event.metaKey || event.altKey || typingIn(event.target)) return;
       event.preventDefault();
@@ -544,6 +647,8 @@ class AnimationView {
     this.speed.value = String(payload.meta.frame_ms);
     if (!this.speed.value) this.speed.value = String(SPEEDS[1][1]);
     this.scrub.max = String(this.frames - 1);
+    if (drawingCarriedOver && payload.meta.can_sketch) this.markDrawing(true);
+    drawingCarriedOver = false;
     await this.show(stateOf(payload, this.frames - 1, false));
     return true;
   }
@@ -578,9 +683,11 @@ class AnimationView {
     // Quick clicks while placing a start must not read as Plotly's double-click, which
     // rescales the axes under the next click.
     const config = placing || this.drawing ? { ...PLOT_CONFIG, doubleClick: false } : PLOT_CONFIG;
-    const layout = readableTicks(animationLayout(meta, state), this.payload);
+    const [traces, layout] = meta.n_dims === 1 ? densityFigure(this.payload, this.points, state)
+      : [[...animationTraces(this.payload, this.points, state), ...this.access.cursorTraces()],
+         animationLayout(meta, state)];
+    readableTicks(layout, this.payload);
     if (this.drawing) layout.dragmode = this.sketch.shape.value;
-    const traces = [...animationTraces(this.payload, this.points, state), ...this.access.cursorTraces()];
     const drawn = this.Plotly.react(this.plot, traces, layout, config)
       .then((result) => { this.access.afterDraw(); return result; });
     if (!this.plot.gmmSelecting) {  // Plotly's own events, once per plot
@@ -613,18 +720,20 @@ class AnimationView {
 
   // ---- drawing points on a sketch: the server adds them and fits again
   setDrawing(drawing) {
-    this.drawing = drawing;
-    this.sketch.draw.setAttribute("aria-pressed", String(drawing));
-    this.sketch.draw.textContent = drawing ? "Stop drawing" : "Draw points";
-    this.sketch.shapeLabel.hidden = !drawing;
+    this.markDrawing(drawing);
     this.show({ ...this.state, placing: undefined });
     if (drawing) this.plot.focus({ preventScroll: true });
   }
 
+  markDrawing(drawing) {
+    this.drawing = drawing;
+    drawingCarriedOver = false;
+    markDrawButton(this.sketch, drawing);
+  }
+
   onSelected(event) {
-    if (!this.drawing || !event) return;
-    if (event.range) this.report("sketch_add", { box: event.range });
-    else if (event.lassoPoints) this.report("sketch_add", { lasso: event.lassoPoints });
+    const shape = this.drawing && drawnShape(event);
+    if (shape) this.report("sketch_add", shape);
   }
 
   // ---- a start placed by hand: k clicks, then the server fits from them
@@ -672,6 +781,94 @@ class AnimationView {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     this.buttons.play.textContent = "Play";
+  }
+}
+
+// ------------------------------------------------------------------ an empty sketch
+// A sketch with too few points to fit: an equal-scale frame to draw on, "Draw points"
+// already on, and a hint. Its first fit replaces it with the animation, which goes on
+// drawing (``drawingCarriedOver``: the animation may be a new view in a new element).
+let drawingCarriedOver = false;
+
+function markDrawButton(sketch, drawing) {
+  sketch.draw.setAttribute("aria-pressed", String(drawing));
+  sketch.draw.textContent = drawing ? "Stop drawing" : "Draw points";
+  sketch.shapeLabel.hidden = !drawing;
+}
+
+// What a box or lasso dragged on the plot adds to a sketch (Plotly's selection event).
+function drawnShape(event) {
+  if (event?.range) return { box: event.range };
+  if (event?.lassoPoints) return { lasso: event.lassoPoints };
+  return null;
+}
+
+const CANVAS_HTML = `
+  <div class="gmm-plot"></div>
+  <div class="gmm-controls gmm-start-controls">
+    <button type="button" class="gmm-draw" aria-pressed="true"
+      title="Add points: click for a cloud at the pointer, or drag a shape to fill it">Stop drawing</button>
+    <label class="gmm-draw-shape-label">drag draws a
+      <select class="gmm-draw-shape"><option value="select">box</option><option value="lasso">lasso</option></select>
+    </label>
+    <span class="gmm-hint" aria-live="polite"></span>
+  </div>`;
+
+class CanvasView {
+  constructor(root, Plotly, report) {
+    this.root = root;
+    this.Plotly = Plotly;
+    this.report = report;
+    root.classList.add("gmm-view", "gmm-canvas");
+    root.dataset.gmmView = "canvas";
+    root.innerHTML = CANVAS_HTML;
+    const find = (name) => root.querySelector(`.gmm-${name}`);
+    this.plot = find("plot");
+    this.hint = find("hint");
+    this.sketch = { draw: find("draw"), shape: find("draw-shape"), shapeLabel: find("draw-shape-label") };
+    this.drawing = true;
+    drawingCarriedOver = true;
+    this.sketch.draw.addEventListener("click", () => {
+      this.drawing = drawingCarriedOver = !this.drawing;
+      markDrawButton(this.sketch, this.drawing);
+      this.show();
+    });
+    this.sketch.shape.addEventListener("change", () => this.show());
+    this.plot.addEventListener("click", (event) => {
+      const point = this.drawing && this.report && dataCoordinates(this.plot, event);
+      if (point) this.report("sketch_add", { point });
+    });
+  }
+
+  async update(payload, points) {
+    if (this.payload?.meta.fit_id === payload.meta.fit_id) return false;
+    this.payload = payload;
+    this.points = points;
+    this.hint.textContent = payload.meta.hint;
+    await this.show();
+    return true;
+  }
+
+  show() {
+    const { meta } = this.payload;
+    const drawn = this.Plotly.react(this.plot, [{
+      type: "scatter", mode: "markers", name: "sketch", hoverinfo: "x+y", x: this.points.x, y: this.points.y,
+      marker: { size: meta.marker_size, color: "#444", opacity: 0.8 },
+    }], {
+      height: meta.height, showlegend: false, hovermode: "closest", font: { size: meta.font_size },
+      margin: { l: 10, r: 10, t: 20, b: 40, autoexpand: true },
+      dragmode: this.drawing ? this.sketch.shape.value : "zoom",
+      xaxis: axis(meta.x_title, meta.x_range, { constrain: "domain" }),
+      yaxis: axis(meta.y_title, meta.y_range, { scaleanchor: "x", scaleratio: 1, constrain: "domain" }),
+    }, { ...PLOT_CONFIG, doubleClick: false });
+    if (!this.plot.gmmSelecting) {
+      this.plot.gmmSelecting = true;
+      this.plot.on("plotly_selected", (event) => {
+        const shape = this.drawing && drawnShape(event);
+        if (shape) this.report?.("sketch_add", shape);
+      });
+    }
+    return drawn;
   }
 }
 
@@ -734,21 +931,25 @@ class PanelsView {
     while (this.root.children.length < meta.panels.length) {
       this.root.appendChild(Object.assign(document.createElement("div"), { className: "gmm-plot" }));
     }
-    return Promise.all(meta.panels.map((panel, i) => this.Plotly.react(
-      this.root.children[i], panelTraces(payload, points, i),
-      { title: { text: panel.title }, height: meta.height, showlegend: false, font: { size: meta.font_size },
-        margin: { l: 10, r: 10, t: 50, b: 10 },
-        xaxis: axis(meta.x_title, meta.x_range), yaxis: axis(meta.y_title, meta.y_range) },
-      PLOT_CONFIG).then(() => describePanel(this.root.children[i], panel.title))))
-      .then(() => { this.root.dataset.panelsDrawn = String(Number(this.root.dataset.panelsDrawn ?? 0) + 1); });
+    return Promise.all(meta.panels.map((panel, i) => {
+      const [traces, axes] = meta.n_dims === 1 ? densityPanelFigure(payload, points, i)
+        : [panelTraces(payload, points, i), { xaxis: axis(meta.x_title, meta.x_range), yaxis: axis(meta.y_title, meta.y_range) }];
+      return this.Plotly.react(
+        this.root.children[i], traces,
+        { title: { text: panel.title }, height: meta.height, showlegend: false, font: { size: meta.font_size },
+          margin: { l: 10, r: 10, t: 50, b: 10 }, ...axes },
+        PLOT_CONFIG).then(() => describePanel(this.root.children[i], panel.title));
+    })).then(() => { this.root.dataset.panelsDrawn = String(Number(this.root.dataset.panelsDrawn ?? 0) + 1); });
   }
 }
 
-const VIEWS = { animation: AnimationView, panels: PanelsView };
+const VIEWS = { animation: AnimationView, panels: PanelsView, canvas: CanvasView };
 
 // ------------------------------------------------------------------ mounting
-function storePoints(id, xy) {
-  const points = { x: xy.filter((_, i) => i % 2 === 0), y: xy.filter((_, i) => i % 2 === 1) };
+// ``xy``: each point's coordinates, ``width`` of them (2, or 1 for a fit of one feature).
+function storePoints(id, xy, width) {
+  const points = width === 1 ? { x: Array.from(xy), y: null }
+    : { x: xy.filter((_, i) => i % 2 === 0), y: xy.filter((_, i) => i % 2 === 1) };
   pointSets.delete(id);
   pointSets.set(id, points);
   while (pointSets.size > KEPT_POINT_SETS) pointSets.delete(pointSets.keys().next().value);
@@ -767,7 +968,7 @@ async function draw(root, bytes, report) {
   const [Plotly, payload] = await Promise.all([loadPlotly(), unpack(bytes)]);
   const { meta, arrays } = payload;
   if (arrays.points) {
-    storePoints(meta.points_id, arrays.points.data);
+    storePoints(meta.points_id, arrays.points.data, arrays.points.shape[1]);
     root.dataset.pointsLoads = String(Number(root.dataset.pointsLoads ?? 0) + 1);
   }
   // The server leaves the animation's points out once it has sent them; if they were
