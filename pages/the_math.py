@@ -8,7 +8,8 @@ import streamlit as st
 
 from dashboard import cache, navigation
 from dashboard import math_view as math
-from dashboard.figures import plot_data
+from dashboard.figures import PLOTLY_CONFIG, plot_data
+from dashboard.plain_text import plain
 from gmm_core.stepper import E_STEP, M_STEP
 from gmm_core.wording import counted
 
@@ -68,11 +69,11 @@ try:
     prepared = cache.prepared(request)
     walk = math.walkthrough(request, dataset.fingerprint, prepared.X)
 except ValueError as exc:  # a message on the page, never a traceback
-    st.error(f"EM cannot be stepped through here: {' '.join(str(exc).split())}")
+    st.error(f"EM cannot be stepped through here: {plain(exc)}")
     st.stop()
 n_rows = len(prepared.X)
-st.markdown(f"**{dataset.title}**: {counted(n_rows, 'row')} in {prepared.X.shape[1]} dimensions "
-            f"({', '.join(prepared.axis_titles)}), k = {request.k}, "
+st.markdown(f"**{plain(dataset.title)}**: {counted(n_rows, 'row')} in {prepared.X.shape[1]} "
+            f"dimensions ({plain(', '.join(prepared.axis_titles))}), k = {request.k}, "
             f"{request.covariance_type} covariance, started by {request.init} with seed "
             f"{request.seed} — the sidebar's settings. Change them there to start again.")
 
@@ -112,7 +113,7 @@ with figure_column:
         math.step_figure(prepared.X, prepared.axis_titles[:2], state, int(point),
                          None if previous is None else previous.means,
                          None if previous is None else previous.covariances),
-        key="step_figure", config={"displaylogo": False})
+        key="step_figure", config=PLOTLY_CONFIG)
     st.caption("Points coloured by the blend of their responsibilities (grey before the "
                "first E-step); 1σ, 2σ and 3σ ellipses of the current parameters, dotted: "
                "before the last M-step; the ring marks point i.")
@@ -143,18 +144,18 @@ try:
     data = plot_data(prepared.X, outcome.trace.sample_index, (0, 1), prepared.axis_titles[:2])
     density = math.density_figure(data, outcome.trace)
 except ValueError as exc:
-    st.error(f"The fitted mixture cannot be drawn: {' '.join(str(exc).split())}")
+    st.error(f"The fitted mixture cannot be drawn: {plain(exc)}")
     st.stop()
 st.caption("The Explore page's fit of the same settings, run to convergence.")
 density_column, uncertainty_column = st.columns(2)
 with density_column:
-    st.plotly_chart(density, key="density", config={"displaylogo": False})
+    st.plotly_chart(density, key="density", config=PLOTLY_CONFIG)
     st.caption("Contours of the mixture's density p(x) on the two plotted features, in "
                "powers of ten below its peak (for fits in more dimensions, the density of "
                "those two features with the others integrated out).")
 with uncertainty_column:
     st.plotly_chart(math.uncertainty_figure(data, outcome.trace), key="uncertainty",
-                    config={"displaylogo": False})
+                    config=PLOTLY_CONFIG)
     st.caption("The bigger the point, the less sure its assignment: 1 − its largest "
                "responsibility, 0 for a point one component owns, up to 1 − 1/k for an "
                "even split. Big points gather where components overlap.")
