@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 import dashboard.cache
 import gmm_core.datasets.sdss
 from dashboard.binary_payload import unpack
+from dashboard.download import DOWNLOAD_FAILED
 from dashboard.figures import OKABE_ITO, PRESENTATION
 from dashboard.fit_component import ANIMATION_KEY, PANELS_KEY
 from gmm_core.request import COVARIANCE_TYPES
@@ -345,7 +346,7 @@ def test_a_refused_csv_is_an_error_message_not_a_traceback(content, message):
 def test_sdss_asked_for_but_absent_is_a_message_not_a_traceback():
     at = run_page({"dataset": "sdss"})
     assert not at.exception
-    assert "not on this machine" in at.error[0].value
+    assert "not on this server yet" in at.error[0].value
     assert at.button(key="download_sdss")
 
 
@@ -353,7 +354,7 @@ def test_choosing_the_absent_sdss_and_going_back_recovers():
     at = run_page({"dataset": "iris", "x": "sepal_width", "y": "sepal_length"})
     at.selectbox(key="dataset").set_value("sdss").run()
     assert not at.exception
-    assert "not on this machine" in at.error[0].value
+    assert "not on this server yet" in at.error[0].value
     at.selectbox(key="dataset").set_value("iris").run()
     assert_clean(at)
     assert (at.query_params["x"], at.query_params["y"]) == ("sepal_width", "sepal_length")
@@ -383,6 +384,6 @@ def test_a_failed_download_is_a_message_and_the_page_stays(monkeypatch):
     at = run_page()
     at.button(key="download_sdss").click().run()
     assert not at.exception
-    assert "could not download" in at.error[0].value
+    assert at.error[0].value == DOWNLOAD_FAILED
     assert at.selectbox(key="dataset").value == "astroml_fig69"
     assert status(at).startswith("Converged")
