@@ -14,7 +14,7 @@ import streamlit as st
 
 from dashboard import sketch
 from dashboard.cache import UPLOAD_DATASET
-from dashboard.download import PENDING_DATASET, sdss_download_button
+from dashboard.download import PENDING_DATASET, SDSS, sdss_download_button, sdss_problem
 from dashboard.figures import COLOR_BY, PALETTES
 from dashboard.query_state import (
     K_RANGE,
@@ -307,7 +307,7 @@ def sidebar(load: Callable[[str], Dataset], sdss_present: bool) -> Selection:
         with data_box:
             params, dataset = _load(name, load)
     except DatasetError as exc:
-        return Selection(None, None, messages, str(exc))
+        return Selection(None, None, messages, sdss_problem(exc) if name == SDSS else str(exc))
     if dataset is None:
         return Selection(None, None, messages, NO_FILE_YET)
     with data_box:

@@ -15,6 +15,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import hex_to_rgb
 
+from dashboard.plain_text import plotly_plain
 from gmm_core import FitTrace
 from gmm_core.geometry import ellipse_outlines
 from gmm_core.trace import (
@@ -25,6 +26,10 @@ from gmm_core.trace import (
     WEIGHT_COLLAPSE,
     ZERO_DENSITY,
 )
+
+# Every Plotly figure's options: no Plotly logo, and no "Share chart" button (it would
+# upload the figure, data and all, to Plotly's cloud). fit_view.js says the same.
+PLOTLY_CONFIG = {"displaylogo": False, "showSendToCloud": False}
 
 # Both palettes are ordered so that any two of their first six colours differ by a
 # CIEDE2000 ΔE of at least 20 (Okabe–Ito's also under simulated deuteranopia and
@@ -128,7 +133,8 @@ def plot_data(X, sample_index, dims=(0, 1), titles=("x", "y"),
     rows = sample_index[positions]
     dims = tuple(int(d) for d in dims)
     xy = np.asarray(X)[rows][:, dims].astype(float)
-    return PlotData(xy, rows, positions, dims, titles[0], titles[1] if len(dims) > 1 else "")
+    return PlotData(xy, rows, positions, dims, plotly_plain(titles[0]),
+                    plotly_plain(titles[1]) if len(dims) > 1 else "")
 
 
 def plotted_dims(X) -> tuple[int, ...]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from dashboard.pipeline import ComparisonOutcome, FitOutcome
+from dashboard.plain_text import plain
 from gmm_core.trace import STOP_CONVERGED, STOP_MAX_ITERS
 from gmm_core.wording import counted
 
@@ -72,5 +73,9 @@ def fits_side_by_side(outcome: FitOutcome, compared: ComparisonOutcome) -> pd.Da
 
 
 def markdown_table(frame: pd.DataFrame, index: bool = True) -> str:
-    """A table as Markdown, numbers to six significant digits."""
-    return frame.to_markdown(index=index, floatfmt=".6g")
+    """A table as Markdown, numbers to six significant digits; its headings and text
+    shown as they are (they name the user's columns)."""
+    shown = frame.rename(columns=plain, index=plain if index else None)
+    text = shown.select_dtypes(include="object").columns
+    shown[text] = shown[text].map(plain)
+    return shown.to_markdown(index=index, floatfmt=".6g")

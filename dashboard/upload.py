@@ -12,6 +12,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import cache
+from dashboard.plain_text import plain
 from gmm_core.datasets import Dataset, DatasetError
 
 FILE_TYPES = ("csv", "tsv", "txt")
@@ -41,7 +42,7 @@ def csv_upload_control() -> tuple[tuple, Dataset] | None:
     params, dataset = cache.upload(file.getvalue(), file.name)
     st.session_state[_KEPT_UPLOAD] = (params, file.name)
     if dataset.notes:  # one box, however many notes: the sidebar stays short
-        st.info("\n".join(f"- {note}" for note in dataset.notes))
+        st.info("\n".join(f"- {plain(note)}" for note in dataset.notes))
     return params, dataset
 
 
@@ -66,7 +67,7 @@ def _kept_upload() -> tuple[tuple, Dataset] | None:
         forget_upload()
         raise
     kept, remove = st.columns([3, 1], vertical_alignment="center")
-    kept.caption(f"Fitting {name}, uploaded earlier; choose a file to replace it.")
+    kept.caption(f"Fitting {plain(name)}, uploaded earlier; choose a file to replace it.")
     remove.button("Remove", key="forget_upload", on_click=forget_upload,
-                  help=f"Forget {name}: the page waits for a new file.")
+                  help=f"Forget {plain(name)}: the page waits for a new file.")
     return params, dataset

@@ -20,6 +20,7 @@ from dashboard import (
     sketch,
     status,
 )
+from dashboard.plain_text import plain, plain_link
 from gmm_core.wording import counted
 
 with st.sidebar:
@@ -43,27 +44,27 @@ try:
     outcome = cache.fit(request, fingerprint)
     points_id = cache.points_id(request, fingerprint)
 except Exception as exc:  # a message on the page, never a traceback
-    st.error(f"This fit cannot be run: {' '.join(str(exc).split())}")
+    st.error(f"This fit cannot be run: {plain(exc)}")
     st.stop()
 one_feature = pipeline.one_feature(prepared)
 
 
 def describe_the_data() -> None:
     n_rows, n_dims = prepared.X.shape
-    st.markdown(f"**{dataset.title}** — {counted(n_rows, 'row')}, "
-                + (f"fitted on one feature ({prepared.axis_titles[0]}); the plot shows its "
-                   "histogram. " if one_feature else
-                   f"fitted in {n_dims} dimensions ({', '.join(prepared.axis_titles)}); the "
-                   "plot shows the first two. ")
+    st.markdown(f"**{plain(dataset.title)}** — {counted(n_rows, 'row')}, "
+                + (f"fitted on one feature ({plain(prepared.axis_titles[0])}); the plot shows "
+                   "its histogram. " if one_feature else
+                   f"fitted in {n_dims} dimensions ({plain(', '.join(prepared.axis_titles))}); "
+                   "the plot shows the first two. ")
                 + ("Replaying **the notebook's algorithm**." if replay
                            else f"EM with k = {request.k}, {request.covariance_type} "
                                 "covariance."))
     if dataset.citation or prepared.notes:
         with st.expander("About the data"):
             if dataset.citation:
-                st.caption(f"Source: {dataset.citation}")
+                st.caption(f"Source: {plain(dataset.citation)}")
             for note in prepared.notes:
-                st.caption(f"Note: {note}")
+                st.caption(f"Note: {plain(note)}")
 
 
 if not view.present:
@@ -116,7 +117,7 @@ st.caption("scikit-learn's GaussianMixture with the same k, tolerance, seed, ite
 try:
     compared = cache.comparison(request, fingerprint)
 except Exception as exc:
-    st.error(f"scikit-learn's fit cannot be run: {' '.join(str(exc).split())}")
+    st.error(f"scikit-learn's fit cannot be run: {plain(exc)}")
     st.stop()
 fit_component.show_panels(cache.panels(request, fingerprint, options))
 
@@ -138,7 +139,7 @@ else:
 st.subheader("Share and download")
 link = navigation.view_link(st.context.url, view)
 st.markdown(f"**Link to this view** (copy it to share; it opens this page with every "
-            f"setting above): [{link}]({link})")
+            f"setting above): {plain_link(link)}")
 stem = exports.file_stem(request)
 downloads = st.columns(3)
 downloads[0].download_button(

@@ -8,7 +8,9 @@ import streamlit as st
 
 from dashboard import cache, navigation
 from dashboard import math_view as math
+from dashboard.figures import PLOTLY_CONFIG
 from dashboard.pipeline import drawn_points, one_feature
+from dashboard.plain_text import plain
 from gmm_core.stepper import E_STEP, M_STEP
 from gmm_core.wording import counted
 
@@ -68,14 +70,15 @@ try:
     prepared = cache.prepared(request)
     walk = math.walkthrough(request, dataset.fingerprint, prepared.X)
 except ValueError as exc:  # a message on the page, never a traceback
-    st.error(f"EM cannot be stepped through here: {' '.join(str(exc).split())}")
+    st.error(f"EM cannot be stepped through here: {plain(exc)}")
     st.stop()
 n_rows = len(prepared.X)
 single = one_feature(prepared)
-st.markdown(f"**{dataset.title}**: {counted(n_rows, 'row')} in "
-            f"{counted(prepared.X.shape[1], 'dimension')} ({', '.join(prepared.axis_titles)}), "
-            f"k = {request.k}, {request.covariance_type} covariance, started by {request.init} "
-            f"with seed {request.seed} — the sidebar's settings. Change them there to start again.")
+st.markdown(f"**{plain(dataset.title)}**: {counted(n_rows, 'row')} in "
+            f"{counted(prepared.X.shape[1], 'dimension')} "
+            f"({plain(', '.join(prepared.axis_titles))}), k = {request.k}, "
+            f"{request.covariance_type} covariance, started by {request.init} with seed "
+            f"{request.seed} — the sidebar's settings. Change them there to start again.")
 
 phase = walk.stepper.phase
 buttons = st.columns([1, 1, 1, 3])
@@ -113,7 +116,7 @@ with figure_column:
         math.step_figure(prepared.X, prepared.axis_titles[:2], state, int(point),
                          None if previous is None else previous.means,
                          None if previous is None else previous.covariances),
-        key="step_figure", config={"displaylogo": False})
+        key="step_figure", config=PLOTLY_CONFIG)
     st.caption("Points in the colour of their likeliest component, paler the less sure "
                "(grey before the first E-step); "
                + ("under the axis, beneath the histogram and each component's weighted "
@@ -148,12 +151,12 @@ try:
     data = drawn_points(prepared, outcome.trace)
     density = math.density_figure(data, outcome.trace)
 except ValueError as exc:
-    st.error(f"The fitted mixture cannot be drawn: {' '.join(str(exc).split())}")
+    st.error(f"The fitted mixture cannot be drawn: {plain(exc)}")
     st.stop()
 st.caption("The Explore page's fit of the same settings, run to convergence.")
 density_column, uncertainty_column = st.columns(2)
 with density_column:
-    st.plotly_chart(density, key="density", config={"displaylogo": False})
+    st.plotly_chart(density, key="density", config=PLOTLY_CONFIG)
     st.caption("The mixture's density p(x) (black) and each component's share of it over "
                "the histogram of the drawn points." if single else
                "Contours of the mixture's density p(x) on the two plotted features, in "
@@ -161,7 +164,7 @@ with density_column:
                "those two features with the others integrated out).")
 with uncertainty_column:
     st.plotly_chart(math.uncertainty_figure(data, outcome.trace), key="uncertainty",
-                    config={"displaylogo": False})
+                    config=PLOTLY_CONFIG)
     st.caption("The bigger the point, the less sure its assignment: 1 − its largest "
                "responsibility, 0 for a point one component owns, up to 1 − 1/k for an "
                "even split. Big points gather where components overlap.")

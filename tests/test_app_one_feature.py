@@ -16,6 +16,7 @@ from test_app_explore import (  # noqa: F401 (_own_data_home: an autouse fixture
 from test_app_pages import DATA, MATH, MODEL_SELECTION, charts, open_page, run_sweep
 
 from dashboard.fit_component import PANELS_KEY
+from dashboard.plain_text import plain
 from dashboard.query_state import NO_Y
 
 IRIS_PETALS = {"dataset": "iris", "x": "petal_length", "y": NO_Y, "k": "3"}
@@ -26,7 +27,7 @@ def test_y_none_fits_the_x_feature_alone_and_draws_its_histogram():
     assert_clean(at)
     assert at.selectbox(key="y").value == NO_Y
     assert at.multiselect(key="extra").disabled
-    assert "150 rows, fitted on one feature (petal length [cm])" in at.markdown[0].value
+    assert f"150 rows, fitted on one feature ({plain('petal length [cm]')})" in at.markdown[0].value
     assert status(at).startswith("Converged")
     figure = animation(at)
     assert figure.meta["n_dims"] == 1 and figure.arrays["means"].shape[1] == 3

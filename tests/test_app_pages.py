@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from test_app_explore import _own_data_home, assert_clean  # noqa: F401 (an autouse fixture)
 
 from dashboard import selection_view
+from dashboard.plain_text import plain
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "streamlit_app.py")
@@ -276,11 +277,11 @@ def test_sdss_spectra_follow_the_chosen_object(sdss_file):
     assert before["spectrum"]["layout"]["title"]["text"] == "Object 0"
     assert before["spectrum"]["data"][0]["name"] == "masked pixels"
     assert len(before["mean_spectra"]["data"]) == at.slider(key="k").value
-    assert [m.label for m in at.metric] == ["Adjusted Rand index (spec_cln)",
-                                           "Adjusted Rand index (lineindex_cln)"]
+    assert [m.label for m in at.metric] == [f"Adjusted Rand index ({plain('spec_cln')})",
+                                           f"Adjusted Rand index ({plain('lineindex_cln')})"]
     at.number_input(key="data_object").set_value(11).run()
     assert_clean(at)
     after = charts(at)["spectrum"]
     assert after["layout"]["title"]["text"] == "Object 11"
     assert after["data"][1]["y"] != before["spectrum"]["data"][1]["y"]
-    assert "Object 11: spec_cln " in text(at)
+    assert f"Object 11: {plain('spec_cln')} " in text(at)

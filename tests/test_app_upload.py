@@ -17,6 +17,8 @@ from test_app_explore import (  # noqa: F401 (_own_data_home: an autouse fixture
 )
 from test_app_pages import DATA, EXPLORE, MATH, MODEL_SELECTION
 
+from dashboard.plain_text import plain
+
 PAGES = (MATH, DATA, MODEL_SELECTION)
 
 
@@ -41,14 +43,14 @@ def test_an_upload_follows_the_user_from_page_to_page_and_is_read_once(csv_reads
         assert at.selectbox(key="dataset").value == "upload"
         assert at.file_uploader(key="upload_file").value is None  # Streamlit forgot it...
         assert kept_caption(at) == [  # ...the session did not
-            "Fitting points.csv, uploaded earlier; choose a file to replace it."]
+            f"Fitting {plain('points.csv')}, uploaded earlier; choose a file to replace it."]
         assert (at.selectbox(key="x").value, at.selectbox(key="y").value) == (
             "width", "height")
-    assert "points.csv**: 120 rows" in at.switch_page(DATA).run().markdown[0].value
+    assert f"{plain('points.csv')}**: 120 rows" in at.switch_page(DATA).run().markdown[0].value
     at.switch_page(EXPLORE).run()
     assert_clean(at)
     assert status(at) == before
-    assert at.markdown[0].value.startswith("**points.csv** — 120 rows")
+    assert at.markdown[0].value.startswith(f"**{plain('points.csv')}** — 120 rows")
     assert csv_reads == [len(blobs_csv())]
 
 
@@ -79,27 +81,27 @@ def test_row_names_of_a_pandas_export_are_not_plotted_but_can_be_chosen():
     assert_clean(at)
     assert (at.selectbox(key="x").value, at.selectbox(key="y").value) == ("width", "height")
     (notes,) = [info.value for info in at.sidebar.info]  # every note in one box
-    assert "column 1, row_names, holds row names (0, 1, 2, …" in notes
-    assert "its header is blank" in notes
+    assert plain("column 1, row_names, holds row names (0, 1, 2, …") in notes
+    assert plain("its header is blank") in notes
     assert "row_names" in at.selectbox(key="x").options
     at.selectbox(key="x").set_value("row_names").run()  # the user's explicit choice
     assert_clean(at)
     assert at.query_params["x"] == "row_names"
-    assert "fitted in 2 dimensions (row_names, height)" in at.markdown[0].value
+    assert f"fitted in 2 dimensions ({plain('row_names, height')})" in at.markdown[0].value
     at.switch_page(DATA).run()
     assert_clean(at)
-    assert "blobs.csv**: 100 rows, 2 features and row names." in at.markdown[0].value
+    assert f"{plain('blobs.csv')}**: 100 rows, 2 features and row names." in at.markdown[0].value
 
 
 def test_a_file_with_one_numeric_column_is_fitted_on_it_alone():
     at = upload(run_page(), pandas_export(with_second_feature=False), "one.csv")
     assert_clean(at)
     assert at.selectbox(key="y").value == "none"
-    assert "fitted on one feature (width)" in at.markdown[0].value
+    assert f"fitted on one feature ({plain('width')})" in at.markdown[0].value
     assert at.query_params["x"] == "width" and at.query_params["y"] == "none"
 
 
 def test_a_file_without_numeric_columns_besides_row_names_is_refused():
     at = upload(run_page(), b'"","name"\n"1","a"\n"2","b"\n', "one.csv")
     assert not at.exception
-    assert "has no numeric column besides its row names" in at.error[0].value
+    assert plain("has no numeric column besides its row names") in at.error[0].value

@@ -16,7 +16,8 @@ const PLOTLY_URL = new URL(`plotly.min.js${new URL(import.meta.url).search}`, im
 const ELLIPSE_VERTICES = 41;
 const CIRCLE = Array.from({ length: ELLIPSE_VERTICES }, (_, i) => 2 * Math.PI * i / (ELLIPSE_VERTICES - 1));
 const TYPED = { f4: Float32Array, f8: Float64Array, u1: Uint8Array, u2: Uint16Array, i4: Int32Array, u4: Uint32Array };
-const PLOT_CONFIG = { displaylogo: false, responsive: true };
+// No "Share chart" button: it would upload the figure, data and all, to Plotly's cloud.
+const PLOT_CONFIG = { displaylogo: false, showSendToCloud: false, responsive: true };
 const MEAN_HOVER = "component %{customdata}<br>(%{x:.4g}, %{y:.4g})<extra></extra>";
 const SPEEDS = [["slow", 600], ["normal", 150], ["fast", 40]];
 const KEPT_POINT_SETS = 4;
