@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 from test_app_explore import APP, animation, assert_clean
 
 from dashboard import sketch
+from dashboard.plain_text import plain
 from dashboard.query_state import (
     LINKED_SKETCH_POINTS,
     default_view,
@@ -91,8 +92,8 @@ def test_the_sketch_starts_from_a_preset_and_the_fit_uses_its_points():
     at = sketch_page()
     assert_clean(at)
     assert drawn_points(at) == sketch.START_SAMPLES
-    assert at.markdown[0].value.startswith(f"**Sketch ({sketch.START_SAMPLES} points)** — "
-                                           f"{sketch.START_SAMPLES} rows")
+    title = plain(f"Sketch ({sketch.START_SAMPLES} points)")
+    assert at.markdown[0].value.startswith(f"**{title}** — {sketch.START_SAMPLES} rows")
     assert animation(at).meta["can_sketch"] is True
     assert len(at.query_params["sketch"].split(";")) == sketch.START_SAMPLES
 
@@ -143,7 +144,7 @@ def test_an_empty_canvas_is_drawn_on_until_the_fit_can_start():
     assert_clean(at)
     fitted = animation(at)
     assert fitted.meta["kind"] == "animation" and fitted.meta["can_sketch"] is True
-    assert at.markdown[0].value.startswith("**Sketch (10 points)** — 10 rows")
+    assert at.markdown[0].value.startswith(f"**{plain('Sketch (10 points)')}** — 10 rows")
     at.selectbox(key=sketch.START).set_value("moons").run()
     assert_clean(at)
     assert drawn_points(at) == sketch.START_SAMPLES
