@@ -43,7 +43,12 @@ from gmm_core.trace import (
     display_sample_index,
     display_sample_size,
 )
-from gmm_core.validation import validate_data
+from gmm_core.validation import (
+    check_initial_covariances,
+    check_initial_means,
+    check_initial_weights,
+    validate_data,
+)
 
 # A regularization raised ten-fold this many times is a covariance no data supports.
 MAX_REGULARIZATION_STEPS = 30
@@ -320,33 +325,24 @@ class EMRun:
 
     # -- initialization ----------------------------------------------------------------
     def _initial_parameters(self) -> MixtureParameters:
-        m = self.model
-        given = (m.weights_init, m.means_init, m.covariances_init)
-        if all(value is not None for value in given):
-            params = MixtureParameters(*(np.array(v, dtype=float) for v in given))
-        else:
-            params = initial_parameters(m.init, self.X, m.k, self.structure,
-                                        self.blocks.in_memory,
-                                        m.reg_covar, self.rng, m.means_init)
-            for name, value in zip(("weights", "means", "covariances"), given, strict=True):
-                if value is not None:
-                    setattr(params, name, np.array(value, dtype=float))
-        self._validate_given(params)
+        m, k, d = self.model, self.model.k, self.structure.d
+        # Each given value is checked before anything is computed from it, so a message
+        # names what the user gave, never a value derived from it.
+        given = {
+            "weights": None if m.weights_init is None
+            else check_initial_weights(m.weights_init, k),
+            "means": None if m.means_init is None else check_initial_means(m.means_init, k, d),
+            "covariances": None if m.covariances_init is None
+            else check_initial_covariances(m.covariances_init, self.structure.name, k, d),
+        }
+        if all(value is not None for value in given.values()):
+            return MixtureParameters(**given)
+        params = initial_parameters(m.init, self.X, m.k, self.structure, self.blocks.in_memory,
+                                    m.reg_covar, self.rng, given["means"])
+        for name, value in given.items():
+            if value is not None:
+                setattr(params, name, value)
         return params
-
-    def _validate_given(self, params: MixtureParameters) -> None:
-        k, d = self.model.k, self.structure.d
-        expected = {"weights": (k,), "means": (k, d),
-                    "covariances": self.structure.expected_shape()}
-        for name, shape in expected.items():
-            value = getattr(params, name)
-            if value.shape != shape:
-                raise ValueError(f"{name}_init must have shape {shape}; got {value.shape}")
-            if not np.all(np.isfinite(value)):
-                raise ValueError(f"{name}_init contains NaN or infinite values")
-        if np.any(params.weights <= 0) or not np.isclose(params.weights.sum(), 1.0, atol=1e-6):
-            raise ValueError("weights_init must be positive and sum to 1; "
-                             f"got sum {params.weights.sum():.6g}")
 
     # -- degenerate components ---------------------------------------------------------
     def _apply_extra_regularization(self, params: MixtureParameters) -> None:
