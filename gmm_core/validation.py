@@ -48,8 +48,8 @@ def _given_array(name: str, value, shape: tuple[int, ...], what: str) -> np.ndar
     """``value`` as a finite float64 array of ``shape``, or ValueError naming ``name``."""
     try:
         array = np.array(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be numeric; got {value!r:.80}") from None
+    except (TypeError, ValueError, RecursionError):
+        raise ValueError(f"{name} must be numeric; got {str(value)[:80]}") from None
     if array.shape != shape:
         raise ValueError(f"{name} must have shape {shape} ({what}); got {array.shape}")
     bad = np.argwhere(~np.isfinite(array))
@@ -63,22 +63,23 @@ def _given_array(name: str, value, shape: tuple[int, ...], what: str) -> np.ndar
 WEIGHTS_SUM_ATOL = 1e-8
 
 
-def check_initial_weights(weights, n_components: int) -> np.ndarray:
+def check_initial_weights(weights, n_components: int, name: str = "weights_init") -> np.ndarray:
     """Weights ``(k,)`` in [0, 1] summing to 1, as scikit-learn checks ``weights_init``."""
-    weights = _given_array("weights_init", weights, (n_components,), "one weight per component")
+    weights = _given_array(name, weights, (n_components,), "one weight per component")
     outside = np.flatnonzero((weights < 0) | (weights > 1))
     if outside.size:
         j = int(outside[0])
-        raise ValueError(f"weights_init must lie in [0, 1]; weight {j} is {weights[j]:.6g}")
+        raise ValueError(f"{name} must lie in [0, 1]; weight {j} is {weights[j]:.6g}")
     if abs(weights.sum() - 1.0) > WEIGHTS_SUM_ATOL:
-        raise ValueError(f"weights_init must sum to 1; got sum {weights.sum():.10g} (divide "
+        raise ValueError(f"{name} must sum to 1; got sum {weights.sum():.10g} (divide "
                          "them by their sum)")
     return weights
 
 
-def check_initial_means(means, n_components: int, n_features: int) -> np.ndarray:
+def check_initial_means(means, n_components: int, n_features: int,
+                        name: str = "means_init") -> np.ndarray:
     """Means ``(k, d)``, finite."""
-    return _given_array("means_init", means, (n_components, n_features),
+    return _given_array(name, means, (n_components, n_features),
                         "one row of features per component")
 
 
