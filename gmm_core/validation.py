@@ -59,18 +59,19 @@ def _given_array(name: str, value, shape: tuple[int, ...], what: str) -> np.ndar
     return array
 
 
-# Weights sum to 1 within this, as scikit-learn checks them (its float64 tolerance).
-WEIGHTS_SUM_ATOL = 1e-8
+# Weights sum to 1 within this, as scikit-learn checks them (float64, float32).
+WEIGHTS_SUM_ATOL = {np.dtype(np.float64): 1e-8, np.dtype(np.float32): 1e-6}
 
 
 def check_initial_weights(weights, n_components: int, name: str = "weights_init") -> np.ndarray:
     """Weights ``(k,)`` in [0, 1] summing to 1, as scikit-learn checks ``weights_init``."""
+    atol = WEIGHTS_SUM_ATOL.get(getattr(weights, "dtype", None), 1e-8)
     weights = _given_array(name, weights, (n_components,), "one weight per component")
     outside = np.flatnonzero((weights < 0) | (weights > 1))
     if outside.size:
         j = int(outside[0])
         raise ValueError(f"{name} must lie in [0, 1]; weight {j} is {weights[j]:.6g}")
-    if abs(weights.sum() - 1.0) > WEIGHTS_SUM_ATOL:
+    if abs(weights.sum() - 1.0) > atol:
         raise ValueError(f"{name} must sum to 1; got sum {weights.sum():.10g} (divide "
                          "them by their sum)")
     return weights
