@@ -205,7 +205,8 @@ def run_fit(args) -> int:
     prepared = prepare_features(dataset, columns,
                                 "standardize" if args.standardize else "none")
     # The fit checks this too; here the message can name the column.
-    check_magnitudes(location_and_spread(prepared.X)[1], prepared.columns)
+    check_magnitudes(location_and_spread(prepared.X)[1], prepared.columns, args.reg,
+                     args.regularization)
     request = FitRequest(
         dataset=dataset.name, features=prepared.columns, k=args.k, tol=args.tol,
         seed=args.seed, covariance_type=args.covariance, init=args.init,

@@ -32,9 +32,9 @@ from gmm_core.request import (
 from gmm_core.scaling import (
     FeatureScaling,
     check_magnitudes,
+    internal_regularization,
     internal_scale,
     location_and_spread,
-    regularization_in_data_units,
 )
 from gmm_core.singular import singular_components
 from gmm_core.trace import (
@@ -201,13 +201,15 @@ class GMM:
             n, d = X.shape
             structure = structure_for(self.covariance_type, self.k, d)
             shift, spread = location_and_spread(X)
-            check_magnitudes(spread)
-            scaling = FeatureScaling(structure, internal_scale(spread, self.covariance_type))
+            check_magnitudes(spread, reg_covar=self.reg_covar,
+                             regularization=self.regularization)
+            scaling = FeatureScaling(structure, internal_scale(
+                spread, self.covariance_type, self.reg_covar, self.regularization))
             X = scaling.to_internal_rows(X)
             blocks = DesignBlocks(X, shift / scaling.scale, structure,
                                   display_sample_index(n, self._sample_size(n), self.seed))
-        regularization = scaling.regularization_to_internal(regularization_in_data_units(
-            self.reg_covar, self.regularization, spread))
+        regularization = internal_regularization(self.reg_covar, self.regularization, spread,
+                                                 scaling.scale)
         self._structure, self._scaling = structure, scaling
         self._shift = blocks.shift[:, 0]
         return X, blocks, structure, scaling, regularization

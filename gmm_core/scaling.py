@@ -8,8 +8,10 @@ means times s, covariances times s_i s_j, precision factors divided by s, and ev
 log-likelihood lower by sum(log s). Within ``SAFE_SPREAD`` no feature is scaled, so the
 arithmetic of ordinary fits is untouched.
 
-A feature whose variance is not a normal float64 number (spread above ~1.3e154 or below
-~1.5e-154) has no covariance float64 can hold: such data are refused with one ValueError.
+A feature whose variance overflows float64 (spread above ~1.3e154) has no covariance
+float64 can hold, nor one whose fitted variance (its own plus the regularization)
+underflows (spread below ~1.5e-154 with relative or zero regularization): such data are
+refused with one ValueError.
 
 ``reg_covar`` is absolute by default (scikit-learn's meaning: added to every variance in
 the data's units), so it depends on the units: on a feature whose variance is 1e-34 it
@@ -58,9 +60,11 @@ def location_and_spread(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return scaled.mean(axis=0) * powers, scaled.std(axis=0) * powers
 
 
-def check_magnitudes(spread: np.ndarray, names=None, small: bool = True) -> None:
-    """ValueError unless every feature's variance is a normal float64 number (with
-    ``small=False``: unless none overflows)."""
+def check_magnitudes(spread: np.ndarray, names=None, reg_covar: float = 0.0,
+                     regularization: str = "absolute", small: bool = True) -> None:
+    """ValueError unless every fitted variance — the data's, plus the regularization — is
+    a normal float64 number (with ``small=False``: unless none overflows)."""
+    fitted = _effective_spread(spread, reg_covar, regularization)
     for j, value in enumerate(spread):
         name = names[j] if names is not None else f"feature {j}"
         if value > LARGEST_SPREAD:
@@ -70,19 +74,31 @@ def check_magnitudes(spread: np.ndarray, names=None, small: bool = True) -> None
                 f"({np.finfo(np.float64).max:.3g}): no covariance of it can be stored. Divide "
                 f"it by a power of ten (e.g. {10.0 ** np.floor(np.log10(value)):.0e}) or "
                 "standardize it")
-        if small and 0 < value < SMALLEST_SPREAD:
+        if small and 0 < fitted[j] < SMALLEST_SPREAD:
             raise ValueError(
                 f"{name} spreads over only {value:.3g} (its standard deviation), so its "
                 f"variance, about 1e{2 * np.log10(value):+.0f}, is below float64's smallest "
-                f"normal number ({np.finfo(np.float64).tiny:.3g}). Multiply it by a power of "
-                f"ten (e.g. {10.0 ** -np.floor(np.log10(value)):.0e}) or standardize it")
+                f"normal number ({np.finfo(np.float64).tiny:.3g}): no covariance of it can be "
+                f"stored. Multiply it by a power of ten (e.g. "
+                f"{10.0 ** -np.floor(np.log10(value)):.0e}) or standardize it")
 
 
-def internal_scale(spread: np.ndarray, covariance_type: str) -> np.ndarray:
-    """``(d,)`` powers of two the fit divides the features by: 1 within ``SAFE_SPREAD``.
+def _effective_spread(spread: np.ndarray, reg_covar: float, regularization: str) -> np.ndarray:
+    """The spread a fitted covariance has: the data's, widened by the regularization."""
+    if regularization == "relative":
+        return spread * np.sqrt(1.0 + reg_covar)
+    return np.hypot(spread, np.sqrt(reg_covar))
+
+
+def internal_scale(spread: np.ndarray, covariance_type: str, reg_covar: float = 0.0,
+                   regularization: str = "absolute") -> np.ndarray:
+    """``(d,)`` powers of two the fit divides the features by: 1 where the fitted
+    covariance's spread (the data's, widened by the regularization) lies in
+    ``SAFE_SPREAD``, else a power of two near it.
 
     A spherical covariance is one variance for every feature, so it takes one scale for
     all features."""
+    spread = _effective_spread(spread, reg_covar, regularization)
     outside = (spread > 0) & ((spread < SAFE_SPREAD[0]) | (spread > SAFE_SPREAD[1]))
     if not outside.any():
         return np.ones(len(spread))
@@ -94,37 +110,48 @@ def internal_scale(spread: np.ndarray, covariance_type: str) -> np.ndarray:
     return np.exp2(exponents)
 
 
-class RegularizationWarning(UserWarning):
-    """An absolute ``reg_covar`` swamps the variance of ``feature``."""
+def _times(log10_value: float) -> str:
+    """A positive number from its log10, without overflow: 1.58, or 1e+27."""
+    return f"{10.0**log10_value:.3g}" if abs(log10_value) < 15 else f"1e{log10_value:+.0f}"
 
-    def __init__(self, reg_covar: float, variance: float, feature: int):
-        self.reg_covar, self.variance, self.feature = reg_covar, variance, feature
+
+class RegularizationWarning(UserWarning):
+    """An absolute ``reg_covar`` swamps the variance of ``feature`` (its spread given)."""
+
+    def __init__(self, reg_covar: float, spread: float, feature: int):
+        self.reg_covar, self.spread, self.feature = reg_covar, spread, feature
         super().__init__(
             f"{self.what(f'feature {feature}')}. Rescale the data (e.g. standardize it), "
             "lower reg_covar, or use regularization='relative' (reg_covar as a fraction of "
             "each feature's variance)")
 
     def what(self, name: str) -> str:
-        return (f"reg_covar={self.reg_covar:.3g} is {self.reg_covar / self.variance:.3g} times "
-                f"the variance of {name} ({self.variance:.3g}): it swamps the data's own "
-                "spread, so the fit cannot resolve clusters along it")
+        log_variance = 2 * np.log10(self.spread)
+        return (f"reg_covar={self.reg_covar:.3g} is "
+                f"{_times(np.log10(self.reg_covar) - log_variance)} times the variance of "
+                f"{name} ({_times(log_variance)}): it swamps the data's own spread, so the "
+                "fit cannot resolve clusters along it")
 
 
-def regularization_in_data_units(reg_covar: float, regularization: str,
-                                 spread: np.ndarray) -> np.ndarray | float:
-    """What is added to each feature's variance: ``reg_covar`` itself (absolute), or
-    ``reg_covar`` times the feature's variance (relative; 1 for a constant feature).
+def internal_regularization(reg_covar: float, regularization: str, spread: np.ndarray,
+                            scale: np.ndarray):
+    """What the M-step adds to each variance, in the fit's internal units (features
+    divided by ``scale``): ``reg_covar`` in the data's units (absolute), or ``reg_covar``
+    times each feature's variance (relative; times 1 for a constant feature).
 
     Warns (RegularizationWarning) when an absolute ``reg_covar`` dominates a feature's
     variance, saying how to fix it."""
-    variance = spread.astype(np.float64) ** 2
     if regularization == "relative":
-        return reg_covar * np.where(variance > 0, variance, 1.0)
-    dominated = np.flatnonzero((variance > 0) & (reg_covar > DOMINANT_REGULARIZATION * variance))
+        internal_variance = np.where(spread > 0, (spread / scale) ** 2, 1 / scale**2)
+        return reg_covar * internal_variance
+    # reg_covar above DOMINANT_REGULARIZATION x variance, compared as spreads: the squares
+    # of spreads near 1e-200 underflow.
+    dominated = np.flatnonzero((spread > 0)
+                               & (np.sqrt(reg_covar) > np.sqrt(DOMINANT_REGULARIZATION) * spread))
     if dominated.size:
-        j = int(dominated[np.argmin(variance[dominated])])
-        warnings.warn(RegularizationWarning(reg_covar, variance[j], j), stacklevel=3)
-    return reg_covar
+        j = int(dominated[np.argmin(spread[dominated])])
+        warnings.warn(RegularizationWarning(reg_covar, float(spread[j]), j), stacklevel=3)
+    return reg_covar if np.all(scale == 1.0) else reg_covar / scale**2
 
 
 @dataclass(frozen=True)
@@ -167,10 +194,3 @@ class FeatureScaling:
         if self.is_identity:
             return prec_chol
         return self.structure.rescaled_precision_cholesky(prec_chol, self.scale)
-
-    def regularization_to_internal(self, regularization):
-        """A regularization in the data's units (scalar or per feature) in internal units:
-        per feature unless the scaling is the identity."""
-        if self.is_identity:
-            return regularization
-        return regularization / self.scale**2

@@ -98,7 +98,8 @@ def test_ordinary_units_do_not_warn(blobs):
     ("blobs_1e200", r"feature 0 spreads over 3.03e\+200 .* variance, about 1e\+401, is "
                     r"beyond float64's largest number"),
     ("two_rows_1e308", r"feature 0 spreads over 8.16e\+307 .* about 1e\+616"),
-    ("blobs_1e-200", r"variance, about 1e-399, is below float64's smallest normal number"),
+    ("blobs_1e-200", r"feature 0 spreads over only 3.03e-200 .* variance, about 1e-399, is "
+                     r"below float64's smallest normal number"),
 ])
 def test_values_float64_cannot_fit_give_one_value_error_and_no_warning(blobs, X, message):
     data = {"blobs_1e200": blobs * 1e200, "blobs_1e-200": blobs * 1e-200,
@@ -106,8 +107,18 @@ def test_values_float64_cannot_fit_give_one_value_error_and_no_warning(blobs, X,
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with pytest.raises(ValueError, match=message):
-            GMM(k=2).fit(data)
+            GMM(k=2, regularization="relative").fit(data)
     assert caught == []
+
+
+def test_tiny_values_fit_when_reg_covar_holds_their_covariances(blobs):
+    """With an absolute reg_covar the fitted variances are at least reg_covar: values near
+    1e-200 fit (reg_covar swamps them, and the warning says so), with finite parameters."""
+    with pytest.warns(RegularizationWarning, match=r"is 1e\+393 times the variance"):
+        model = GMM(k=3).fit(blobs * 1e-200)
+    for value in (model.weights_, model.means_, model.covariances_,
+                  model.precisions_cholesky_, model.lower_bound_):
+        assert np.all(np.isfinite(value))
 
 
 @pytest.mark.parametrize("far", [1e308, -1e308])
