@@ -74,8 +74,10 @@ class IterationProgress:
     def __call__(self, iteration: int, mean_loglik: float) -> None:
         self.done = iteration
         if self.echo:
-            print(f"iteration {iteration}: mean log-likelihood {mean_loglik:.6g}",
-                  file=sys.stderr, flush=True)
+            # One write with its newline: Ctrl-C can come between print's two writes,
+            # which would leave the next line glued to this one.
+            sys.stderr.write(f"iteration {iteration}: mean log-likelihood {mean_loglik:.6g}\n")
+            sys.stderr.flush()
 
     @contextlib.contextmanager
     def interruptible(self):
