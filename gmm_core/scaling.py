@@ -42,7 +42,8 @@ DOMINANT_REGULARIZATION = 0.01
 def location_and_spread(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-feature mean and standard deviation (ddof=0) of finite ``X``, without overflow
     or underflow: columns far from 1 are computed on a power-of-two-scaled copy."""
-    with np.errstate(over="ignore", under="ignore"):
+    # Overflow here (a sum of values near 1e308) is detected below and computed again.
+    with np.errstate(all="ignore"):
         mean = X.mean(axis=0, dtype=np.float64)
         spread = X.std(axis=0, dtype=np.float64)
     top = np.abs(X).max(axis=0).astype(np.float64)
