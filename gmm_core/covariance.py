@@ -101,6 +101,16 @@ class CovarianceStructure:
         """``(A (k, p), B (k, d), c (k,))`` with log N = phi.A + x.B + c (centred x)."""
         raise NotImplementedError
 
+    # -- units -----------------------------------------------------------------------
+    def rescaled(self, covariances: np.ndarray, scale: np.ndarray) -> np.ndarray:
+        """The covariances of the data with feature i multiplied by ``scale[i]``."""
+        raise NotImplementedError
+
+    def rescaled_precision_cholesky(self, prec_chol: np.ndarray,
+                                    scale: np.ndarray) -> np.ndarray:
+        """The precision factors of the data with feature i multiplied by ``scale[i]``."""
+        raise NotImplementedError
+
     # -- repairs ---------------------------------------------------------------------
     def add_to_diagonal(self, covariances: np.ndarray, component: int, amount: float) -> None:
         raise NotImplementedError
@@ -139,6 +149,13 @@ class _PairwiseQuadratic(CovarianceStructure):
         full[..., self.rows, self.cols] = quad
         full[..., self.cols, self.rows] = quad
         return full
+
+    def rescaled(self, covariances, scale):
+        return covariances * np.outer(scale, scale)
+
+    def rescaled_precision_cholesky(self, prec_chol, scale):
+        # inv(S Sigma S) = S^-1 P P^T S^-1: the factor's rows divide by the scale.
+        return prec_chol / scale[:, None]
 
     def _terms_from_precision(self, prec_chol_k: np.ndarray, means_c: np.ndarray):
         precision = prec_chol_k @ np.swapaxes(prec_chol_k, -1, -2)
@@ -281,6 +298,12 @@ class DiagCovariance(_SquaresQuadratic):
     def estimate(self, nk, means_c, quad, reg_covar):
         return quad / nk[:, None] - means_c**2 + reg_covar
 
+    def rescaled(self, covariances, scale):
+        return covariances * scale**2
+
+    def rescaled_precision_cholesky(self, prec_chol, scale):
+        return prec_chol / scale
+
     def log_det_precision_cholesky(self, prec_chol):
         return np.log(prec_chol).sum(axis=1)
 
@@ -308,6 +331,13 @@ class SphericalCovariance(_SquaresQuadratic):
 
     def estimate(self, nk, means_c, quad, reg_covar):
         return (quad / nk[:, None] - means_c**2 + reg_covar).mean(axis=1)
+
+    # One variance for every feature: only a scale common to the features keeps it one.
+    def rescaled(self, covariances, scale):
+        return covariances * scale[0] ** 2
+
+    def rescaled_precision_cholesky(self, prec_chol, scale):
+        return prec_chol / scale[0]
 
     def log_det_precision_cholesky(self, prec_chol):
         return self.d * np.log(prec_chol)

@@ -15,6 +15,8 @@ PLACED = "placed"
 STARTS = (*INIT_METHODS, PLACED)
 CONVERGENCE_RULES = ("loglik", "means")
 DEGENERATE_POLICIES = ("regularize", "reinit", "raise")
+# reg_covar added to each variance as is, or as a fraction of it (gmm_core.scaling).
+REGULARIZATIONS = ("absolute", "relative")
 ALGORITHMS = ("em", "notebook")
 
 
@@ -42,6 +44,7 @@ class FitRequest:
     algorithm: str = "em"
     on_degenerate: str = "regularize"
     n_init: int = 1
+    regularization: str = "absolute"
     dataset_params: tuple[tuple[str, object], ...] = field(default_factory=tuple)
     # init="placed": each component's starting mean on the first two features (the
     # plotted ones, in the fitted units); its other features start at the data mean.
@@ -54,6 +57,7 @@ class FitRequest:
             ("convergence", self.convergence, CONVERGENCE_RULES),
             ("on_degenerate", self.on_degenerate, DEGENERATE_POLICIES),
             ("algorithm", self.algorithm, ALGORITHMS),
+            ("regularization", self.regularization, REGULARIZATIONS),
         )
         for check in checks:
             check_choice(*check)
@@ -85,6 +89,7 @@ class FitRequest:
             "seed": int(self.seed),
             "n_init": int(self.n_init),
             "on_degenerate": self.on_degenerate,
+            "regularization": self.regularization,
         }
 
     def with_changes(self, **changes) -> FitRequest:

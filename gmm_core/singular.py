@@ -33,9 +33,9 @@ def singular_components(covariance_type: str, weights: np.ndarray,
                         n_samples: int, data_spread: np.ndarray) -> dict[int, str]:
     """``{component: why}`` for the singular components of a fit.
 
-    ``covariances_full`` is ``(k, d, d)``; ``regularization`` ``(k,)`` is what was added
-    to each diagonal (reg_covar plus any repair); ``data_spread`` ``(d,)`` is the data's
-    standard deviation per feature.
+    ``covariances_full`` is ``(k, d, d)``; ``regularization`` ``(k,)`` or ``(k, d)`` is
+    what was added to each diagonal (reg_covar plus any repair); ``data_spread`` ``(d,)``
+    is the data's standard deviation per feature.
     """
     d = covariances_full.shape[-1]
     needed = MIN_POINTS[covariance_type](d)
