@@ -1,0 +1,208 @@
+"""The Docker image built and run for real: the dashboard served from a container to
+Chromium, as the non-root user, brought back by its restart policy after its process is
+killed; and compose.yaml's scheduler and two workers fitting the Large catalog page while
+one worker container is killed. Every build and container uses the host network
+(tests/docker_engine.py), on ports chosen here; what a test starts, it removes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from distributed import Client
+from playwright.sync_api import expect
+
+from tests.browser.explore_page import APP_IDLE, EXCEPTION, VIEWPORT, animated_chart
+from tests.browser.streamlit_server import free_port, health_answer
+from tests.docker_engine import (
+    BASE_IMAGE,
+    build_image,
+    docker,
+    engine_missing_reason,
+    ensure_base_image,
+    image_size_bytes,
+    remove_containers,
+    running_engine,
+)
+from tests.test_docker import IMAGE_VENV, exec_form, the_only
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow,
+              pytest.mark.timeout(2400)]  # a first build downloads and installs everything
+
+ROOT = Path(__file__).resolve().parents[2]
+IMAGE = "gmm-explorer:test"
+APP_UID = "10001"
+HEALTHY_TIMEOUT_S = 30.0  # the image's HEALTHCHECK start period
+COMPOSE_UP_TIMEOUT_S = 300
+POLL_INTERVAL_S = 0.2
+WORKERS = 2
+COMPOSE_FILES = ("-f", str(ROOT / "compose.yaml"),
+                 "-f", str(ROOT / "tests" / "compose.host-network.yaml"))
+
+
+@pytest.fixture(scope="module")
+def image(tmp_path_factory):
+    reason = engine_missing_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    with running_engine(tmp_path_factory.mktemp("dockerd")):
+        ensure_base_image()
+        started = time.monotonic()
+        build_image(IMAGE, ROOT)
+        added = image_size_bytes(IMAGE) - image_size_bytes(BASE_IMAGE)
+        print(f"\nimage built in {time.monotonic() - started:.0f} s; "
+              f"{added / 1e6:.0f} MB above its base {BASE_IMAGE}")
+        yield IMAGE
+
+
+def inspect(container: str, template: str) -> str:
+    return docker("inspect", "--format", template, container).stdout.strip()
+
+
+def wait_until_healthy(container: str, timeout: float = HEALTHY_TIMEOUT_S) -> float:
+    """Seconds until the image's own HEALTHCHECK reports healthy."""
+    started = time.monotonic()
+    while (status := inspect(container, "{{.State.Health.Status}}")) != "healthy":
+        if inspect(container, "{{.State.Running}}") != "true" and \
+                inspect(container, "{{.State.Restarting}}") != "true":
+            raise AssertionError(f"{container} stopped:\n{docker('logs', container).stderr}")
+        if time.monotonic() - started > timeout:
+            raise AssertionError(f"{container} is {status} after {timeout:.0f} s:\n"
+                                 f"{docker('logs', container).stderr[-3000:]}")
+        time.sleep(POLL_INTERVAL_S)
+    return time.monotonic() - started
+
+
+def in_container(container: str, *argv: str) -> subprocess.CompletedProcess:
+    return docker("exec", container, *argv, check=False)
+
+
+@pytest.fixture
+def dashboard_container(image):
+    """The image's CMD on loopback at a free port, /data on a named volume, restarted
+    unless stopped, checked by its HEALTHCHECK every second."""
+    port = free_port()
+    name = f"gmm-explorer-test-{port}"
+    command = [arg.replace("--server.address=0.0.0.0", "--server.address=127.0.0.1")
+               for arg in exec_form(the_only("CMD"))]
+    try:
+        docker("run", "--detach", "--name", name, "--network", "host",
+               "--restart", "unless-stopped", "--health-interval", "1s",
+               "--env", f"STREAMLIT_SERVER_PORT={port}", "--volume", f"{name}:/data",
+               image, *command)
+        print(f"\ncontainer healthy {wait_until_healthy(name):.1f} s after docker run")
+        yield name, f"http://127.0.0.1:{port}"
+    finally:
+        remove_containers([name])
+        docker("volume", "rm", name, check=False)
+
+
+def test_the_container_serves_the_explore_figure_as_the_app_user_and_restarts_when_killed(
+        browser, dashboard_container):
+    name, url = dashboard_container
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    page.goto(url)
+    expect(animated_chart(page)).to_be_visible()
+    page.wait_for_selector(APP_IDLE)
+    expect(page.locator(EXCEPTION)).to_have_count(0)
+    context.close()
+
+    main_uid = in_container(name, "awk", "/^Uid:/ {print $2}", "/proc/1/status").stdout
+    assert main_uid.strip() == APP_UID, "the server must run as the app user, not root"
+    assert in_container(name, "touch", "/data/written").returncode == 0, "/data not writable"
+    assert in_container(name, "touch", "/app/written").returncode != 0, "/app is writable"
+    pip = in_container(name, "python", "-m", "pip", "--version")
+    assert pip.returncode != 0, "the served image should carry no pip"
+    assert in_container(name, "ls", f"{IMAGE_VENV}/bin/streamlit").returncode == 0
+
+    # A crash, not a stop: SIGKILL from the host to the server process, which the restart
+    # policy answers (`docker kill` or `docker stop` would count as stopping it by hand).
+    os.kill(int(inspect(name, "{{.State.Pid}}")), signal.SIGKILL)
+    started = time.monotonic()
+    while inspect(name, "{{.RestartCount}}") != "1":
+        assert time.monotonic() - started < HEALTHY_TIMEOUT_S, "no restart after the kill"
+        time.sleep(POLL_INTERVAL_S)
+    back = wait_until_healthy(name)
+    print(f"back healthy {time.monotonic() - started:.1f} s after the kill")
+    assert back > 0 and health_answer(f"{url}/_stcore/health") == "ok"
+    assert in_container(name, "ls", "/data/written").returncode == 0, "/data was not kept"
+
+
+def compose(project: str, env: dict[str, str], *args: str,
+            timeout: float = COMPOSE_UP_TIMEOUT_S) -> subprocess.CompletedProcess:
+    result = subprocess.run(["docker-compose", "--project-name", project, *COMPOSE_FILES,
+                             *args], env={**os.environ, **env}, capture_output=True,
+                            text=True, timeout=timeout, cwd=ROOT)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result
+
+
+@pytest.fixture
+def catalog(tmp_path):
+    """Three Parquet files of a uniform square: EM with three components creeps on it for
+    many passes, so a worker can be killed while the fit runs."""
+    directory = tmp_path / "catalog"
+    directory.mkdir()
+    rng = np.random.default_rng(8)
+    for part in range(3):
+        pd.DataFrame(rng.uniform(0, 10, (20_000, 2)), columns=["u", "g"]).to_parquet(
+            directory / f"part-{part}.parquet")
+    directory.chmod(0o755)
+    return directory
+
+
+@pytest.fixture
+def compose_cluster(image, catalog):
+    """compose.yaml up with tests/compose.host-network.yaml: its scheduler, two workers
+    and the dashboard, on the image built here."""
+    if subprocess.run(["docker-compose", "version"], capture_output=True).returncode != 0:
+        pytest.skip("no docker-compose (install it with `apt-get install docker-compose`)")
+    env = {"GMM_IMAGE": image, "CATALOG_DIR": str(catalog),
+           "SCHEDULER_PORT": str(free_port()), "SCHEDULER_HTTP_PORT": str(free_port()),
+           "DASHBOARD_PORT": str(free_port())}
+    project = f"gmm-explorer-test-{env['SCHEDULER_PORT']}"
+    networks_before = docker("network", "ls", "--quiet").stdout.split()
+    try:
+        compose(project, env, "up", "--detach", "--no-build")
+        with Client(f"tcp://127.0.0.1:{env['SCHEDULER_PORT']}", timeout=60) as client:
+            client.wait_for_workers(WORKERS, timeout=120)
+        assert docker("network", "ls", "--quiet").stdout.split() == networks_before, \
+            "compose made a network: every service must be on the host network"
+        yield project, env
+    finally:
+        subprocess.run(["docker-compose", "--project-name", project, *COMPOSE_FILES, "down",
+                        "--volumes", "--timeout", "10"], env={**os.environ, **env},
+                       capture_output=True, timeout=COMPOSE_UP_TIMEOUT_S, cwd=ROOT)
+
+
+def test_the_large_catalog_page_fits_through_compose_while_a_worker_container_dies(
+        browser, compose_cluster):
+    project, env = compose_cluster
+    dashboard = compose(project, env, "ps", "--quiet", "dashboard").stdout.split()
+    wait_until_healthy(dashboard[0])
+    workers = compose(project, env, "ps", "--quiet", "worker").stdout.split()
+    assert len(workers) == WORKERS
+
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    page.goto(f"http://127.0.0.1:{env['DASHBOARD_PORT']}/large_catalog")
+    expect(page.get_by_text("Iteration 2: mean log-likelihood")).to_be_visible(
+        timeout=180_000)
+    docker("kill", "--signal", "KILL", workers[0])
+    assert json.loads(docker("inspect", "--format", "{{json .State.Running}}",
+                             workers[0]).stdout) is False
+    expect(page.get_by_text("60,000 rows fitted on 2 workers")).to_be_visible(
+        timeout=300_000)
+    assert page.locator(".js-plotly-plot .scatterlayer .trace").count() >= 3
+    expect(page.locator(EXCEPTION)).to_have_count(0)
+    context.close()
+    with Client(f"tcp://127.0.0.1:{env['SCHEDULER_PORT']}", timeout=60) as client:
+        assert len(client.scheduler_info()["workers"]) == WORKERS - 1
