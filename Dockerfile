@@ -14,14 +14,24 @@ ENV PIP_NO_CACHE_DIR=1 \
 RUN python -m venv /opt/venv
 WORKDIR /build
 COPY requirements.txt .
-RUN python -m pip install -r requirements.txt
+# No bytecode is written (--no-compile): it would be a third of the environment's weight;
+# the served image's Python compiles what it imports, in memory.
+RUN python -m pip install --no-compile -r requirements.txt
 # What a server never runs: pip itself, the packages' own test suites (astropy/tests is
-# kept: astropy imports its test runner), C headers, and pydeck's Jupyter bundle.
+# kept: astropy imports its test runner), C headers, pydeck's Jupyter bundle, plotly's
+# JupyterLab extension, pyarrow's Flight RPC and S3 libraries (pyarrow imports them
+# only on request; catalogs are read from local files), and fontTools, which only
+# matplotlib's PDF and PostScript writers import (astroML requires matplotlib; the app
+# never draws with it).
 RUN python -m pip uninstall --yes pip setuptools \
     && find /opt/venv -type d -name tests -not -path "*/site-packages/astropy/tests" \
         -prune -exec rm -rf {} + \
     && find /opt/venv -type d -name include -path "*/site-packages/*" -prune -exec rm -rf {} + \
-    && rm -rf /opt/venv/lib/python3*/site-packages/pydeck/nbextension/static
+    && site=$(python -c "import sysconfig; print(sysconfig.get_path('purelib'))") \
+    && rm -rf "$site/pydeck/nbextension/static" "$site/plotly/labextension" \
+        "$site"/pyarrow/*flight* "$site"/pyarrow/libarrow_s3.* "$site"/pyarrow/_s3fs.* \
+        "$site"/fontTools "$site"/fonttools-*.dist-info \
+        /opt/venv/bin/fonttools /opt/venv/bin/pyftmerge /opt/venv/bin/pyftsubset /opt/venv/bin/ttx
 
 FROM python:3.11-slim
 # PYTHONPATH: a Dask scheduler or worker started from this image (compose.yaml) unpickles
