@@ -36,8 +36,10 @@ RUN python -m pip uninstall --yes pip setuptools \
 FROM python:3.11-slim
 # PYTHONPATH: a Dask scheduler or worker started from this image (compose.yaml) unpickles
 # tasks that name gmm_core, so /app must be importable whatever the command.
-ENV PYTHONDONTWRITEBYTECODE=1 \
-    PYTHONUNBUFFERED=1 \
+# PYTHONPYCACHEPREFIX: the image holds no bytecode (see above), so a container compiles
+# what it imports once, into its own /tmp, for its later processes and restarts.
+ENV PYTHONUNBUFFERED=1 \
+    PYTHONPYCACHEPREFIX=/tmp/pycache \
     ASTROML_DATA=/data \
     PYTHONPATH=/app \
     VIRTUAL_ENV=/opt/venv \
@@ -56,8 +58,9 @@ WORKDIR /app
 COPY gmm_core/ gmm_core/
 USER 10001:10001
 # The SDSS spectra (27 MB) are baked in when the build can reach the download host;
-# without network the build still succeeds and the app opens on built-in data.
-RUN python -m gmm_core fetch sdss || echo "SDSS spectra not downloaded: the dashboard is falling back to built-in data"
+# without network the build still succeeds and the app opens on built-in data. No
+# bytecode from this step goes into the image.
+RUN PYTHONDONTWRITEBYTECODE=1 python -m gmm_core fetch sdss || echo "SDSS spectra not downloaded: the dashboard is falling back to built-in data"
 VOLUME ["/data"]
 
 COPY . .

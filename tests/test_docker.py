@@ -184,6 +184,7 @@ def test_install_and_start_commands_serve_a_healthy_app_from_a_fresh_venv(tmp_pa
     image_env = {key: value.replace(IMAGE_VENV, str(venv)).replace("$PATH", os.environ["PATH"])
                  for key, value in environment().items()}
     image_env.pop("PIP_NO_CACHE_DIR")  # reuse pip's cache here; the image keeps none
+    image_env.pop("PYTHONPYCACHEPREFIX")  # the container's own /tmp; here the venv's folders
     env = shell_env(venv / "bin", **{**image_env, "ASTROML_DATA": str(tmp_path / "data")})
 
     install = subprocess.run(["/bin/sh", "-c", run_line("pip install")], cwd=ROOT, env=env,
