@@ -2,13 +2,16 @@
 
 import streamlit as st
 
+from dashboard import controls, presentation
 from dashboard.navigation import EXPLORE_PAGE
-from dashboard.query_state import TRUE_WORDS
 
-# Presentation mode (?present=true) opens with the sidebar out of the projector's way.
-presenting = st.query_params.get("present", "").lower() in TRUE_WORDS
+controls.remember_url()
+# Presentation mode (?present=true) opens with the sidebar out of the projector's way,
+# and styles every page for the room.
+presenting = controls.presenting()
 st.set_page_config(page_title="GMM Explorer", layout="wide",
                    initial_sidebar_state="collapsed" if presenting else "auto")
+presentation.style_page(presenting)
 st.navigation([
     st.Page(EXPLORE_PAGE, title="Explore", default=True),
     st.Page("pages/model_selection.py", title="Model selection"),

@@ -36,6 +36,10 @@ PALETTES = {"plotly": COMPONENT_COLORS, "okabe_ito": OKABE_ITO}
 _PALETTE_RGB = {name: np.array([hex_to_rgb(c) for c in colors], dtype=float)
                 for name, colors in PALETTES.items()}
 COLOR_BY = ("responsibility", "uncertainty")
+# How data-space figures use their frame: one unit the same length on both axes (true
+# to scale, the default), or stretched to fill it (distorts shapes).
+EQUAL, FILL = "equal", "fill"
+ASPECTS = (EQUAL, FILL)
 # Blends are drawn from an RGB cube of this many levels per channel: within 8.5/255.
 BLEND_LEVELS = 16
 MAX_FRAMES = 60
@@ -79,6 +83,7 @@ class FigureOptions:
     height: int = 600
     marker_size: float = 5
     font_size: int = 12
+    aspect: str = EQUAL
 
     def __post_init__(self):
         if self.palette not in PALETTES:
@@ -87,6 +92,9 @@ class FigureOptions:
         if self.color_by not in COLOR_BY:
             raise ValueError(f"color_by must be one of {', '.join(COLOR_BY)}; "
                              f"got {self.color_by!r}")
+        if self.aspect not in ASPECTS:
+            raise ValueError(f"aspect must be one of {', '.join(ASPECTS)}; "
+                             f"got {self.aspect!r}")
         if self.max_frames < 2:
             raise ValueError(f"max_frames must be at least 2; got {self.max_frames}")
 
@@ -97,10 +105,19 @@ PRESENTATION = {"font_size": 18, "marker_size": 8, "height": 480}
 
 
 def figure_options(color_by: str = "responsibility", palette: str = "plotly",
-                   present: bool = False) -> FigureOptions:
+                   present: bool = False, aspect: str = EQUAL) -> FigureOptions:
     """The figures' options for a view; presentation mode enlarges text and markers."""
-    return FigureOptions(color_by=color_by, palette=palette,
+    return FigureOptions(color_by=color_by, palette=palette, aspect=aspect,
                          **(PRESENTATION if present else {}))
+
+
+def data_axes(aspect: str = EQUAL) -> tuple[dict, dict]:
+    """The x and y axis settings of a figure drawn in data space: with ``EQUAL`` the y
+    axis is tied to the x axis, one unit the same length on both, at any size of the
+    frame (Plotly widens one range to keep the data in view); with ``FILL``, nothing."""
+    if aspect == FILL:
+        return {}, {}
+    return {"constrain": "range"}, {"scaleanchor": "x", "scaleratio": 1, "constrain": "range"}
 
 
 def plot_data(X, sample_index, dims=(0, 1), titles=("x", "y"),
@@ -226,7 +243,7 @@ def mixture_figure(data: PlotData, means, covariances, labels, colors, title: st
                                 ELLIPSE_VERTICES)
     traces = [{"type": "scatter", "x": data.xy[:, 0], "y": data.xy[:, 1], "mode": "markers",
                "name": "data", "hoverinfo": "x+y",
-               "marker": {"size": 5, "opacity": 0.8,
+               "marker": {"size": options.marker_size, "opacity": 0.8,
                           "color": np.asarray(colors)[labels].tolist()}}]
     for j, outline in enumerate(outlines):
         x, y = outline_xy(outline)
@@ -239,8 +256,10 @@ def mixture_figure(data: PlotData, means, covariances, labels, colors, title: st
         "marker": {"color": list(colors), "size": 12, "symbol": "x",
                    "line": {"color": "black", "width": 1}}})
     x_range, y_range = axis_ranges(data.xy)
+    x_scale, y_scale = data_axes(options.aspect)
     layout = {"title": {"text": title}, "height": 420, "showlegend": False,
               "margin": {"l": 10, "r": 10, "t": 50, "b": 10},
-              "xaxis": {"range": list(x_range), "title": {"text": data.x_title}},
-              "yaxis": {"range": list(y_range), "title": {"text": data.y_title}}}
+              "font": {"size": options.font_size},
+              "xaxis": {"range": list(x_range), "title": {"text": data.x_title}, **x_scale},
+              "yaxis": {"range": list(y_range), "title": {"text": data.y_title}, **y_scale}}
     return _unchecked_figure(traces, layout)

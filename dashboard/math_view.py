@@ -17,6 +17,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard.figures import (
+    DEFAULT_OPTIONS,
+    FigureOptions,
     PlotData,
     axis_ranges,
     blend_rgb,
@@ -266,7 +268,8 @@ def _earlier_ellipses(data: PlotData, means, covariances, colors) -> list:
 
 def step_figure(X, titles, state: StepperState, point: int,
                 means_before: np.ndarray | None = None,
-                covariances_before: np.ndarray | None = None) -> go.Figure:
+                covariances_before: np.ndarray | None = None,
+                options: FigureOptions = DEFAULT_OPTIONS) -> go.Figure:
     """The step-through on the data: points coloured by their responsibilities (grey
     before the first E-step), 1/2/3σ ellipses and means of the current parameters, the
     ellipses before the last M-step dotted, and the chosen point ringed."""
@@ -279,7 +282,8 @@ def step_figure(X, titles, state: StepperState, point: int,
     title = (f"Iteration {state.iteration}: "
              + ("start" if state.step == 0 else
                 "after the E-step" if state.phase == M_STEP else "after the M-step"))
-    figure = mixture_figure(data, state.means, state.covariances, labels, colors, title)
+    figure = mixture_figure(data, state.means, state.covariances, labels, colors, title,
+                            options)
     point_colors = ([UNASSIGNED_COLOR] * len(data.rows) if resp is None else
                     [f"rgb({r:.0f},{g:.0f},{b:.0f})" for r, g, b in blend_rgb(resp[data.rows])])
     figure.update_traces(selector={"name": "data"}, marker={"color": point_colors})
@@ -297,13 +301,14 @@ def _final(trace: FitTrace):
     return trace.weights[-1], trace.means[-1], trace.covariances[-1]
 
 
-def density_figure(data: PlotData, trace: FitTrace) -> go.Figure:
+def density_figure(data: PlotData, trace: FitTrace,
+                   options: FigureOptions = DEFAULT_OPTIONS) -> go.Figure:
     """The fitted mixture's density (its 2-D marginal on the plotted features) as
     contours in powers of ten, under the points, ellipses and means."""
     weights, means, covariances = _final(trace)
     k = len(weights)
     figure = mixture_figure(data, means, covariances, trace.labels(-1)[data.positions],
-                            component_colors(k), "Density of the fitted mixture")
+                            component_colors(k), "Density of the fitted mixture", options)
     x_range, y_range = axis_ranges(data.xy)
     xs, ys, log_density = density_grid(weights, means, covariances, x_range, y_range,
                                        DENSITY_GRID, data.dims)
@@ -321,7 +326,8 @@ def density_figure(data: PlotData, trace: FitTrace) -> go.Figure:
     return figure
 
 
-def uncertainty_figure(data: PlotData, trace: FitTrace) -> go.Figure:
+def uncertainty_figure(data: PlotData, trace: FitTrace,
+                       options: FigureOptions = DEFAULT_OPTIONS) -> go.Figure:
     """Points sized by how unsure their assignment is (1 − the largest responsibility),
     coloured by their component."""
     weights, means, covariances = _final(trace)
@@ -331,7 +337,7 @@ def uncertainty_figure(data: PlotData, trace: FitTrace) -> go.Figure:
     most = 1.0 - 1.0 / len(weights) if len(weights) > 1 else 1.0  # an even split
     figure = mixture_figure(data, means, covariances, resp.argmax(axis=1),
                             component_colors(len(weights)),
-                            "Uncertainty: 1 − largest responsibility")
+                            "Uncertainty: 1 − largest responsibility", options)
     figure.update_traces(selector={"name": "data"},
                          marker={"size": low + (high - low) * np.minimum(unsure / most, 1.0),
                                  "opacity": 0.6},

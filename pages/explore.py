@@ -15,7 +15,6 @@ from dashboard import (
     exports,
     fit_component,
     navigation,
-    presentation,
     sketch,
     status,
 )
@@ -24,9 +23,7 @@ from gmm_core.wording import counted
 with st.sidebar:
     fit_component.preload()
 view, dataset = navigation.shared_view()
-if view.present:  # the figure on a projector's screen at once
-    st.html(presentation.STYLE)
-else:
+if not view.present:  # presented, the figure is on the projector's screen at once
     st.title("GMM Explorer")
     st.caption("Watch the EM algorithm fit a Gaussian mixture one iteration at a time, and "
                "compare the result with scikit-learn's GaussianMixture. Every setting is in "

@@ -6,6 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import catalog_view as view
+from dashboard import controls, presentation
+from dashboard.figures import EQUAL
 from gmm_core.catalog import CatalogError, catalog_columns
 from gmm_core.request import COVARIANCE_TYPES
 from gmm_core.wording import counted
@@ -67,7 +69,10 @@ st.success(f"{counted(data.n_rows, 'row')} fitted on {counted(n_workers, 'worker
 if data.n_dropped:
     st.caption(f"{counted(data.n_dropped, 'row')} with a missing or non-finite {x} or {y} "
                "left out.")
-st.plotly_chart(view.catalog_figure(points, model, request.columns), key="catalog_chart",
+display = controls.display_params()
+st.plotly_chart(presentation.sized(
+    view.catalog_figure(points, model, request.columns, display.get("aspect", EQUAL)),
+    controls.presenting()), key="catalog_chart",
                 config={"displaylogo": False})
 st.caption(f"A uniform sample of {counted(len(points), 'row')} of {source}, coloured by "
            "the most likely component, with each component's 1σ and 2σ ellipses.")

@@ -111,7 +111,8 @@ with figure_column:
     st.plotly_chart(
         math.step_figure(prepared.X, prepared.axis_titles[:2], state, int(point),
                          None if previous is None else previous.means,
-                         None if previous is None else previous.covariances),
+                         None if previous is None else previous.covariances,
+                         view.figure_options()),
         key="step_figure", config={"displaylogo": False})
     st.caption("Points coloured by the blend of their responsibilities (grey before the "
                "first E-step); 1σ, 2σ and 3σ ellipses of the current parameters, dotted: "
@@ -141,7 +142,7 @@ st.header("The fitted mixture")
 try:
     outcome = cache.fit(request, dataset.fingerprint)
     data = plot_data(prepared.X, outcome.trace.sample_index, (0, 1), prepared.axis_titles[:2])
-    density = math.density_figure(data, outcome.trace)
+    density = math.density_figure(data, outcome.trace, view.figure_options())
 except ValueError as exc:
     st.error(f"The fitted mixture cannot be drawn: {' '.join(str(exc).split())}")
     st.stop()
@@ -153,7 +154,8 @@ with density_column:
                "powers of ten below its peak (for fits in more dimensions, the density of "
                "those two features with the others integrated out).")
 with uncertainty_column:
-    st.plotly_chart(math.uncertainty_figure(data, outcome.trace), key="uncertainty",
+    st.plotly_chart(math.uncertainty_figure(data, outcome.trace, view.figure_options()),
+                    key="uncertainty",
                     config={"displaylogo": False})
     st.caption("The bigger the point, the less sure its assignment: 1 − its largest "
                "responsibility, 0 for a point one component owns, up to 1 − 1/k for an "

@@ -98,6 +98,47 @@ function axis(title, range, extra = {}) {
   return { title: { text: title }, range, automargin: true, ...extra };
 }
 
+// ------------------------------------------------------------------ layout: scale and size
+// Data-space axes true to scale (as dashboard/figures.py data_axes): the y axis tied to
+// the x axis, so one unit is as long on both at any size of the frame, Plotly widening
+// one range to keep the data in view; "fill" stretches the data to the frame.
+function dataAxes(meta) {
+  if (meta.aspect === "fill") return [{}, {}];
+  return [{ constrain: "range" }, { scaleanchor: "x", scaleratio: 1, constrain: "range" }];
+}
+
+const MIN_PLOT_HEIGHT = 300;
+const FOLD_GAP = 8; // between the controls under the plot and the window's bottom edge
+
+function scrollParent(element) {
+  for (let e = element.parentElement; e; e = e.parentElement) {
+    if (/(auto|scroll)/.test(getComputedStyle(e).overflowY)) return e;
+  }
+  return document.scrollingElement;
+}
+
+// The plot's height: ``wanted``, or less when the window is shorter, so that the plot and
+// the controls under it (``root``'s rest) are on screen when the page is at its top.
+function fittedHeight(root, plot, wanted) {
+  const box = plot.getBoundingClientRect();
+  const topAtRest = box.top + scrollParent(plot).scrollTop;
+  const below = root.getBoundingClientRect().bottom - box.bottom;
+  const room = window.innerHeight - topAtRest - below - FOLD_GAP;
+  return Math.round(Math.max(MIN_PLOT_HEIGHT, Math.min(wanted, room)));
+}
+
+// Plotly's ``responsive`` follows the window only; the figure's column also changes width
+// when the sidebar opens or closes. ``onResize`` runs once per change of width.
+function followWidth(root, onResize) {
+  let width = root.clientWidth, frame = 0;
+  new ResizeObserver(() => {
+    if (root.clientWidth === width) return;
+    width = root.clientWidth;
+    cancelAnimationFrame(frame);
+    frame = requestAnimationFrame(onResize);
+  }).observe(root);
+}
+
 // ------------------------------------------------------------------ the animation
 // The colour of each blend code (dashboard/figures.py blend_codes): an RGB cube of
 // ``levels`` levels per channel, made once.
@@ -207,8 +248,8 @@ function animationLayout(meta, state) {
     margin: { l: 10, r: 10, t: 50, b: 40, autoexpand: true },
     dragmode: state.placing ? false : "zoom", // a click places a point instead of zooming
     title: { text: title },
-    xaxis: axis(meta.x_title, meta.x_range, { domain: [0, 0.55], anchor: "y" }),
-    yaxis: axis(meta.y_title, meta.y_range, { domain: [0, 1], anchor: "x" }),
+    xaxis: axis(meta.x_title, meta.x_range, { domain: [0, 0.55], anchor: "y", ...dataAxes(meta)[0] }),
+    yaxis: axis(meta.y_title, meta.y_range, { domain: [0, 1], anchor: "x", ...dataAxes(meta)[1] }),
     xaxis2: { domain: [0.7, 1], anchor: "y2" },
     yaxis2: { domain: [0.57, 1], anchor: "x2", title: { text: "log-likelihood" }, automargin: true },
     xaxis3: { domain: [0.7, 1], anchor: "y3", matches: "x2", title: { text: "iteration" } },
@@ -312,6 +353,20 @@ class AnimationView {
       this[action]();
     };
     document.addEventListener("keydown", onKey);
+    this.followSize();
+  }
+
+  // ---- layout: the plot fits the window's height and follows its column's width
+  followSize() {
+    const refit = () => {
+      if (!this.payload) return;
+      this.height = fittedHeight(this.root, this.plot, this.payload.meta.height);
+      if (this.plot._fullLayout?.height !== this.height) this.Plotly.relayout(this.plot, { height: this.height });
+      else this.Plotly.Plots.resize(this.plot);
+    };
+    followWidth(this.root, refit);
+    const onWindow = () => (this.root.isConnected ? refit() : window.removeEventListener("resize", onWindow));
+    window.addEventListener("resize", onWindow);
   }
 
   get frames() {
@@ -336,6 +391,7 @@ class AnimationView {
     this.speed.value = String(payload.meta.frame_ms);
     if (!this.speed.value) this.speed.value = String(SPEEDS[1][1]);
     this.scrub.max = String(this.frames - 1);
+    this.height = fittedHeight(this.root, this.plot, payload.meta.height);
     await this.show(stateOf(payload, this.frames - 1, false));
     return true;
   }
@@ -370,7 +426,7 @@ class AnimationView {
     // Quick clicks while placing a start must not read as Plotly's double-click, which
     // rescales the axes under the next click.
     const config = placing || this.drawing ? { ...PLOT_CONFIG, doubleClick: false } : PLOT_CONFIG;
-    const layout = animationLayout(meta, state);
+    const layout = { ...animationLayout(meta, state), height: this.height };
     if (this.drawing) layout.dragmode = this.sketch.shape.value;
     const drawn = this.Plotly.react(this.plot, animationTraces(this.payload, this.points, state),
                                     layout, config);
@@ -494,6 +550,7 @@ class PanelsView {
     root.dataset.gmmView = "panels";
     this.visible = false;
     this.pending = null;
+    followWidth(root, () => root.querySelectorAll(".js-plotly-plot").forEach((gd) => Plotly.Plots.resize(gd)));
     new IntersectionObserver((entries) => {
       this.visible = entries.some((entry) => entry.isIntersecting);
       if (this.visible && this.pending) this.drawPending();
@@ -519,7 +576,8 @@ class PanelsView {
       this.root.children[i], panelTraces(payload, points, i),
       { title: { text: panel.title }, height: meta.height, showlegend: false, font: { size: meta.font_size },
         margin: { l: 10, r: 10, t: 50, b: 10 },
-        xaxis: axis(meta.x_title, meta.x_range), yaxis: axis(meta.y_title, meta.y_range) },
+        xaxis: axis(meta.x_title, meta.x_range, dataAxes(meta)[0]),
+        yaxis: axis(meta.y_title, meta.y_range, dataAxes(meta)[1]) },
       PLOT_CONFIG))).then(() => { this.root.dataset.panelsDrawn = String(Number(this.root.dataset.panelsDrawn ?? 0) + 1); });
   }
 }
