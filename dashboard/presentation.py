@@ -4,8 +4,9 @@ a room.
 The Explore figure's own text and markers grow (``dashboard.figures.PRESENTATION``);
 ``STYLE`` enlarges the pages' text and tables and cuts the top padding, ``sized`` does
 the same for a Plotly figure's text, and ``table`` draws a table as HTML (Streamlit's
-data frame is drawn on a canvas that styles cannot reach). ``CONTRAST`` holds on every
-page: captions darker than Streamlit's 4.4:1 grey.
+data frame is drawn on a canvas that styles cannot reach). ``BASE`` holds on every
+page: captions darker than Streamlit's 4.4:1 grey, and the top padding cut so that the
+Explore figure and its Play button fit under the title at 1280x720.
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ TEXT_PX = 20  # body text, captions, labels and tables
 TICK_PX = PRESENTATION["font_size"]  # a figure's text; its ticks take the same size
 
 # Captions at 80 % of the text colour: 6.8:1 on white (Streamlit's 60 % gives 4.4:1).
-CONTRAST = """<style>
+BASE = """<style>
+.stMainBlockContainer { padding-top: 3.5rem; }  /* clear of the header bar */
 [data-testid=stCaptionContainer] { color: color-mix(in srgb, currentColor 80%, transparent); }
 </style>"""
 
 STYLE = f"""<style>
-.stMainBlockContainer {{ padding-top: 3.5rem; }}  /* clear of the header bar */
 .stMainBlockContainer :is(p, li, label, summary, td, th, input, select, button, textarea),
 .stMainBlockContainer [data-testid=stCaptionContainer],
 .stMainBlockContainer [data-testid=stMetricLabel] p {{ font-size: {TEXT_PX}px; }}
@@ -35,7 +36,7 @@ STYLE = f"""<style>
 
 def style_page(present: bool) -> None:
     """Put this run's page styles on the page (call once per run, from the entry point)."""
-    st.html(CONTRAST + (STYLE if present else ""))
+    st.html(BASE + (STYLE if present else ""))
 
 
 def sized(figure: go.Figure, present: bool) -> go.Figure:

@@ -23,11 +23,10 @@ from gmm_core.wording import counted
 with st.sidebar:
     fit_component.preload()
 view, dataset = navigation.shared_view()
-if not view.present:  # presented, the figure is on the projector's screen at once
+# The figure and its Play button above the fold at 1280x720: only the title (not when
+# presented) and the status line above it, the words about it below.
+if not view.present:
     st.title("GMM Explorer")
-    st.caption("Watch the EM algorithm fit a Gaussian mixture one iteration at a time, and "
-               "compare the result with scikit-learn's GaussianMixture. Every setting is in "
-               "the address bar: copy the link to share this exact view.")
 request, fingerprint = view.request, dataset.fingerprint
 replay = request.algorithm == "notebook"
 options = view.figure_options()
@@ -56,16 +55,17 @@ def describe_the_data() -> None:
                 st.caption(f"Note: {note}")
 
 
-if not view.present:
-    describe_the_data()
 line = status.status_line(outcome)
 {"success": st.success, "warning": st.warning, "error": st.error}[line.level](line.text)
 
 fit_component.show_animation(
     lambda include_points: cache.animation(request, fingerprint, options, include_points),
     points_id, controls.place_start, sketch.add_points)
-if view.present:
-    describe_the_data()
+describe_the_data()
+if not view.present:
+    st.caption("Watch the EM algorithm fit a Gaussian mixture one iteration at a time, and "
+               "compare the result with scikit-learn's GaussianMixture. Every setting is in "
+               "the address bar: copy the link to share this exact view.")
 st.caption(
     "Points: a reproducible sample of at most 2,000 rows (the fit uses every row), "
     + ("coloured by the blend of component colours their responsibilities give; darker "
