@@ -359,10 +359,11 @@ class AnimationView {
   // ---- layout: the plot fits the window's height and follows its column's width
   followSize() {
     const refit = () => {
-      if (!this.payload) return;
+      const drawn = this.plot._fullLayout;
+      if (!this.payload || !drawn) return;
       this.height = fittedHeight(this.root, this.plot, this.payload.meta.height);
-      if (this.plot._fullLayout?.height !== this.height) this.Plotly.relayout(this.plot, { height: this.height });
-      else this.Plotly.Plots.resize(this.plot);
+      const width = this.plot.clientWidth;
+      if (drawn.width !== width || drawn.height !== this.height) this.Plotly.relayout(this.plot, { width, height: this.height });
     };
     followWidth(this.root, refit);
     const onWindow = () => (this.root.isConnected ? refit() : window.removeEventListener("resize", onWindow));

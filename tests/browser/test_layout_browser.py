@@ -62,7 +62,8 @@ BUTTON_HEIGHTS_JS = f"""() => Array.from(document.querySelectorAll(
 
 # Every visible piece of text in the page's main column: its font size, its contrast on
 # white (its colour painted over white on a canvas, so any CSS colour form works), and
-# where it begins. Headings are larger than text; coloured alerts are left out.
+# where it begins. Headings are larger than text; alerts and buttons, drawn on their own
+# colours, are left out.
 TEXT_JS = """() => {
     const paint = document.createElement('canvas').getContext('2d', {willReadFrequently: true});
     const onWhite = (colour) => {
@@ -79,7 +80,7 @@ TEXT_JS = """() => {
         + '.stMainBlockContainer [data-testid=stCaptionContainer]';
     return Array.from(document.querySelectorAll(selector))
         .filter((e) => e.offsetParent && e.textContent.trim()
-                       && !e.closest('[data-testid=stAlert]'))
+                       && !e.closest('[data-testid=stAlert], button'))
         .map((e) => {
             const style = getComputedStyle(e);
             return [parseFloat(style.fontSize), 1.05 / (luminance(onWhite(style.color)) + 0.05),
