@@ -107,6 +107,19 @@ function dataAxes(meta) {
   return [{ constrain: "range" }, { scaleanchor: "x", scaleratio: 1, constrain: "range" }];
 }
 
+// Plotly widens one range of a true-to-scale plot to keep its scale. Given the payload's
+// ranges again on the next frame it would widen them again and redraw every trace (4x
+// slower playback); given back the ranges it drew (or the user zoomed to), it only
+// restyles. ``key`` names the frame's size and data: a new one starts from the payload's.
+function keepDrawnRanges(gd, layout, key) {
+  if (layout.yaxis.scaleanchor && gd.gmmRangesKey === key && gd.layout?.xaxis?.range) {
+    layout.xaxis.range = [...gd.layout.xaxis.range];
+    layout.yaxis.range = [...gd.layout.yaxis.range];
+  }
+  gd.gmmRangesKey = key;
+  return layout;
+}
+
 const MIN_PLOT_HEIGHT = 300;
 const FOLD_GAP = 8; // between the controls under the plot and the window's bottom edge
 
@@ -356,6 +369,11 @@ class AnimationView {
     this.followSize();
   }
 
+  rangesKey() {
+    const { fit_id: fit, x_range: x, y_range: y } = this.payload.meta;
+    return JSON.stringify([fit, x, y, this.plot.clientWidth, this.height]);
+  }
+
   // ---- layout: the plot fits the window's height and follows its column's width
   followSize() {
     const refit = () => {
@@ -363,7 +381,10 @@ class AnimationView {
       if (!this.payload || !drawn) return;
       this.height = fittedHeight(this.root, this.plot, this.payload.meta.height);
       const width = this.plot.clientWidth;
-      if (drawn.width !== width || drawn.height !== this.height) this.Plotly.relayout(this.plot, { width, height: this.height });
+      if (drawn.width === width && drawn.height === this.height) return;
+      const { x_range: x, y_range: y } = this.payload.meta;  // scaled anew for the new size
+      this.plot.gmmRangesKey = this.rangesKey();
+      this.Plotly.relayout(this.plot, { width, height: this.height, "xaxis.range": [...x], "yaxis.range": [...y] });
     };
     followWidth(this.root, refit);
     const onWindow = () => (this.root.isConnected ? refit() : window.removeEventListener("resize", onWindow));
@@ -427,7 +448,8 @@ class AnimationView {
     // Quick clicks while placing a start must not read as Plotly's double-click, which
     // rescales the axes under the next click.
     const config = placing || this.drawing ? { ...PLOT_CONFIG, doubleClick: false } : PLOT_CONFIG;
-    const layout = { ...animationLayout(meta, state), height: this.height };
+    const layout = keepDrawnRanges(this.plot, { ...animationLayout(meta, state), height: this.height },
+                                   this.rangesKey());
     if (this.drawing) layout.dragmode = this.sketch.shape.value;
     const drawn = this.Plotly.react(this.plot, animationTraces(this.payload, this.points, state),
                                     layout, config);
