@@ -101,7 +101,9 @@ class FigureOptions:
 
 DEFAULT_OPTIONS = FigureOptions()
 # Presentation mode: a projector at 1280x720 seen from the back of a room.
-PRESENTATION = {"font_size": 18, "marker_size": 8, "height": 480}
+# The height is the most the figure takes: the browser fits it to the window (480 px at
+# 1280x720, under the status line with the controls in view).
+PRESENTATION = {"font_size": 18, "marker_size": 8, "height": 800}
 
 
 def figure_options(color_by: str = "responsibility", palette: str = "plotly",
