@@ -23,7 +23,7 @@ from gmm_core.mstep import (
 )
 from gmm_core.request import (
     CONVERGENCE_RULES,
-    COVARIANCE_TYPES,
+    COVARIANCE_CHOICES,
     DEGENERATE_POLICIES,
     STARTS,
     check_choice,
@@ -222,7 +222,7 @@ class GMM:
     # ------------------------------------------------------------------ internals
     def check_parameters(self) -> None:
         """Raise ValueError naming the first constructor argument that is out of range."""
-        check_choice("covariance_type", self.covariance_type, COVARIANCE_TYPES)
+        check_choice("covariance_type", self.covariance_type, COVARIANCE_CHOICES)
         check_choice("init", self.init, STARTS)
         check_choice("convergence", self.convergence, CONVERGENCE_RULES)
         check_choice("on_degenerate", self.on_degenerate, DEGENERATE_POLICIES)
@@ -267,6 +267,7 @@ class EMRun:
     # -- the loop, and its two half-steps (the classroom stepper drives them too) -------
     def start(self) -> None:
         """Initial parameters, checked for degenerate components (iteration 0)."""
+        self.structure.start_run()
         self.params = self._initial_parameters()
         self.prec_chol = self._checked_factors(self.params, iteration=0)
 
