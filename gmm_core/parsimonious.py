@@ -52,17 +52,11 @@ ALIASES = {"full": "VVV", "tied": "EEE", "diag": "VVI", "spherical": "VII"}
 INNER_TOL = np.sqrt(np.finfo(float).eps)
 INNER_MAX_ITERS = 1000
 
-# What each model shares across components, spelled out (mclust's name, letter by
-# letter): volume, shape and orientation, each "E"qual, "V"arying or "I"dentity.
-DESCRIPTIONS = {"E": "equal", "V": "varying", "I": "identity"}
-
-
-def describe(model: str) -> dict[str, str]:
-    """``{"volume": ..., "shape": ..., "orientation": ...}`` of an mclust model name."""
-    if model in UNIVARIATE_NAMES:
-        return {"volume": DESCRIPTIONS[model], "shape": "-", "orientation": "-"}
-    return dict(zip(("volume", "shape", "orientation"),
-                    (DESCRIPTIONS[letter] for letter in model), strict=True))
+# A component on a point has a zero scatter matrix, which the shape and volume formulas
+# divide by. Each scatter gets this much of the data's mean variance (per unit weight) on
+# its diagonal: far below the flat-covariance bound of gmm_core.singular (1e-10), so a
+# component on a point is still found singular, and far above rounding.
+SCATTER_FLOOR = 1e-12
 
 
 def n_variance_parameters(model: str, k: int, d: int) -> int:
@@ -138,7 +132,7 @@ def _iterate(step, state, objective):
     for _ in range(INNER_MAX_ITERS):
         state = step(state)
         value = objective(state)
-        if abs(value - previous) <= INNER_TOL * (1.0 + abs(value)):
+        if not np.isfinite(value) or abs(value - previous) <= INNER_TOL * (1.0 + abs(value)):
             break
         previous = value
     return state
@@ -346,7 +340,10 @@ class ParsimoniousCovariance(FullCovariance):
 
     def constrained(self, scatter: np.ndarray, nk: np.ndarray) -> np.ndarray:
         """The model's covariances from scatter matrices ``W_k`` and weights ``n_k``."""
-        covariances, self._warm = self._m_step(scatter, nk, self._warm)
+        scale = np.trace(scatter.sum(axis=0)) / (nk.sum() * self.d)
+        floor = SCATTER_FLOOR * (scale if scale > 0 else 1.0)
+        floored = scatter + (nk * floor)[:, None, None] * np.eye(self.d)
+        covariances, self._warm = self._m_step(floored, nk, self._warm)
         return covariances
 
     def estimate(self, nk, means_c, quad, reg_covar):

@@ -161,20 +161,25 @@ def test_unknown_names_are_refused():
     assert FitRequest(covariance_type="VEV").model_params()["covariance_type"] == "VEV"
 
 
-def test_a_component_on_a_point_is_singular_where_its_volume_is_its_own():
+@pytest.mark.parametrize("reg_covar", [1e-6, 0.0])
+def test_a_component_on_a_point_is_singular_where_its_volume_is_its_own(reg_covar):
     rng = np.random.default_rng(0)
     X = np.vstack([rng.normal(size=(100, 2)), np.zeros((5, 2)) + 10])
 
     def fit(model):
         return GMM(k=2, covariance_type=model, seed=0, means_init=[[0, 0], [10, 10]],
-                   init="placed").fit(X)
+                   init="placed", reg_covar=reg_covar).fit(X)
 
-    for model in ("VVV", "VII", "VVI", "VEV"):
-        assert 1 in fit(model).singular_, model
+    for model in ("VVV", "VII", "VVI", "VEI", "VEE", "VVE", "VEV"):
+        fitted = fit(model)
+        assert 1 in fitted.singular_, model
+        assert np.all(np.isfinite(fitted.covariances_)), model
     # With the volume shared, the component cannot shrink onto the point: the likelihood
     # stays bounded, and the fit is sound.
-    for model in ("EII", "EEE", "EEV"):
-        assert fit(model).singular_ == {}, model
+    for model in ("EII", "EEI", "EVI", "EEE", "EVE", "EEV", "EVV"):
+        fitted = fit(model)
+        assert fitted.singular_ == {}, model
+        assert np.isfinite(fitted.score(X)), model
 
 
 def test_a_new_run_forgets_the_warm_start():
