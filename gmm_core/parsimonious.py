@@ -5,7 +5,7 @@ Celeux & Govaert (1995), "Gaussian parsimonious clustering models", Pattern Reco
 |Sigma_k|^(1/d)), a shape A_k (diagonal, |A_k| = 1, entries in decreasing order) and an
 orientation D_k (orthogonal). Each of the three is Equal across components, Varying, or,
 for shape and orientation, the Identity; mclust names a model by those three letters
-(Scrucca, Fop, Murphy & Raftery 2016, "mclust 5", The R Journal 8(1):289-317, Table 3;
+(Scrucca, Fop, Murphy & Raftery 2016, "mclust 5", The R Journal 8(1):289-317;
 ``?mclustModelNames``). In one dimension only the volume remains: "E" and "V".
 
 Every model here stores its covariances as full ``(k, d, d)`` matrices and reuses the
@@ -19,21 +19,22 @@ component k (plus ``reg_covar`` on its diagonal: adding it to S_k before the con
 estimate, rather than to Sigma_k after, keeps the constraints exact and, for VVV, EEE,
 VVI and VII, is the same as adding it after).
 
-Closed forms (Celeux & Govaert 1995, Table 1): EII, VII, EEI, EVI, VVI, EEE, EEV, EVV,
+Closed forms (Celeux & Govaert 1995): EII, VII, EEI, EVI, VVI, EEE, EEV, EVV,
 VVV. Iterative, as mclust (its Fortran ``ms*``/``me*`` routines):
 
 - VEI, VEE, VEV: alternate the volumes given the shared shape (and orientation) and the
-  shared part given the volumes (Celeux & Govaert 1995, section 3.2 and appendix);
+  shared part given the volumes (Celeux & Govaert 1995);
 - EVE, VVE: the common orientation D by the majorization-minimization step of Browne &
   McNicholas (2014), "Estimating common principal components in high dimensions",
   Advances in Data Analysis and Classification 8(2):217-226, alternated with the shapes
   (and volumes).
 
-Each inner step maximizes Q over one block of parameters given the others, so Q never
-decreases. As mclust, the inner iterations do not restart at every EM iteration: they
-start from the shared shape and orientation the previous M-step ended with (identity
-shape and orientation at the start of a run), which makes the whole run an ECM
-algorithm whose log-likelihood never decreases. They stop when Q changes by less than
+Each inner step maximizes Q over one block of parameters given the others (the D step
+lowers a majorizer instead), so Q never decreases. As mclust, the inner iterations do
+not restart at every EM iteration: they start from the shared shape and orientation the
+previous M-step ended with (identity shape and orientation at the start of a run), which
+makes the whole run an ECM algorithm whose log-likelihood never decreases (with
+``reg_covar=0``; with it, the penalized one). They stop when Q changes by less than
 sqrt(machine epsilon), relative (mclust's ``emControl()$tol[2]``).
 """
 
@@ -142,7 +143,7 @@ def _common_orientation_step(scatter: np.ndarray, orientation: np.ndarray,
                              inverse_shapes: np.ndarray) -> np.ndarray:
     """One MM step for D minimizing ``sum_k tr(W_k D B_k D^T)``, B_k = diag(b_k).
 
-    Browne & McNicholas (2014), section 3: with omega_k the largest eigenvalue of W_k,
+    Browne & McNicholas (2014); mclust's ``mseve``: with omega_k the largest eigenvalue of W_k,
     ``tr(W_k D B_k D^T) = omega_k tr(B_k) - tr((omega_k I - W_k) D B_k D^T)``, whose
     second term is convex in D; its tangent majorizes the objective, and the tangent's
     minimum over orthogonal matrices is the polar factor ``U V^T`` of
