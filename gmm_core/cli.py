@@ -33,7 +33,7 @@ from gmm_core.datasets.base import describe_names
 from gmm_core.model import GMM, DegenerateFitError, aic_from, bic_from
 from gmm_core.request import (
     CONVERGENCE_RULES,
-    COVARIANCE_TYPES,
+    COVARIANCE_CHOICES,
     DEGENERATE_POLICIES,
     INIT_METHODS,
     REGULARIZATIONS,
@@ -115,7 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--param", metavar="KEY=VALUE", action="append", default=[],
                      type=_key_value, help="a data-set parameter, e.g. n_components=4")
     fit.add_argument("--k", type=int, default=2, help="number of components (default 2)")
-    fit.add_argument("--covariance", choices=COVARIANCE_TYPES, default="full")
+    fit.add_argument("--covariance", choices=COVARIANCE_CHOICES, default="full",
+                     help="scikit-learn's full, tied, diag, spherical or one of mclust's "
+                          "models: EII, VII, …, VVV (E, V for one column)")
     fit.add_argument("--init", choices=INIT_METHODS, default="kmeans++")
     fit.add_argument("--convergence", choices=CONVERGENCE_RULES, default="loglik")
     fit.add_argument("--on-degenerate", choices=DEGENERATE_POLICIES, default="regularize")
@@ -258,7 +260,7 @@ def _fit_data_source(args) -> tuple[Dataset, list[str]]:
 
 def fit_summary(gmm: GMM, X: np.ndarray) -> dict:
     """The fitted parameters and scores as plain JSON-ready values."""
-    return {**_fitted(gmm, gmm.score(X), len(X)),
+    return {**_fitted(gmm, gmm.score(X), len(X)), "icl": float(gmm.icl(X)),
             "counts": np.bincount(gmm.predict(X), minlength=gmm.k).tolist()}
 
 

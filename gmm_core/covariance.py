@@ -75,6 +75,9 @@ class CovarianceStructure:
     def n_parameters(self) -> int:
         raise NotImplementedError
 
+    def start_run(self) -> None:
+        """A new EM run starts: forget what M-steps carry to the next (nothing here)."""
+
     # -- quadratic features ----------------------------------------------------------
     def n_quadratic(self) -> int:
         raise NotImplementedError
@@ -356,12 +359,19 @@ STRUCTURES = {
 
 
 def structure_for(covariance_type: str, n_components: int, n_features: int) -> CovarianceStructure:
-    try:
+    """The structure of a scikit-learn name (full, tied, diag, spherical) or of one of
+    mclust's models (gmm_core.parsimonious)."""
+    if covariance_type in STRUCTURES:
         return STRUCTURES[covariance_type](n_components, n_features)
-    except KeyError:
-        raise ValueError(
-            f"covariance_type must be one of {', '.join(STRUCTURES)}; got {covariance_type!r}"
-        ) from None
+    # Imported here: the mclust models are built on FullCovariance, defined above.
+    from gmm_core.parsimonious import ParsimoniousCovariance
+    from gmm_core.request import COVARIANCE_CHOICES
+
+    if covariance_type in COVARIANCE_CHOICES:
+        return ParsimoniousCovariance(covariance_type, n_components, n_features)
+    raise ValueError(
+        f"covariance_type must be one of {', '.join(COVARIANCE_CHOICES)}; "
+        f"got {covariance_type!r}")
 
 
 def n_parameters(covariance_type: str, k: int, d: int) -> int:

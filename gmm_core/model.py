@@ -23,7 +23,7 @@ from gmm_core.mstep import (
 )
 from gmm_core.request import (
     CONVERGENCE_RULES,
-    COVARIANCE_TYPES,
+    COVARIANCE_CHOICES,
     DEGENERATE_POLICIES,
     REGULARIZATIONS,
     STARTS,
@@ -79,6 +79,16 @@ def bic_from(mean_log_likelihood: float, n_samples: int, n_parameters: int) -> f
 def aic_from(mean_log_likelihood: float, n_samples: int, n_parameters: int) -> float:
     """Akaike information criterion from a mean log-likelihood (lower is better)."""
     return -2 * mean_log_likelihood * n_samples + 2 * n_parameters
+
+
+def icl_from(bic: float, responsibilities: np.ndarray) -> float:
+    """Integrated completed likelihood, in the sign of ``bic_from`` (lower is better).
+
+    mclust's ``icl()`` (Biernacki, Celeux & Govaert 2000, IEEE TPAMI 22(7)): the BIC
+    penalized by twice the entropy of the MAP classification,
+    ``bic - 2 * sum_i log z_i,map(i)``, which grows when components overlap.
+    """
+    return bic - 2 * float(np.log(responsibilities.max(axis=1)).sum())
 
 
 # Two fits' criteria this close, relative, differ by rounding: a BIC sums n log-densities,
@@ -245,6 +255,12 @@ class GMM:
         X = validate_data(X)
         return aic_from(self.score(X), len(X), self.n_parameters())
 
+    def icl(self, X) -> float:
+        """BIC plus twice the entropy of the hard classification (see ``icl_from``)."""
+        log_likelihood, responsibilities = self._evaluate(X)
+        bic = bic_from(log_likelihood.mean(), len(log_likelihood), self.n_parameters())
+        return icl_from(bic, responsibilities)
+
     def sample(self, n_samples: int = 1, seed: int | None = None):
         """Draw ``n_samples`` rows from the fitted mixture; returns ``(X, labels)``."""
         self._check_fitted()
@@ -263,7 +279,7 @@ class GMM:
     # ------------------------------------------------------------------ internals
     def check_parameters(self) -> None:
         """Raise ValueError naming the first constructor argument that is out of range."""
-        check_choice("covariance_type", self.covariance_type, COVARIANCE_TYPES)
+        check_choice("covariance_type", self.covariance_type, COVARIANCE_CHOICES)
         check_choice("init", self.init, STARTS)
         check_choice("convergence", self.convergence, CONVERGENCE_RULES)
         check_choice("on_degenerate", self.on_degenerate, DEGENERATE_POLICIES)
@@ -317,6 +333,7 @@ class EMRun:
     # -- the loop, and its two half-steps (the classroom stepper drives them too) -------
     def start(self) -> None:
         """Initial parameters, checked for degenerate components (iteration 0)."""
+        self.structure.start_run()
         self.params = self._initial_parameters()
         self.prec_chol = self._checked_factors(self.params, iteration=0)
         self._check_start_computable()

@@ -9,6 +9,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+# mclust's parsimonious models (gmm_core.parsimonious); the four above are VVV, EEE, VVI
+# and VII under scikit-learn's names. "E" and "V" are mclust's one-feature models.
+MCLUST_MODELS = ("EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE", "VEE", "EVE", "VVE",
+                 "EEV", "VEV", "EVV", "VVV")
+MCLUST_UNIVARIATE = ("E", "V")
+COVARIANCE_CHOICES = (*COVARIANCE_TYPES, *MCLUST_MODELS, *MCLUST_UNIVARIATE)
 # Starts drawn from the data; "placed" starts from means the user gives (means_init).
 INIT_METHODS = ("kmeans++", "kmeans", "random_from_data", "random", "notebook")
 PLACED = "placed"
@@ -52,7 +58,7 @@ class FitRequest:
 
     def __post_init__(self):
         checks = (
-            ("covariance_type", self.covariance_type, COVARIANCE_TYPES),
+            ("covariance_type", self.covariance_type, COVARIANCE_CHOICES),
             ("init", self.init, STARTS),
             ("convergence", self.convergence, CONVERGENCE_RULES),
             ("on_degenerate", self.on_degenerate, DEGENERATE_POLICIES),
