@@ -94,6 +94,9 @@ def check_initial_covariances(covariances, covariance_type: str, n_components: i
               "tied": ((d, d), "one d × d matrix shared by the components"),
               "diag": ((k, d), "one variance per component and feature"),
               "spherical": ((k,), "one variance per component")}
+    # mclust's models (gmm_core.parsimonious) keep full matrices: a start is any positive
+    # definite one per component, and their M-step imposes the model's constraints.
+    covariance_type = covariance_type if covariance_type in shapes else "full"
     array = _given_array(name, covariances, *shapes[covariance_type])
     if covariance_type in ("diag", "spherical"):
         bad = np.argwhere(array <= 0)
