@@ -70,7 +70,7 @@ def _kept_upload() -> tuple[tuple, Dataset] | None:
         return None
     params, name = st.session_state[_KEPT_UPLOAD]
     try:
-        dataset = cache.dataset(cache.UPLOAD_DATASET, params)
+        dataset = cache.kept_upload(params, name)
     except DatasetError:
         forget_upload()
         raise

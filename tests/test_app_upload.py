@@ -18,6 +18,9 @@ from test_app_explore import (  # noqa: F401 (_own_data_home: an autouse fixture
 )
 from test_app_pages import DATA, EXPLORE, MATH, MODEL_SELECTION
 
+import dashboard.cache
+from gmm_core.datasets import DatasetError
+
 PAGES = (MATH, DATA, MODEL_SELECTION)
 
 
@@ -100,3 +103,53 @@ def test_row_names_do_not_make_up_the_second_feature(content, message):
     at = upload(run_page(), content, "one.csv")
     assert not at.exception
     assert message in at.error[0].value
+
+
+def page_text(at: AppTest) -> str:
+    """Every string the session's page sends the browser: bodies, labels, help."""
+    def walk(node) -> list[str]:
+        children = getattr(node, "children", None)
+        if children is not None:
+            return [text for child in children.values() for text in walk(child)]
+        return [str(getattr(node, "proto", ""))]
+    return "\n".join(walk(at.main) + walk(at.sidebar))
+
+
+@pytest.mark.parametrize(("content", "shown"), [
+    (blobs_csv(), "bob_copy.csv** — 120 rows"),
+    (b"", "bob_copy.csv is empty"),
+])
+def test_two_sessions_uploading_the_same_bytes_each_see_only_their_own_file_name(
+        content, shown, csv_reads):
+    alice = upload(run_page(), content, "alice_private.csv")
+    assert "alice_private.csv" in page_text(alice)
+    bob = upload(run_page(), content, "bob_copy.csv")
+    assert shown in page_text(bob)
+    assert "alice" not in page_text(bob)
+    assert csv_reads == [len(content)]  # the numbers were shared: one parse
+    alice.run()
+    assert "bob" not in page_text(alice)
+
+
+def test_the_upload_cache_holds_numbers_under_no_users_name():
+    st.cache_resource.clear()
+    params, alice = dashboard.cache.upload(blobs_csv(), "alice_private.csv")
+    shared = dashboard.cache.dataset(dashboard.cache.UPLOAD_DATASET, params)
+    assert "alice" not in f"{shared.title} {shared.citation} {shared.notes}"
+    bob_params, bob = dashboard.cache.upload(blobs_csv(), "bob_copy.csv")
+    assert bob_params == params
+    assert (alice.title, bob.title) == ("alice_private.csv", "bob_copy.csv")
+    assert bob.citation == "uploaded file bob_copy.csv"
+    assert bob.frame is shared.frame and bob.fingerprint == shared.fingerprint
+    assert dashboard.cache.kept_upload(params, "mine.csv").title == "mine.csv"
+
+
+def test_a_cached_refusal_names_the_file_as_each_session_named_it():
+    st.cache_resource.clear()
+    for name in ("alice_private.csv", "bob_copy.csv"):
+        with pytest.raises(DatasetError) as refused:
+            dashboard.cache.upload(b"", name)
+        assert str(refused.value) == f"{name} is empty"
+    st.cache_resource.clear()
+    with pytest.raises(DatasetError, match=r"^kept\.csv is no longer on the server"):
+        dashboard.cache.kept_upload((("digest", "0" * 32),), "kept.csv")
