@@ -114,6 +114,8 @@ def read_csv_upload(source: bytes | str | Path, limits: CsvLimits = CsvLimits(),
         citation=f"uploaded file {source_name}",
         notes=notes,
         row_name_columns=tuple(row_name_columns),
+        # The data rows' numbers as the notes give them, so that dropped rows are gaps.
+        source_rows=frame.index.to_numpy() + 1,
     )
 
 
