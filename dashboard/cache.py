@@ -40,6 +40,7 @@ from gmm_core.datasets import (
     read_csv_upload,
     sdss_file_path,
 )
+from gmm_core.datasets.csv_upload import MEGABYTE
 from gmm_core.datasets.sketch import SKETCH, sketch_dataset
 from gmm_core.threads import single_threaded
 
@@ -88,8 +89,9 @@ def dataset(name: str, params: tuple = ()) -> Dataset:
 
 
 def upload_limits() -> CsvLimits:
-    """The CSV reader's caps, with the byte cap lowered to Streamlit's upload cap."""
-    streamlit_cap = st.get_option("server.maxUploadSize") * 2**20
+    """The CSV reader's caps, with the byte cap lowered to Streamlit's upload cap
+    (``server.maxUploadSize``, in megabytes as the uploader counts them)."""
+    streamlit_cap = st.get_option("server.maxUploadSize") * MEGABYTE
     return CsvLimits(max_bytes=min(CsvLimits().max_bytes, streamlit_cap))
 
 

@@ -7,7 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import streamlit as st
+from streamlit import config
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.local_script_runner import LocalScriptRunner
 from test_app_explore import (  # noqa: F401 (_own_data_home: an autouse fixture)
     _own_data_home,
     assert_clean,
@@ -19,6 +21,7 @@ from test_app_explore import (  # noqa: F401 (_own_data_home: an autouse fixture
 from test_app_pages import DATA, EXPLORE, MATH, MODEL_SELECTION
 
 import dashboard.cache
+from dashboard.upload import LOST_FILE
 from gmm_core.datasets import DatasetError
 
 PAGES = (MATH, DATA, MODEL_SELECTION)
@@ -153,3 +156,42 @@ def test_a_cached_refusal_names_the_file_as_each_session_named_it():
     st.cache_resource.clear()
     with pytest.raises(DatasetError, match=r"^kept\.csv is no longer on the server"):
         dashboard.cache.kept_upload((("digest", "0" * 32),), "kept.csv")
+
+
+@pytest.fixture
+def upload_cap_20_mb():
+    """``server.maxUploadSize = 20``, as a host may set it, for one test."""
+    configured = config.get_option("server.maxUploadSize")
+    config.set_option("server.maxUploadSize", 20)
+    yield
+    config.set_option("server.maxUploadSize", configured)
+
+
+def test_a_lower_upload_cap_is_the_one_number_the_uploader_and_the_page_give(
+        upload_cap_20_mb):
+    at = run_page().selectbox(key="dataset").set_value("upload").run()
+    uploader = at.file_uploader(key="upload_file")
+    assert uploader.proto.max_upload_size_mb == 20
+    assert uploader.label == "CSV file, up to 20 MB"
+    assert "Choose a CSV file of up to 20 MB" in at.error[0].value
+    assert dashboard.cache.upload_limits().max_bytes == 20_000_000
+
+
+def test_a_file_the_server_lost_is_said_so_and_the_uploader_emptied(monkeypatch):
+    at = upload(run_page(), blobs_csv())
+    assert_clean(at)
+    # A restarted server: the browser still lists the file, but the server has neither
+    # its bytes nor the session that read it.
+    monkeypatch.setattr(LocalScriptRunner, "register_file", lambda self, file_rec: None)
+    del at.session_state["_kept_upload"]
+    at.run()
+    assert not at.exception
+    assert [error.value for error in at.error] == [LOST_FILE]
+    assert not at.get("plotly_chart")
+    assert [uploader.value for uploader in at.file_uploader] == [None]  # a new, empty one
+    at.run()
+    assert "Choose a CSV file" in at.error[0].value
+    monkeypatch.undo()  # the restarted server keeps what is uploaded to it
+    upload_again = at.file_uploader[0].upload("points.csv", blobs_csv(), "text/csv").run()
+    assert_clean(upload_again)
+    assert upload_again.markdown[0].value.startswith("**points.csv** — 120 rows")
