@@ -36,8 +36,8 @@ def no_file_yet() -> str:
     file it refused as too large."""
     limit = cache.upload_limits().size_text
     return (f"Choose a CSV file of up to {limit} in the sidebar: its numeric columns become "
-            f"the features. A larger file is refused by the uploader itself (it is marked "
-            f"in red there and never reaches the server).")
+            "the features. A larger file is refused by the uploader itself (it is marked "
+            "in red there and never reaches the server).")
 
 
 def csv_upload_control() -> tuple[tuple, Dataset] | None:

@@ -82,15 +82,16 @@ def labels_csv(dataset_frame_or_X, responsibilities, labels, rows=None) -> str:
     if rows is not None and np.shape(rows) != (n,):
         raise ValueError(f"rows must have shape ({n},) for {counted(n, 'row')}; got "
                          f"{np.shape(rows)}")
-    numbered = [] if rows is None else [ROW_COLUMN]
-    added = [*numbered, LABEL_COLUMN, *(f"{RESPONSIBILITY_PREFIX}{j}"
-                                        for j in range(responsibilities.shape[1]))]
-    if set(added) & {str(name) for name in features.columns}:
-        added = [CLASH_PREFIX + name for name in added]
-    values = [*([] if rows is None else [np.asarray(rows)]), labels, *responsibilities.T]
-    columns = pd.DataFrame(dict(zip(added, values, strict=True)))
-    return csv_text(pd.concat([columns.iloc[:, :len(numbered)], features,
-                               columns.iloc[:, len(numbered):]], axis=1))
+    row, *added = [ROW_COLUMN, LABEL_COLUMN, *(f"{RESPONSIBILITY_PREFIX}{j}"
+                                               for j in range(responsibilities.shape[1]))]
+    written = added if rows is None else [row, *added]
+    if set(written) & {str(name) for name in features.columns}:
+        row, *added = [CLASH_PREFIX + name for name in (row, *added)]
+    columns = dict(zip(added, [labels, *responsibilities.T], strict=True))
+    table = pd.concat([features, pd.DataFrame(columns)], axis=1)
+    if rows is not None:
+        table.insert(0, row, np.asarray(rows))
+    return csv_text(table)
 
 
 def parameters_json(model_or_trace: GMM | FitTrace, request: FitRequest | None = None,

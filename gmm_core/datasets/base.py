@@ -64,8 +64,8 @@ class Dataset:
     with ``frame``'s rows. ``notes`` says what loading changed (rows or columns dropped).
     ``row_name_columns`` are columns of ``frame`` that name or number the rows (a CSV
     file's row names): a user may choose them, but they are never chosen by default.
-    ``source_rows`` numbers each row as its source does, from 1, when loading left rows
-    out (an uploaded file's data rows); None means the rows are the source's, in order.
+    ``source_rows`` numbers each row as its source does, from 1, with gaps where loading
+    left rows out (an uploaded file's data rows); None: the source's rows, in order.
     """
 
     name: str
