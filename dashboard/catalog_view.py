@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ import streamlit as st
 
 from dashboard.cache import TTL
 from dashboard.figures import component_colors, outline_xy
+from dashboard.plain_text import plotly_plain
 from gmm_core import GMM
 from gmm_core.catalog import Catalog, catalog_files, open_catalog
 from gmm_core.distributed import SCHEDULER_ADDRESS, connect
@@ -29,6 +31,7 @@ from gmm_core.geometry import ellipse_outlines
 CATALOG_ENV = "GMM_CATALOG"
 SAMPLE_ROWS = 2_000  # rows drawn on the figure
 FIT_ENTRIES = 16
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,12 @@ class CatalogRequest:
 
 def configured_source() -> str | None:
     return os.environ.get(CATALOG_ENV) or None
+
+
+def report(exc: BaseException) -> None:
+    """Log why the catalog failed: its message names the server's files and cluster,
+    which the page does not show."""
+    _log.error("Large catalog %s: %s", configured_source(), exc, exc_info=exc)
 
 
 def scheduler_address() -> str | None:
@@ -133,6 +142,7 @@ def catalog_figure(points: np.ndarray, model: GMM, columns: tuple[str, str]) -> 
         x, y = outline_xy(outline)
         figure.add_trace(go.Scatter(x=x, y=y, mode="lines", name=f"component {component}",
                                     line={"color": colors[component], "width": 2}))
-    figure.update_layout(height=560, xaxis_title=columns[0], yaxis_title=columns[1],
+    figure.update_layout(height=560, xaxis_title=plotly_plain(columns[0]),
+                         yaxis_title=plotly_plain(columns[1]),
                          margin={"l": 10, "r": 10, "t": 30, "b": 10})
     return figure

@@ -14,12 +14,13 @@ import streamlit as st
 
 from dashboard import sketch
 from dashboard.cache import UPLOAD_DATASET
-from dashboard.download import PENDING_DATASET, sdss_download_button
+from dashboard.download import PENDING_DATASET, SDSS, sdss_download_button, sdss_problem
 from dashboard.figures import COLOR_BY, PALETTES
 from dashboard.query_state import (
     K_RANGE,
     MAX_DIMENSIONS,
     MAX_ITERS_RANGE,
+    NO_Y,
     REGULARIZATIONS,
     SEED_RANGE,
     TOLERANCES,
@@ -153,7 +154,8 @@ def _fit_controls() -> None:
     st.radio("Colour points by", COLOR_BY, key="color", format_func=COLOR_LABELS.get)
     st.radio("Component colours", list(PALETTES), key="palette",
              format_func=PALETTE_LABELS.get,
-             help="Okabe and Ito's eight colours stay apart for every kind of colour vision.")
+             help="Okabe and Ito's colours, ordered so the first six stay apart for "
+                  "every kind of colour vision.")
     st.toggle("Presentation mode", key="present",
               help="Larger text and markers for a projector; with ?present=true in the "
                    "address the page opens with the sidebar closed.")
@@ -170,29 +172,36 @@ def _features_in_state(dataset: Dataset) -> tuple[str, ...]:
             return ()
         if choice == SPECTRUM and spectral:
             choice = st.session_state.get(f"{axis}_wavelength", spectral[0])
+        if choice == NO_Y:
+            return (axes[0],)
         axes.append(choice)
     return (*axes, *st.session_state.get("extra", ()))
 
 
 def _state_for_features(features: Sequence[str], dataset: Dataset) -> dict:
     spectral = set(spectral_features(dataset))
-    state = {"extra": list(features[2:])}
-    for axis, name in zip(("x", "y"), features[:2], strict=True):
+    state = {"extra": list(features[2:]), "y": NO_Y}
+    for axis, name in zip(("x", "y"), features[:2], strict=False):
         state[axis] = SPECTRUM if name in spectral else name
         if name in spectral:
             state[f"{axis}_wavelength"] = name
     return state
 
 
+AXIS_CHOICES = {SPECTRUM: "flux at a wavelength", NO_Y: "none: one feature, a histogram"}
+
+
 def _axis_control(axis: str, dataset: Dataset) -> str:
     spectral = spectral_features(dataset)
     skip = set(spectral)
-    options = [SPECTRUM] * bool(spectral) + [n for n in dataset.columns if n not in skip]
+    options = ([SPECTRUM] * bool(spectral) + [n for n in dataset.columns if n not in skip]
+               + [NO_Y] * (axis == "y"))
     label = axis.upper()
     choice = st.selectbox(
         f"{label} feature", options, key=axis,
-        format_func=lambda n: "flux at a wavelength" if n == SPECTRUM
-        else dataset.features[n].label)
+        format_func=lambda n: AXIS_CHOICES.get(n) or dataset.features[n].label,
+        help="“none” fits the X feature alone and draws its histogram under the fitted "
+             "densities." if axis == "y" else None)
     if choice != SPECTRUM:
         return choice
     return st.select_slider(f"{label} wavelength", spectral, key=f"{axis}_wavelength",
@@ -208,14 +217,16 @@ def _feature_controls(dataset: Dataset) -> tuple[tuple[str, ...], list[str]]:
     st.session_state.update(_state_for_features(features, dataset))
     x = _axis_control("x", dataset)
     y = _axis_control("y", dataset)
-    spare = [name for name in dataset.columns if name not in (x, y)]
+    one_feature = y == NO_Y
+    spare = [] if one_feature else [name for name in dataset.columns if name not in (x, y)]
     st.session_state["extra"] = [name for name in st.session_state["extra"] if name in spare]
     extra = st.multiselect("Extra dimensions", spare, key="extra",
                            format_func=lambda n: dataset.features[n].label,
-                           max_selections=MAX_DIMENSIONS - 2,
-                           help=f"Fit in more dimensions (up to {MAX_DIMENSIONS} in all); the "
-                                "plot shows the X-Y projection.")
-    return (x, y, *extra), problems if from_url else []
+                           max_selections=MAX_DIMENSIONS - 2, disabled=one_feature,
+                           help="With Y “none” the fit has one feature." if one_feature else
+                           f"Fit in more dimensions (up to {MAX_DIMENSIONS} in all); the "
+                           "plot shows the X-Y projection.")
+    return ((x,) if one_feature else (x, y, *extra)), problems if from_url else []
 
 
 def _view_in_state(dataset_name: str, dataset_params: tuple,
@@ -296,7 +307,7 @@ def sidebar(load: Callable[[str], Dataset], sdss_present: bool) -> Selection:
         with data_box:
             params, dataset = _load(name, load)
     except DatasetError as exc:
-        return Selection(None, None, messages, str(exc))
+        return Selection(None, None, messages, sdss_problem(exc) if name == SDSS else str(exc))
     if dataset is None:
         return Selection(None, None, messages, no_file_yet())
     with data_box:

@@ -16,6 +16,7 @@ from plotly.subplots import make_subplots
 from sklearn.metrics import adjusted_rand_score
 
 from dashboard.figures import component_colors
+from dashboard.plain_text import plotly_plain
 from gmm_core.datasets import Dataset
 from gmm_core.wording import counted
 
@@ -46,7 +47,8 @@ def histogram_figure(dataset: Dataset, columns, clusters: pd.Series | None = Non
     n_cols = min(HISTOGRAM_COLUMNS, len(columns))
     n_rows = math.ceil(len(columns) / n_cols)
     figure = make_subplots(rows=n_rows, cols=n_cols, vertical_spacing=0.16 / n_rows,
-                           subplot_titles=[dataset.features[c].axis_title for c in columns])
+                           subplot_titles=[plotly_plain(dataset.features[c].axis_title)
+                                           for c in columns])
     if clusters is None:
         groups = [("all rows", dataset.frame.index, UNFITTED_COLOR)]
     else:

@@ -1,14 +1,35 @@
-"""The "Download SDSS spectra" button: astroML's file fetched with a progress bar."""
+"""The "Download SDSS spectra" button: astroML's file fetched with a progress bar, and
+what the page says when the SDSS data set is missing or cannot be read.
+
+gmm_core's messages about the file name its path on the server and the shell command
+that fetches it: words for whoever runs the server, so they go to the server's log and
+the page points to the sidebar's button instead.
+"""
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
 
-from gmm_core.datasets import DatasetError, fetch_sdss
+from gmm_core.datasets import DatasetError, fetch_sdss, sdss_available
 from gmm_core.datasets.sdss import FILE_SIZE_TEXT
 
+SDSS = "sdss"
 # Session key read by the Dataset control on the next run: the data set to switch to.
 PENDING_DATASET = "_pending_dataset"
+SDSS_MISSING = ("The SDSS corrected spectra are not on this server yet: the sidebar's "
+                f"“Download SDSS spectra” button fetches them ({FILE_SIZE_TEXT}).")
+SDSS_UNREADABLE = ("The SDSS corrected spectra on this server cannot be read; the server's "
+                   "log says why.")
+DOWNLOAD_FAILED = "The SDSS spectra could not be downloaded; the server's log says why."
+_log = logging.getLogger(__name__)
+
+
+def sdss_problem(exc: DatasetError) -> str:
+    """What the page says when the SDSS data set fails to load; the server logs why."""
+    _log.warning("The SDSS data set cannot be loaded: %s", exc)
+    return SDSS_UNREADABLE if sdss_available() else SDSS_MISSING
 
 
 class _ProgressBar:
@@ -35,7 +56,8 @@ def sdss_download_button() -> None:
     try:
         fetch_sdss(progress=_ProgressBar())
     except DatasetError as exc:
-        st.error(str(exc))
+        _log.warning("The SDSS download failed: %s", exc)
+        st.error(DOWNLOAD_FAILED)
         return
-    st.session_state[PENDING_DATASET] = "sdss"
+    st.session_state[PENDING_DATASET] = SDSS
     st.rerun()

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.colors import hex_to_rgb, qualitative
+from plotly.colors import hex_to_rgb
 
+from dashboard.plain_text import plotly_plain
 from gmm_core import FitTrace
 from gmm_core.geometry import ellipse_outlines
 from gmm_core.trace import (
@@ -26,19 +27,33 @@ from gmm_core.trace import (
     ZERO_DENSITY,
 )
 
-# Twelve distinct colours, as many as the k slider offers; larger k reuses them.
-COMPONENT_COLORS = (*qualitative.Plotly, "#8C564B", "#7F7F7F")
-# Okabe and Ito's colour-blind-safe set (Color Universal Design, 2008), its black left out
-# (black marks points no component claims) and grey in its place; larger k reuses them.
-OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#D55E00", "#0072B2", "#CC79A7", "#F0E442",
-             "#999999")
+# Every Plotly figure's options: no Plotly logo, and no "Share chart" button (it would
+# upload the figure, data and all, to Plotly's cloud). fit_view.js says the same.
+PLOTLY_CONFIG = {"displaylogo": False, "showSendToCloud": False}
+
+# Both palettes are ordered so that any two of their first six colours differ by a
+# CIEDE2000 ΔE of at least 20 (Okabe–Ito's also under simulated deuteranopia and
+# protanopia; tests/test_palettes.py): most fits have few components.
+# Twelve colours, as many as the k slider offers (Plotly's ten, brown and grey); larger k
+# reuses them.
+COMPONENT_COLORS = ("#636EFA", "#EF553B", "#00CC96", "#FECB52", "#FF97FF", "#7F7F7F",
+                    "#AB63FA", "#FFA15A", "#19D3F3", "#FF6692", "#B6E880", "#8C564B")
+# Okabe and Ito's colour-blind-safe set (Color Universal Design, 2008) and grey. Only one
+# six of them stay 20 apart for every kind of colour vision: those come first.
+OKABE_ITO = ("#0072B2", "#D55E00", "#F0E442", "#000000", "#56B4E9", "#999999",
+             "#E69F00", "#009E73", "#CC79A7")
 PALETTES = {"plotly": COMPONENT_COLORS, "okabe_ito": OKABE_ITO}
 _PALETTE_RGB = {name: np.array([hex_to_rgb(c) for c in colors], dtype=float)
                 for name, colors in PALETTES.items()}
 COLOR_BY = ("responsibility", "uncertainty")
-# Blends are drawn from an RGB cube of this many levels per channel: within 8.5/255.
+# A point takes the colour of the component that claims it most, paler the less sure:
+# from PALEST (shared evenly) to the full colour (claimed alone), in this many levels.
 BLEND_LEVELS = 16
+PALEST = 0.3
+WHITE = np.array([255.0, 255.0, 255.0])
 MAX_FRAMES = 60
+MAX_BINS = 80  # a histogram's bars at most (the view of one feature)
+RUG_DEPTH = 0.12  # the strip of points under a density's axis, as a share of its height
 MAX_POINTS = 2000
 SIGMA_LEVELS = (1.0, 2.0, 3.0)
 ELLIPSE_VERTICES = 41
@@ -55,16 +70,18 @@ _MEAN_HOVER = "component %{customdata}<br>(%{x:.4g}, %{y:.4g})<extra></extra>"
 
 @dataclass(frozen=True)
 class PlotData:
-    """The drawn rows of the fitted matrix on the chosen 2-D projection ``dims``.
+    """The drawn rows of the fitted matrix on the chosen projection ``dims``: two
+    columns, or one for the view of one feature (then ``y_title`` is empty).
 
     ``positions`` index the trace's display subsample and ``rows`` the fitted matrix
-    (``trace.sample_index[positions] == rows``); ``xy`` holds those rows' two coordinates.
+    (``trace.sample_index[positions] == rows``); ``xy`` holds those rows' coordinates,
+    one column per entry of ``dims``.
     """
 
     xy: np.ndarray
     rows: np.ndarray
     positions: np.ndarray
-    dims: tuple[int, int]
+    dims: tuple[int, ...]
     x_title: str
     y_title: str
 
@@ -105,7 +122,8 @@ def figure_options(color_by: str = "responsibility", palette: str = "plotly",
 
 def plot_data(X, sample_index, dims=(0, 1), titles=("x", "y"),
               max_points: int = MAX_POINTS) -> PlotData:
-    """The display subsample of ``X`` (thinned evenly to ``max_points``) on ``dims``."""
+    """The display subsample of ``X`` (thinned evenly to ``max_points``) on ``dims``
+    (two columns, or one)."""
     sample_index = np.asarray(sample_index)
     positions = np.arange(len(sample_index))
     if len(positions) > max_points:
@@ -113,19 +131,55 @@ def plot_data(X, sample_index, dims=(0, 1), titles=("x", "y"),
         positions = np.unique(np.linspace(0, len(positions) - 1, max_points).round()
                               .astype(int))
     rows = sample_index[positions]
-    dims = (int(dims[0]), int(dims[1]))
+    dims = tuple(int(d) for d in dims)
     xy = np.asarray(X)[rows][:, dims].astype(float)
-    return PlotData(xy, rows, positions, dims, titles[0], titles[1])
+    return PlotData(xy, rows, positions, dims, plotly_plain(titles[0]),
+                    plotly_plain(titles[1]) if len(dims) > 1 else "")
+
+
+def plotted_dims(X) -> tuple[int, ...]:
+    """The columns a figure of ``X`` draws: the first two, or the only one."""
+    return (0, 1) if np.shape(X)[1] > 1 else (0,)
+
+
+def axis_range(values) -> tuple[float, float]:
+    """A fixed range around ``values`` (5% margin; ±1 or more around a single value)."""
+    low, high = float(np.min(values)), float(np.max(values))
+    margin = 0.05 * (high - low) if high > low else max(1.0, abs(low))
+    return low - margin, high + margin
 
 
 def axis_ranges(xy) -> tuple[tuple[float, float], tuple[float, float]]:
     """Fixed x and y ranges around the points (5% margin), shared by every panel."""
-    ranges = []
-    for column in np.asarray(xy, dtype=float).T:
-        low, high = float(np.min(column)), float(np.max(column))
-        margin = 0.05 * (high - low) if high > low else max(1.0, abs(low))
-        ranges.append((low - margin, high + margin))
-    return ranges[0], ranges[1]
+    x, y = np.asarray(xy, dtype=float).T
+    return axis_range(x), axis_range(y)
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """One feature's histogram, as a density (its bars' area is 1), over all fitted rows."""
+
+    edges: np.ndarray
+    density: np.ndarray
+
+
+def histogram(values) -> Histogram:
+    """NumPy's "auto" bins (at most ``MAX_BINS``) over ``values``."""
+    values = np.asarray(values, dtype=float).ravel()
+    bins = min(len(np.histogram_bin_edges(values, "auto")) - 1, MAX_BINS)
+    density, edges = np.histogram(values, bins=max(bins, 1), density=True)
+    return Histogram(edges, density)
+
+
+def component_densities(x, weights, means, variances) -> np.ndarray:
+    """Each component's weighted density ``(k, len(x))`` at ``x`` (one feature):
+    ``weights[j] * N(x | means[j], variances[j])``; their sum is the mixture's.
+    ``dashboard/static/fit_view.js`` computes the same in the browser."""
+    x = np.asarray(x, dtype=float)[None, :]
+    means = np.asarray(means, dtype=float)[:, None]
+    variances = np.asarray(variances, dtype=float)[:, None]
+    return (np.asarray(weights, dtype=float)[:, None]
+            * np.exp(-0.5 * (x - means) ** 2 / variances) / np.sqrt(2 * np.pi * variances))
 
 
 def frame_iterations(n_iter: int, event_iterations=(),
@@ -158,26 +212,44 @@ def matched_colors(permutation, palette: str = "plotly") -> list[str]:
     return colors.tolist()
 
 
-def blend_rgb(responsibilities, palette: str = "plotly") -> np.ndarray:
-    """Each row's colour ``(m, 3)`` in 0…255: the component colours mixed by its
-    responsibilities. Rows whose responsibilities sum to less than one (the notebook's
-    ε-normalization) come out darker, down to black for rows no component claims.
-    """
+def _claims(responsibilities) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's winning component, how sure (0 shared evenly … 1 alone) and whether any
+    component claims it (the notebook's ε-normalization leaves some rows at zero)."""
     resp = np.asarray(responsibilities, dtype=float)
+    total = resp.sum(axis=1)
+    claimed = total >= 0.5
+    k = resp.shape[1]
+    share = resp.max(axis=1) / np.where(claimed, total, 1.0)
+    sure = np.clip((share - 1 / k) / (1 - 1 / k), 0.0, 1.0) if k > 1 else np.ones(len(resp))
+    return resp.argmax(axis=1), sure, claimed
+
+
+def _tint(rgb, sure) -> np.ndarray:
+    return WHITE + (PALEST + (1 - PALEST) * np.asarray(sure))[:, None] * (rgb - WHITE)
+
+
+def blend_rgb(responsibilities, palette: str = "plotly") -> np.ndarray:
+    """Each row's colour ``(m, 3)`` in 0…255: its winning component's colour blended with
+    white, the more white the less sure the claim. Never a mix of two components'
+    colours, which would read as a third component. Rows no component claims are black.
+    """
+    winner, sure, claimed = _claims(responsibilities)
     rgb = _PALETTE_RGB[palette]
-    return np.clip(resp @ rgb[np.arange(resp.shape[1]) % len(rgb)], 0.0, 255.0)
+    return np.where(claimed[:, None], _tint(rgb[winner % len(rgb)], sure), 0.0)
 
 
 def blend_codes(responsibilities, palette: str = "plotly") -> np.ndarray:
-    """The blends as codes ``(r * L + g) * L + b`` in an RGB cube of ``L = BLEND_LEVELS``
-    levels per channel.
+    """The blends as byte codes: 0 for a row no component claims, else
+    ``1 + j * BLEND_LEVELS + level`` for winner ``j`` at sureness ``level``.
 
-    Numbers rather than colour strings: two bytes a point per frame, against nine for
-    "#rrggbb"; the browser maps them through a colour scale of the same cube.
+    One byte a point per frame, against nine for "#rrggbb"; the browser maps codes to
+    colours from the palette (dashboard/static/fit_view.js). ``palette`` only says how
+    many colours there are: larger k reuses them.
     """
-    step = 255.0 / (BLEND_LEVELS - 1)
-    levels = np.rint(blend_rgb(responsibilities, palette) / step).astype(np.uint16)
-    return (levels[:, 0] * BLEND_LEVELS + levels[:, 1]) * BLEND_LEVELS + levels[:, 2]
+    winner, sure, claimed = _claims(responsibilities)
+    j = winner % len(PALETTES[palette])
+    level = np.rint(sure * (BLEND_LEVELS - 1)).astype(np.uint16)
+    return np.where(claimed, 1 + j * BLEND_LEVELS + level, 0).astype(np.uint8)
 
 
 def uncertainty(responsibilities) -> np.ndarray:
@@ -243,4 +315,56 @@ def mixture_figure(data: PlotData, means, covariances, labels, colors, title: st
               "margin": {"l": 10, "r": 10, "t": 50, "b": 10},
               "xaxis": {"range": list(x_range), "title": {"text": data.x_title}},
               "yaxis": {"range": list(y_range), "title": {"text": data.y_title}}}
+    return _unchecked_figure(traces, layout)
+
+
+DENSITY_POINTS = 201  # where a figure of one feature evaluates the densities
+
+
+def density_ranges(counts: Histogram, weights, means,
+                   variances) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Axes for densities over a histogram: x around the histogram, y up to the taller
+    of its bars and the mixture (a spikier mixture, earlier in a fit, is cut off at the
+    top) and down to the strip of points under the axis."""
+    x_range = axis_range(counts.edges)
+    grid = np.linspace(*x_range, DENSITY_POINTS)
+    top = 1.1 * max(float(counts.density.max()),
+                    float(component_densities(grid, weights, means, variances).sum(axis=0).max()))
+    return x_range, (-RUG_DEPTH * top, top)
+
+
+def one_feature_figure(data: PlotData, weights, means, covariances, point_colors,
+                       title: str) -> go.Figure:
+    """One mixture of one feature, still: the histogram of the drawn points (as a
+    density), each component's weighted density and the mixture's, each mean on its
+    curve, and the points in a strip under the axis (the trace named "data", coloured by
+    ``point_colors``), as ``dashboard/static/fit_view.js`` draws the animation."""
+    values = data.xy[:, 0]
+    counts = histogram(values)
+    means, variances = np.asarray(means, dtype=float)[:, 0], np.asarray(covariances)[:, 0, 0]
+    (low, high), (bottom, top) = density_ranges(counts, weights, means, variances)
+    grid = np.linspace(low, high, DENSITY_POINTS)
+    curves = component_densities(grid, weights, means, variances)
+    colors = component_colors(len(means))
+    traces = [{"type": "bar", "name": "histogram", "x": (counts.edges[:-1] + counts.edges[1:]) / 2,
+               "y": counts.density, "width": np.diff(counts.edges),
+               "marker": {"color": "rgba(120,120,120,0.35)"}, "hoverinfo": "x+y"}]
+    traces += [{"type": "scatter", "mode": "lines", "name": f"component {j} density",
+                "x": grid, "y": curve, "line": {"color": colors[j], "width": 2},
+                "hoverinfo": "skip"} for j, curve in enumerate(curves)]
+    peaks = component_densities(means, weights, means, variances).diagonal()
+    traces += [
+        {"type": "scatter", "mode": "lines", "name": "mixture density", "x": grid,
+         "y": curves.sum(axis=0), "line": {"color": "black", "width": 2.5}},
+        {"type": "scatter", "mode": "markers", "name": "means", "x": means, "y": peaks,
+         "marker": {"color": colors, "size": 12, "symbol": "x",
+                    "line": {"color": "black", "width": 1}}},
+        {"type": "scatter", "mode": "markers", "name": "data", "x": values,
+         "y": bottom * (0.15 + 0.7 * ((np.arange(len(values)) * 0.6180339887) % 1)),
+         "marker": {"size": 5, "opacity": 0.8, "color": list(point_colors)}, "hoverinfo": "x"},
+    ]
+    layout = {"title": {"text": title}, "height": 420, "showlegend": False, "bargap": 0,
+              "margin": {"l": 10, "r": 10, "t": 50, "b": 10},
+              "xaxis": {"range": [low, high], "title": {"text": data.x_title}},
+              "yaxis": {"range": [bottom, top], "title": {"text": "density"}}}
     return _unchecked_figure(traces, layout)

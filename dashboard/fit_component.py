@@ -68,3 +68,11 @@ def show_animation(payload: Callable[[bool], bytes], points_id: str,
 def show_panels(payload: bytes) -> None:
     """Mount still mixtures side by side (they draw the animation's points)."""
     _mount()(data=payload, key=PANELS_KEY)
+
+
+def show_canvas(payload: bytes, on_draw: Callable[[dict], None]) -> None:
+    """Mount an empty sketch's canvas in the animation's place (the same key, so the
+    fit takes its place when there are enough points); ``on_draw(shape)`` takes the
+    points drawn on it."""
+    _mount()(data=payload, key=ANIMATION_KEY,
+             on_sketch_add_change=lambda: on_draw(_trigger("sketch_add")))

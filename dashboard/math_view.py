@@ -22,7 +22,9 @@ from dashboard.figures import (
     blend_rgb,
     component_colors,
     mixture_figure,
+    one_feature_figure,
     plot_data,
+    plotted_dims,
     uncertainty,
 )
 from dashboard.fitted_rows import data_key
@@ -84,9 +86,9 @@ def tex_matrix(matrix) -> str:
     return r"\begin{bmatrix}" + r" \\ ".join(rows) + r"\end{bmatrix}"
 
 
-def two_lines(first: str, second: str) -> str:
+def aligned_lines(*lines: str) -> str:
     """A formula too wide for one line, aligned on the ``&`` of each line."""
-    return rf"\begin{{aligned}} {first} \\ {second} \end{{aligned}}"
+    return r"\begin{aligned} " + r" \\ ".join(lines) + r" \end{aligned}"
 
 
 # ---------------------------------------------------------------- the formulas, filled in
@@ -105,20 +107,20 @@ def e_step_formulas(point: dict) -> list[str]:
         rf"\Sigma_{{{j}}} = {tex_matrix(point['covariance'])}",
         rf"D^2 = (x_{{{i}}} - \mu_{{{j}}})^\top \Sigma_{{{j}}}^{{-1}} (x_{{{i}}} - \mu_{{{j}}})"
         rf" = {tex_number(d2)}",
-        two_lines(
+        aligned_lines(
             rf"\log \mathcal{{N}}(x_{{{i}}} \mid \mu_{{{j}}}, \Sigma_{{{j}}}) &= -\tfrac{{d}}{{2}}"
             rf"\log 2\pi - \tfrac{{1}}{{2}}\log\lvert\Sigma_{{{j}}}\rvert - \tfrac{{1}}{{2}}D^2",
             rf"&= {tex_number(point['log_normalizer'])} - \tfrac{{1}}{{2}}"
-            rf"({tex_number(point['log_det_covariance'])}) - \tfrac{{1}}{{2}}({tex_number(d2)})"
-            rf" = {tex_number(point['log_density'])}"),
-        two_lines(
+            rf"({tex_number(point['log_det_covariance'])}) - \tfrac{{1}}{{2}}({tex_number(d2)})",
+            rf"&= {tex_number(point['log_density'])}"),  # a line of its own: never cut off
+        aligned_lines(
             rf"\pi_{{{j}}}\, \mathcal{{N}}(x_{{{i}}} \mid \mu_{{{j}}}, \Sigma_{{{j}}}) &= "
             rf"{tex_number(point['weight'])} \times e^{{{tex_number(point['log_density'])}}}",
             "&= " + tex_exp(point["log_numerator"])),
-        two_lines(
+        aligned_lines(
             rf"\sum_{{l=1}}^{{k}} \pi_l\, \mathcal{{N}}(x_{{{i}}} \mid \mu_l, \Sigma_l) &= "
             + " + ".join(terms), "&= " + tex_exp(point["log_denominator"])),
-        two_lines(
+        aligned_lines(
             rf"\gamma_{{{i},{j}}} &= \frac{{\pi_{{{j}}}\, \mathcal{{N}}(x_{{{i}}} \mid "
             rf"\mu_{{{j}}}, \Sigma_{{{j}}})}}{{\sum_l \pi_l\, \mathcal{{N}}(x_{{{i}}} \mid \mu_l,"
             r" \Sigma_l)}",
@@ -154,7 +156,7 @@ def m_step_formulas(component: dict) -> list[str]:
         rf"\mu_{{{j}}} = \frac{{1}}{{N_{{{j}}}}} \sum_{{i=1}}^{{N}} \gamma_{{i,{j}}}\, x_i = "
         rf"\frac{{1}}{{{n_j}}} {tex_vector(component['weighted_sum'])} = "
         rf"{tex_vector(component['mean'])}",
-        two_lines(covariance.replace(r"\varepsilon", tex_number(component["reg_covar"]))
+        aligned_lines(covariance.replace(r"\varepsilon", tex_number(component["reg_covar"]))
                   .replace(" = ", " &= ", 1),
                   rf"\Rightarrow\; \Sigma_{{{j}}} &= {tex_matrix(component['covariance'])}"),
     ]
@@ -162,11 +164,11 @@ def m_step_formulas(component: dict) -> list[str]:
 
 def log_likelihood_formula(state: StepperState, n_rows: int) -> str:
     """The log-likelihood the last E-step computed."""
-    return two_lines(
+    return aligned_lines(
         r"\log L &= \sum_{i=1}^{N} \log \sum_{j=1}^{k} \pi_j\, \mathcal{N}(x_i \mid \mu_j,"
         r" \Sigma_j)",
-        rf"&= {tex_number(state.log_likelihood, 7)} \quad (N = {n_rows},\;"
-        rf" \tfrac{{1}}{{N}}\log L = {tex_number(state.mean_log_likelihood, 6)})")
+        rf"&= {tex_number(state.log_likelihood, 7)} \quad (N = {n_rows})",
+        rf"\tfrac{{1}}{{N}}\log L &= {tex_number(state.mean_log_likelihood, 6)}")
 
 
 def convergence_formulas(mean_log_likelihoods, means_before, means_after,
@@ -269,9 +271,10 @@ def step_figure(X, titles, state: StepperState, point: int,
                 covariances_before: np.ndarray | None = None) -> go.Figure:
     """The step-through on the data: points coloured by their responsibilities (grey
     before the first E-step), 1/2/3σ ellipses and means of the current parameters, the
-    ellipses before the last M-step dotted, and the chosen point ringed."""
+    ellipses before the last M-step dotted, and the chosen point ringed. With one
+    feature: the histogram under the current densities, the points under its axis."""
     X = np.asarray(X)
-    data = plot_data(X, np.arange(len(X)), (0, 1), titles)
+    data = plot_data(X, np.arange(len(X)), plotted_dims(X), titles)
     k = len(state.weights)
     colors = component_colors(k)
     resp = state.responsibilities
@@ -279,14 +282,20 @@ def step_figure(X, titles, state: StepperState, point: int,
     title = (f"Iteration {state.iteration}: "
              + ("start" if state.step == 0 else
                 "after the E-step" if state.phase == M_STEP else "after the M-step"))
-    figure = mixture_figure(data, state.means, state.covariances, labels, colors, title)
     point_colors = ([UNASSIGNED_COLOR] * len(data.rows) if resp is None else
                     [f"rgb({r:.0f},{g:.0f},{b:.0f})" for r, g, b in blend_rgb(resp[data.rows])])
-    figure.update_traces(selector={"name": "data"}, marker={"color": point_colors})
-    if means_before is not None and covariances_before is not None:
-        figure.add_traces(_earlier_ellipses(data, means_before, covariances_before, colors))
+    if len(data.dims) == 1:
+        figure = one_feature_figure(data, state.weights, state.means, state.covariances,
+                                    point_colors, title)
+        ring_y = float(figure.layout.yaxis.range[0]) / 2  # in the strip of points
+    else:
+        figure = mixture_figure(data, state.means, state.covariances, labels, colors, title)
+        figure.update_traces(selector={"name": "data"}, marker={"color": point_colors})
+        ring_y = float(X[point, 1])
+        if means_before is not None and covariances_before is not None:
+            figure.add_traces(_earlier_ellipses(data, means_before, covariances_before, colors))
     figure.add_trace(go.Scatter(
-        x=[float(X[point, 0])], y=[float(X[point, 1])], mode="markers", name=f"x_{point}",
+        x=[float(X[point, 0])], y=[ring_y], mode="markers", name=f"x_{point}",
         hovertemplate=f"point {point}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
         marker={"size": 18, "color": "rgba(0,0,0,0)", "line": {"color": "black", "width": 3}}))
     figure.update_layout(height=520)
@@ -302,7 +311,12 @@ def density_figure(data: PlotData, trace: FitTrace) -> go.Figure:
     contours in powers of ten, under the points, ellipses and means."""
     weights, means, covariances = _final(trace)
     k = len(weights)
-    figure = mixture_figure(data, means, covariances, trace.labels(-1)[data.positions],
+    labels = trace.labels(-1)[data.positions]
+    if len(data.dims) == 1:  # the density itself, over the histogram
+        return one_feature_figure(data, weights, means, covariances,
+                                  np.asarray(component_colors(k))[labels],
+                                  "Density of the fitted mixture")
+    figure = mixture_figure(data, means, covariances, labels,
                             component_colors(k), "Density of the fitted mixture")
     x_range, y_range = axis_ranges(data.xy)
     xs, ys, log_density = density_grid(weights, means, covariances, x_range, y_range,
@@ -329,14 +343,19 @@ def uncertainty_figure(data: PlotData, trace: FitTrace) -> go.Figure:
     unsure = uncertainty(resp)
     low, high = UNCERTAINTY_SIZES
     most = 1.0 - 1.0 / len(weights) if len(weights) > 1 else 1.0  # an even split
-    figure = mixture_figure(data, means, covariances, resp.argmax(axis=1),
-                            component_colors(len(weights)),
-                            "Uncertainty: 1 − largest responsibility")
+    title = "Uncertainty: 1 − largest responsibility"
+    colors = component_colors(len(weights))
+    if len(data.dims) == 1:
+        figure = one_feature_figure(data, weights, means, covariances,
+                                    np.asarray(colors)[resp.argmax(axis=1)], title)
+    else:
+        figure = mixture_figure(data, means, covariances, resp.argmax(axis=1), colors, title)
     figure.update_traces(selector={"name": "data"},
                          marker={"size": low + (high - low) * np.minimum(unsure / most, 1.0),
                                  "opacity": 0.6},
                          customdata=unsure,
-                         hovertemplate="(%{x:.4g}, %{y:.4g})<br>uncertainty "
-                                       "%{customdata:.3f}<extra></extra>")
+                         hovertemplate="%{x:.4g}<br>uncertainty %{customdata:.3f}<extra></extra>"
+                         if len(data.dims) == 1 else
+                         "(%{x:.4g}, %{y:.4g})<br>uncertainty %{customdata:.3f}<extra></extra>")
     figure.update_layout(height=520)
     return figure

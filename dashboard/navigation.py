@@ -14,21 +14,41 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from dashboard import cache, controls
+from dashboard import cache, controls, sketch
+from dashboard.catalog_view import configured_source
+from dashboard.plain_text import plain
 from dashboard.query_state import ExploreView, view_to_query
 from gmm_core.datasets import Dataset, sdss_available
+from gmm_core.wording import counted
 
 EXPLORE_PAGE = "pages/explore.py"
+CATALOG_PAGE = "pages/large_catalog.py"
 
 
-def shared_view() -> tuple[ExploreView, Dataset]:
+def page_list() -> list[tuple[str, str]]:
+    """The pages the sidebar lists, in its order, as (file, title). Large catalog is
+    listed only on a server started with a catalog (``$GMM_CATALOG``): without one it
+    has nothing to show a user."""
+    pages = [(EXPLORE_PAGE, "Explore"), ("pages/model_selection.py", "Model selection"),
+             ("pages/the_math.py", "The math"), ("pages/the_data.py", "The data"),
+             ("pages/lessons.py", "Lessons")]
+    return pages + [(CATALOG_PAGE, "Large catalog")] * (configured_source() is not None)
+
+
+def shared_view(sketch_canvas: bool = False) -> tuple[ExploreView, Dataset]:
     """The sidebar's view and its data set, on any page; its warnings are shown, and the
-    page stops with a message when the data cannot be loaded."""
+    page stops with a message when the data cannot be loaded, or when a sketch is too
+    small to fit unless the page draws it on a canvas (``sketch_canvas``)."""
     selection = controls.sidebar(cache.dataset, sdss_available())
     for message in selection.messages:
-        st.warning(message)
+        st.warning(plain(message))
     if selection.error:
-        st.error(selection.error)
+        st.error(plain(selection.error))
+        st.stop()
+    missing = sketch.points_missing(selection.view.request)
+    if missing and not sketch_canvas:
+        st.info(f"The sketch needs {counted(missing, 'more point')} before it is fitted: draw "
+                "them with “Draw points” on the Explore page.")
         st.stop()
     return selection.view, selection.dataset
 

@@ -16,10 +16,18 @@ from dashboard.figures import (
     FigureOptions,
     PlotData,
     component_colors,
+    histogram,
     matched_colors,
     plot_data,
+    plotted_dims,
 )
-from dashboard.fit_payload import Panel, animation_payload, panels_payload
+from dashboard.fit_payload import (
+    Panel,
+    animation_payload,
+    density_animation_payload,
+    density_panels_payload,
+    panels_payload,
+)
 from gmm_core import GMM, FitRequest, FitTrace
 from gmm_core.compare import (
     Comparison,
@@ -85,8 +93,8 @@ class ComparisonOutcome:
 
 
 def prepare_data(dataset: Dataset, request: FitRequest) -> PreparedData:
-    if len(request.features) < 2:
-        raise DatasetError("choose two features to plot (X and Y)")
+    if not request.features:
+        raise DatasetError("choose a feature to plot (X)")
     features = prepare_features(dataset, request.features,
                                 "standardize" if request.standardize else "none")
     titles = [dataset.features[name].axis_title for name in features.columns]
@@ -102,7 +110,8 @@ def placed_start(X: np.ndarray, request: FitRequest) -> np.ndarray | None:
     if request.init != PLACED:
         return None
     means = np.tile(np.asarray(X, dtype=float).mean(axis=0), (len(request.placed_means), 1))
-    means[:, :2] = request.placed_means
+    plotted = min(2, means.shape[1])
+    means[:, :plotted] = np.asarray(request.placed_means)[:, :plotted]
     return means
 
 
@@ -151,16 +160,28 @@ def run_comparison(prepared: PreparedData, request: FitRequest,
 
 def drawn_points(prepared: PreparedData, trace: FitTrace) -> PlotData:
     """The rows the figures draw (the trace's display sample, at most MAX_POINTS) on the
-    first two fitted columns; further columns take part in the fit only."""
-    return plot_data(prepared.X, trace.sample_index, (0, 1), prepared.axis_titles[:2])
+    first two fitted columns (the only one, for a fit of one feature); further columns
+    take part in the fit only."""
+    return plot_data(prepared.X, trace.sample_index, plotted_dims(prepared.X),
+                     prepared.axis_titles[:2])
+
+
+def one_feature(prepared: PreparedData) -> bool:
+    """Whether the figures draw a histogram under densities instead of a scatter."""
+    return prepared.X.shape[1] == 1
 
 
 def animation_bytes(prepared: PreparedData, request: FitRequest, outcome: FitOutcome,
                     options: FigureOptions, include_points: bool) -> bytes:
     """The animation of our fit (or the replay), for ``dashboard/static/fit_view.js``; a
     new start may be placed on our fit, not on the replay (which draws its own), and
-    points added to a sketch."""
-    return animation_payload(drawn_points(prepared, outcome.trace), outcome.trace, options,
+    points added to a sketch; a fit of one feature is drawn over its histogram (no start
+    placed, no points drawn there: both take two coordinates)."""
+    data = drawn_points(prepared, outcome.trace)
+    if one_feature(prepared):
+        return density_animation_payload(data, histogram(prepared.X), outcome.trace, options,
+                                         include_points)
+    return animation_payload(data, outcome.trace, options,
                              include_points, placed_start=request.init == PLACED,
                              can_place=request.algorithm == "em",
                              can_sketch=request.dataset == SKETCH)
@@ -173,9 +194,13 @@ def panels_bytes(prepared: PreparedData, outcome: FitOutcome, compared: Comparis
     trace, theirs = outcome.trace, compared.theirs
     data = drawn_points(prepared, trace)
     ours_name = "The notebook's algorithm" if outcome.model is None else "Ours (gmm_core)"
-    return panels_payload(data, [
-        Panel(ours_name, trace.labels(-1)[data.positions], trace.means[-1],
+    panels = [
+        Panel(ours_name, trace.labels(-1)[data.positions], trace.weights[-1], trace.means[-1],
               trace.covariances[-1], component_colors(trace.n_components, options.palette)),
-        Panel("scikit-learn GaussianMixture", theirs.labels[data.positions], theirs.means,
-              theirs.full_covariances, matched_colors(compared.permutation, options.palette)),
-    ], options)
+        Panel("scikit-learn GaussianMixture", theirs.labels[data.positions], theirs.weights,
+              theirs.means, theirs.full_covariances,
+              matched_colors(compared.permutation, options.palette)),
+    ]
+    if one_feature(prepared):
+        return density_panels_payload(data, histogram(prepared.X), panels, options)
+    return panels_payload(data, panels, options)

@@ -25,6 +25,8 @@ SEED_RANGE = (0, 2**32 - 1)
 # Dimensions a fit may have, X and Y included: the trace keeps a d x d covariance per
 # component and iteration, so d bounds a cached fit's size (README, "Hosting").
 MAX_DIMENSIONS = 10
+# The Y feature "none": the view of one feature (a histogram under the fitted densities).
+NO_Y = "none"
 LINKED_SKETCH_POINTS = 300  # a link carries a sketch up to this many points
 TRUE_WORDS, FALSE_WORDS = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
 
@@ -58,8 +60,8 @@ def _number(value: float) -> str:
 def view_to_query(view: ExploreView) -> dict[str, str]:
     r = view.request
     params = {"dataset": r.dataset}
-    if len(r.features) >= 2:
-        params |= {"x": r.features[0], "y": r.features[1]}
+    if r.features:
+        params |= {"x": r.features[0], "y": r.features[1] if len(r.features) > 1 else NO_Y}
     if len(r.features) > 2:
         params["extra"] = ",".join(r.features[2:])
     if r.placed_means:
@@ -183,7 +185,10 @@ def view_from_query(params: Mapping[str, object], default: ExploreView,
     dataset = read.choice("dataset", dataset_names, d.dataset)
     x, y = read.text("x", None), read.text("y", None)
     extra = [name for name in read.text("extra", "").split(",") if name]
-    features = (x, y, *extra) if x and y else ()
+    if y == NO_Y and extra:
+        read.problems.append(f"extra={','.join(extra)} is left out: with y={NO_Y} the fit "
+                             "has one feature")
+    features = () if not (x and y) else (x,) if y == NO_Y else (x, y, *extra)
     k = read.integer("k", K_RANGE, d.k)
     placed = read.points("means", "the start is not placed")
     init = read.choice("init", STARTS, d.init)
@@ -216,20 +221,25 @@ def resolve_features(wanted: Sequence[str], dataset: Dataset) -> tuple[tuple[str
                                                                        list[str]]:
     """``wanted`` with unknown names replaced by the data set's default view (X, Y) or
     dropped (extra dimensions), extra dimensions beyond ``MAX_DIMENSIONS`` dropped, and a
-    message naming what was changed."""
+    message naming what was changed. One name (Y "none") is a view of that feature alone,
+    as is an unknown Y on a data set whose default view has one feature.
+    """
     default = tuple(dataset.default_view[:2])
-    if len(wanted) < 2:
+    if not wanted:
         return default, []
-    unknown = [name for name in wanted if name not in dataset.features]
-    x, y = (name if name in dataset.features else fallback
-            for name, fallback in zip(wanted[:2], default, strict=True))
-    extra = tuple(dict.fromkeys(name for name in wanted[2:]
-                                if name in dataset.features and name not in (x, y)))
+    known = dataset.features
+    unknown = [name for name in wanted if name not in known]
+    x = wanted[0] if wanted[0] in known else default[0]
+    if len(wanted) == 1 or (wanted[1] not in known and len(default) < 2):
+        features = (x,)
+    else:
+        y = wanted[1] if wanted[1] in known else default[1]
+        features = (x, y, *dict.fromkeys(name for name in wanted[2:]
+                                         if name in known and name not in (x, y)))
     problems = ([f"{dataset.title} has no feature {', '.join(unknown)}; showing "
-                 f"{x} and {y} instead"] if unknown else [])
-    if 2 + len(extra) > MAX_DIMENSIONS:
-        kept = extra[:MAX_DIMENSIONS - 2]
+                 f"{' and '.join(features[:2])} instead"] if unknown else [])
+    if len(features) > MAX_DIMENSIONS:
         problems.append(f"a fit has at most {MAX_DIMENSIONS} dimensions; left out "
-                        f"{', '.join(extra[len(kept):])}")
-        extra = kept
-    return (x, y, *extra), problems
+                        f"{', '.join(features[MAX_DIMENSIONS:])}")
+        features = features[:MAX_DIMENSIONS]
+    return features, problems

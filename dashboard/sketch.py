@@ -6,7 +6,9 @@ far they spread, clears it and downloads it. The figure's "Draw points" mode sen
 click (a cloud around the pointer) or a box or lasso (filled evenly) back as the
 ``sketch_add`` trigger, handled by ``add_points``. A request names its sketch by its
 points (``dataset_params``), so fits are cached like any data set's; a small sketch also
-travels in the link (``dashboard.query_state``).
+travels in the link (``dashboard.query_state``). Until a sketch has enough points to
+fit (``points_missing``), the Explore page draws it on an empty canvas with "Draw points"
+on (``canvas``).
 """
 
 from __future__ import annotations
@@ -15,9 +17,13 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from dashboard.figures import FigureOptions
+from dashboard.fit_payload import canvas_payload
 from dashboard.query_state import LINKED_SKETCH_POINTS
-from gmm_core.datasets import Dataset, DatasetError
+from gmm_core import FitRequest
+from gmm_core.datasets import Dataset
 from gmm_core.datasets.sketch import (
+    SKETCH,
     SKETCH_LIMIT,
     SKETCH_PRESETS,
     points_around,
@@ -57,8 +63,8 @@ def _clear() -> None:
 
 
 def sketch_control() -> tuple[tuple, Dataset]:
-    """The sketch's sidebar controls; its ``dataset_params`` and Dataset. Fewer than two
-    points is a DatasetError that says how to add some."""
+    """The sketch's sidebar controls; its ``dataset_params`` and Dataset, however few its
+    points (``points_missing`` says whether it can be fitted yet)."""
     st.session_state.setdefault(START, FIRST_PRESET)
     if POINTS not in st.session_state:
         _restart()
@@ -83,10 +89,34 @@ def sketch_control() -> tuple[tuple, Dataset]:
                + ("" if len(points) <= LINKED_SKETCH_POINTS else
                   f" Links carry sketches of up to {LINKED_SKETCH_POINTS} points: download "
                   "this one."))
-    if len(points) < 2:
-        raise DatasetError("the sketch has fewer than two points: choose a preset to start "
-                           "from, or draw some")
     return sketch_params(points), sketch_dataset(points)
+
+
+def points_needed(k: int) -> int:
+    """How many points a sketch needs before it is fitted: one more than k (EM needs a
+    row per component, and scikit-learn's fit beside it as many)."""
+    return int(k) + 1
+
+
+def points_missing(request: FitRequest) -> int:
+    """How many more points the request's sketch needs before it can be fitted (0 for
+    any other data set)."""
+    if request.dataset != SKETCH:
+        return 0
+    drawn = len(dict(request.dataset_params).get("points", ()))
+    return max(0, points_needed(request.k) - drawn)
+
+
+def canvas_hint(request: FitRequest) -> str:
+    need = points_needed(request.k)
+    return (f"Click to add points; the fit starts when there are enough: {need} for "
+            f"k = {request.k} (k + 1), {points_missing(request)} to go.")
+
+
+def canvas(request: FitRequest, options: FigureOptions) -> bytes:
+    """The empty sketch's canvas: its points so far, "Draw points" on, and the hint."""
+    return canvas_payload(dict(request.dataset_params).get("points", ()), canvas_hint(request),
+                          options)
 
 
 def with_drawn(points: list, shape: dict | None, count: int, spread: float) -> list:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from dashboard.pipeline import ComparisonOutcome, FitOutcome
+from dashboard.plain_text import plain
 from gmm_core.trace import STOP_CONVERGED, STOP_MAX_ITERS
 from gmm_core.wording import counted
 
@@ -29,7 +30,9 @@ def status_line(outcome: FitOutcome) -> Status:
         level = "warning"
     else:
         head, level = f"Broke down after {counted(trace.n_iter, 'iteration')}", "error"
-    text = (f"{head} · log-likelihood {trace.log_likelihood[-1]:,.1f} "
+    measured = ("log-likelihood" if outcome.model is not None
+                else "log-likelihood as the notebook computes it (its ε added to every density)")
+    text = (f"{head} · {measured} {trace.log_likelihood[-1]:,.1f} "
             f"({trace.mean_log_likelihood[-1]:.4f} per point) · {_bic_text(outcome)}")
     if trace.events:
         text += f" · {counted(len(trace.events), 'event')} along the way (listed below)"
@@ -43,7 +46,8 @@ def _bic_text(outcome: FitOutcome) -> str:
     exact = outcome.mean_log_likelihood * outcome.trace.n_samples
     # The notebook's log-likelihood counts ε in every density; BIC needs the true one.
     if outcome.model is None and f"{exact:,.1f}" != f"{outcome.trace.log_likelihood[-1]:,.1f}":
-        text += f" (from the exact log-likelihood of the final mixture, {exact:,.1f})"
+        text += (f" (from the exact log-likelihood of the final mixture, {exact:,.1f}: "
+                 "without ε, as scikit-learn scores it)")
     return text
 
 
@@ -69,5 +73,9 @@ def fits_side_by_side(outcome: FitOutcome, compared: ComparisonOutcome) -> pd.Da
 
 
 def markdown_table(frame: pd.DataFrame, index: bool = True) -> str:
-    """A table as Markdown, numbers to six significant digits."""
-    return frame.to_markdown(index=index, floatfmt=".6g")
+    """A table as Markdown, numbers to six significant digits; its headings and text
+    shown as they are (they name the user's columns)."""
+    shown = frame.rename(columns=plain, index=plain if index else None)
+    text = shown.select_dtypes(include="object").columns
+    shown[text] = shown[text].map(plain)
+    return shown.to_markdown(index=index, floatfmt=".6g")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import cache
+from dashboard.plain_text import plain
 from gmm_core.datasets import Dataset, DatasetError
 from gmm_core.datasets.csv_upload import MEGABYTE
 
@@ -64,10 +65,9 @@ def csv_upload_control() -> tuple[tuple, Dataset] | None:
             raise DatasetError(LOST_FILE)
         return _kept_upload()
     params, dataset = cache.upload(file.getvalue(), file.name)
-    _check_two_features(dataset, file.name)
     st.session_state[_KEPT_UPLOAD] = (params, file.name)
-    for note in dataset.notes:
-        st.info(note)
+    if dataset.notes:  # one box, however many notes: the sidebar stays short
+        st.info("\n".join(f"- {plain(note)}" for note in dataset.notes))
     return params, dataset
 
 
@@ -85,14 +85,6 @@ def _empty_lost_uploader() -> None:
     st.session_state[_UPLOADER_GENERATION] = st.session_state.get(_UPLOADER_GENERATION, 0) + 1
     st.session_state[_LOST] = True
     st.rerun()
-
-
-def _check_two_features(dataset: Dataset, name: str) -> None:
-    features = dataset.default_features
-    if len(features) < 2:
-        besides = " besides its row names" if dataset.row_name_columns else ""
-        raise DatasetError(f"{name} has one numeric column ({features[0]}){besides}; the "
-                           "Explore page plots two")
 
 
 def _forget_if_removed(key: str) -> None:
@@ -116,7 +108,7 @@ def _kept_upload() -> tuple[tuple, Dataset] | None:
         forget_upload()
         raise
     kept, remove = st.columns([3, 1], vertical_alignment="center")
-    kept.caption(f"Fitting {name}, uploaded earlier; choose a file to replace it.")
+    kept.caption(f"Fitting {plain(name)}, uploaded earlier; choose a file to replace it.")
     remove.button("Remove", key="forget_upload", on_click=forget_upload,
-                  help=f"Forget {name}: the page waits for a new file.")
+                  help=f"Forget {plain(name)}: the page waits for a new file.")
     return params, dataset

@@ -15,15 +15,17 @@ from dashboard import (
     exports,
     fit_component,
     navigation,
+    pipeline,
     presentation,
     sketch,
     status,
 )
+from dashboard.plain_text import plain, plain_link
 from gmm_core.wording import counted
 
 with st.sidebar:
     fit_component.preload()
-view, dataset = navigation.shared_view()
+view, dataset = navigation.shared_view(sketch_canvas=True)
 if view.present:  # the figure on a projector's screen at once
     st.html(presentation.STYLE)
 else:
@@ -32,6 +34,9 @@ else:
                "compare the result with scikit-learn's GaussianMixture. Every setting is in "
                "the address bar: copy the link to share this exact view.")
 request, fingerprint = view.request, dataset.fingerprint
+if sketch.points_missing(request):  # nothing to fit yet: a canvas to draw on
+    fit_component.show_canvas(sketch.canvas(request, view.figure_options()), sketch.add_points)
+    st.stop()
 replay = request.algorithm == "notebook"
 options = view.figure_options()
 try:
@@ -39,24 +44,27 @@ try:
     outcome = cache.fit(request, fingerprint)
     points_id = cache.points_id(request, fingerprint)
 except Exception as exc:  # a message on the page, never a traceback
-    st.error(f"This fit cannot be run: {' '.join(str(exc).split())}")
+    st.error(f"This fit cannot be run: {plain(exc)}")
     st.stop()
-
+one_feature = pipeline.one_feature(prepared)
 
 
 def describe_the_data() -> None:
     n_rows, n_dims = prepared.X.shape
-    st.markdown(f"**{dataset.title}** — {counted(n_rows, 'row')}, fitted in {n_dims} "
-                f"dimensions ({', '.join(prepared.axis_titles)}); the plot shows the first "
-                "two. " + ("Replaying **the notebook's algorithm**." if replay
+    st.markdown(f"**{plain(dataset.title)}** — {counted(n_rows, 'row')}, "
+                + (f"fitted on one feature ({plain(prepared.axis_titles[0])}); the plot shows "
+                   "its histogram. " if one_feature else
+                   f"fitted in {n_dims} dimensions ({plain(', '.join(prepared.axis_titles))}); "
+                   "the plot shows the first two. ")
+                + ("Replaying **the notebook's algorithm**." if replay
                            else f"EM with k = {request.k}, {request.covariance_type} "
                                 "covariance."))
     if dataset.citation or prepared.notes:
         with st.expander("About the data"):
             if dataset.citation:
-                st.caption(f"Source: {dataset.citation}")
+                st.caption(f"Source: {plain(dataset.citation)}")
             for note in prepared.notes:
-                st.caption(f"Note: {note}")
+                st.caption(f"Note: {plain(note)}")
 
 
 if not view.present:
@@ -70,18 +78,22 @@ fit_component.show_animation(
 if view.present:
     describe_the_data()
 st.caption(
-    "Points: a reproducible sample of at most 2,000 rows (the fit uses every row), "
-    + ("coloured by the blend of component colours their responsibilities give; darker "
-       "points are claimed by no component (the notebook's ε-normalization). "
+    ("Bars: the histogram of every fitted row, as a density. Coloured lines: each "
+     "component's weight times its Gaussian density; black: the mixture's density, their "
+     "sum. Under the axis: a reproducible sample of at most 2,000 rows, " if one_feature
+     else "Points: a reproducible sample of at most 2,000 rows (the fit uses every row), ")
+    + ("in the colour of the component most responsible for them, paler the less sure; "
+       "black × are claimed by no component (the notebook's ε-normalization). "
        if view.color_by == "responsibility"
        else "coloured by how uncertain their assignment is. ")
-    + "Ellipses: 1σ, 2σ and 3σ of each component. Dotted lines: each mean's path so far. "
-    "Right: the log-likelihood, with ◇ where something happened, and "
+    + ("" if one_feature else "Ellipses: 1σ, 2σ and 3σ of each component. Dotted lines: "
+       "each mean's path so far. ")
+    + "Right: the log-likelihood, with ◇ where something happened, and "
     + ("how many rows have zero density under every component. " if replay
        else "how far the means moved. ")
     + "Play replays the fit from the start; the slider picks an iteration; ◀ ▶ step one "
-    "iteration, M-step and E-step one half of it. Keys: space plays or pauses, ← → step, "
-    "m and e take the half-steps.")
+    "iteration, M-step and E-step one half of it; the keys are listed under the figure, "
+    "and \"Show as table\" lists the components at the iteration shown.")
 
 events = status.event_lines(outcome)
 if events:
@@ -105,7 +117,7 @@ st.caption("scikit-learn's GaussianMixture with the same k, tolerance, seed, ite
 try:
     compared = cache.comparison(request, fingerprint)
 except Exception as exc:
-    st.error(f"scikit-learn's fit cannot be run: {' '.join(str(exc).split())}")
+    st.error(f"scikit-learn's fit cannot be run: {plain(exc)}")
     st.stop()
 fit_component.show_panels(cache.panels(request, fingerprint, options))
 
@@ -127,7 +139,7 @@ else:
 st.subheader("Share and download")
 link = navigation.view_link(st.context.url, view)
 st.markdown(f"**Link to this view** (copy it to share; it opens this page with every "
-            f"setting above): [{link}]({link})")
+            f"setting above): {plain_link(link)}")
 stem = exports.file_stem(request)
 downloads = st.columns(3)
 downloads[0].download_button(

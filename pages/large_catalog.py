@@ -6,6 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import catalog_view as view
+from dashboard.figures import PLOTLY_CONFIG
+from dashboard.plain_text import plain
 from gmm_core.catalog import CatalogError, catalog_columns
 from gmm_core.request import COVARIANCE_TYPES
 from gmm_core.wording import counted
@@ -30,10 +32,11 @@ try:
     columns = catalog_columns(source)
     n_workers = view.workers()
 except (CatalogError, OSError) as exc:
-    st.error(f"The catalog cannot be fitted: {' '.join(str(exc).split())}")
+    view.report(exc)
+    st.error("The catalog cannot be read; the server's log says why.")
     st.stop()
 if len(columns) < 2:
-    st.error(f"The catalog at {source} has {counted(len(columns), 'numeric column')}; "
+    st.error(f"The catalog has {counted(len(columns), 'numeric column')}; "
              "a fit here needs two.")
     st.stop()
 
@@ -55,7 +58,8 @@ try:
     data = view.catalog(source, stamp, request.columns)
     points = view.sample(source, stamp, request.columns)
 except (CatalogError, ValueError, OSError) as exc:
-    st.error(f"The fit did not finish: {' '.join(str(exc).split())}")
+    view.report(exc)
+    st.error("The fit did not finish; the server's log says why.")
     st.stop()
 finally:
     progress.clear()
@@ -65,9 +69,9 @@ status = (f"converged after {counted(model.n_iter_, 'iteration')}" if model.conv
 st.success(f"{counted(data.n_rows, 'row')} fitted on {counted(n_workers, 'worker')}: "
            f"{status}; mean log-likelihood {model.trace_.mean_log_likelihood[-1]:.5g}.")
 if data.n_dropped:
-    st.caption(f"{counted(data.n_dropped, 'row')} with a missing or non-finite {x} or {y} "
-               "left out.")
+    st.caption(f"{counted(data.n_dropped, 'row')} with a missing or non-finite {plain(x)} or "
+               f"{plain(y)} left out.")
 st.plotly_chart(view.catalog_figure(points, model, request.columns), key="catalog_chart",
-                config={"displaylogo": False})
-st.caption(f"A uniform sample of {counted(len(points), 'row')} of {source}, coloured by "
+                config=PLOTLY_CONFIG)
+st.caption(f"A uniform sample of {counted(len(points), 'row')} of the catalog, coloured by "
            "the most likely component, with each component's 1σ and 2σ ellipses.")

@@ -8,6 +8,8 @@ import streamlit as st
 from dashboard import navigation
 from dashboard import selection_view as sweeps
 from dashboard.controls import COVARIANCE_LABELS
+from dashboard.figures import PLOTLY_CONFIG
+from dashboard.plain_text import plain
 from dashboard.query_state import K_RANGE
 from gmm_core.request import COVARIANCE_TYPES
 from gmm_core.selection import CRITERIA
@@ -22,17 +24,18 @@ st.caption("How many components does the data need, and what shape should they h
 
 view, dataset = navigation.shared_view()
 request = view.request
-st.markdown(f"**{dataset.title}**, fitted on "
-            f"{', '.join(dataset.features[name].label for name in request.features)}"
+st.markdown(f"**{plain(dataset.title)}**, fitted on "
+            f"{plain(', '.join(dataset.features[name].label for name in request.features))}"
             + (" (standardized)" if request.standardize else "")
             + " — the data set and features chosen in the sidebar.")
 
 sweeps.form_state()
 with st.form("sweep_form"):
-    left, middle, right = st.columns(3)
+    # A row of its own: in a third of the page the box showed two of the four types.
+    st.multiselect("Covariance types", COVARIANCE_TYPES, key="sweep_types",
+                   format_func=COVARIANCE_LABELS.get)
+    left, right = st.columns(2)
     left.slider("Largest k", *K_RANGE, key="sweep_k_max")
-    middle.multiselect("Covariance types", COVARIANCE_TYPES, key="sweep_types",
-                       format_func=COVARIANCE_LABELS.get)
     right.number_input("Restarts per fit (n_init)", *sweeps.N_INIT_RANGE, step=1,
                        key="sweep_n_init",
                        help="Each fit starts this many times (different seeds) and keeps "
@@ -53,7 +56,7 @@ progress = sweeps.SweepProgress()
 try:
     result = sweeps.run_sweep(request, dataset.fingerprint, wanted, progress)
 except ValueError as exc:  # a message on the page, never a traceback
-    st.error(f"This sweep cannot be run: {' '.join(str(exc).split())}")
+    st.error(f"This sweep cannot be run: {plain(exc)}")
     st.stop()
 finally:
     progress.clear()
@@ -61,13 +64,13 @@ finally:
 try:
     summaries = [sweeps.best_summary(result, criterion) for criterion in CRITERIA]
 except ValueError as exc:  # every fit singular: nothing to choose
-    st.error(f"No best model: {exc}.")
+    st.error(f"No best model: {plain(exc)}.")
     st.dataframe(result.table, hide_index=True)
     st.stop()
 st.success(summaries[0])
 st.info(summaries[1])
 st.plotly_chart(sweeps.sweep_figure(result), key="sweep_chart",
-                config={"displaylogo": False})
+                config=PLOTLY_CONFIG)
 st.caption("BIC = −2 log L + p log N and AIC = −2 log L + 2p, for N rows and p free "
            "parameters (scikit-learn's sign: lower is better; mclust plots −BIC, where "
            "higher is better). BIC's heavier penalty usually picks fewer components than "

@@ -7,7 +7,9 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import data_view, navigation
+from dashboard.figures import PLOTLY_CONFIG
 from dashboard.fitted_rows import cluster_labels
+from dashboard.plain_text import plain
 from gmm_core.wording import counted
 
 st.set_page_config(page_title="The data · GMM Explorer", layout="wide")
@@ -17,24 +19,24 @@ st.caption("What the mixture is fitted to, and how its clusters compare with wha
 view, dataset = navigation.shared_view()
 request = view.request
 
-st.markdown(f"**{dataset.title}**: {counted(dataset.n_samples, 'row')}, "
+st.markdown(f"**{plain(dataset.title)}**: {counted(dataset.n_samples, 'row')}, "
             f"{counted(len(dataset.default_features), 'feature')}"
             + (" and row names" if dataset.row_name_columns else "")
             + f". The current fit: k = {request.k} on "
-            f"{', '.join(dataset.features[name].label for name in request.features)}"
+            f"{plain(', '.join(dataset.features[name].label for name in request.features))}"
             + (" (standardized)" if request.standardize else "")
             + (", the notebook's algorithm" if request.algorithm == "notebook" else "")
             + " — the sidebar's settings.")
 if dataset.citation:
-    st.caption(f"Source: {dataset.citation}")
+    st.caption(f"Source: {plain(dataset.citation)}")
 for note in dataset.notes:
-    st.caption(f"Note: {note}")
+    st.caption(f"Note: {plain(note)}")
 
 try:
     clusters = cluster_labels(request, dataset.fingerprint)
 except ValueError as exc:  # a fit that cannot label its rows: the page goes on without
     clusters = None
-    st.warning(f"The current fit's clusters are not shown: {' '.join(str(exc).split())}")
+    st.warning(f"The current fit's clusters are not shown: {plain(exc)}")
 
 st.subheader("Preview")
 st.dataframe(data_view.preview(dataset))
@@ -47,7 +49,7 @@ shown = st.multiselect("Features", dataset.columns, default=list(request.feature
                        format_func=lambda name: dataset.features[name].label)
 if shown:
     st.plotly_chart(data_view.histogram_figure(dataset, shown, clusters), key="histograms",
-                    config={"displaylogo": False})
+                    config=PLOTLY_CONFIG)
     st.caption("Stacked by the current fit's clusters: how each component spreads over "
                "each feature." if clusters is not None else "All rows.")
 else:
@@ -66,14 +68,14 @@ if data_view.has_spectra(dataset):
                      else "not in the fit (a NaN in a fitted feature)")
     st.plotly_chart(data_view.spectrum_figure(extras["wavelengths"], extras["spectra"][row],
                                               extras["mask"][row], f"Object {row}"),
-                    key="spectrum", config={"displaylogo": False})
-    st.caption(f"Object {row}: {'; '.join(facts)}. Shaded: masked pixels (bad, or outside "
+                    key="spectrum", config=PLOTLY_CONFIG)
+    st.caption(f"Object {row}: {plain('; '.join(facts))}. Shaded: masked pixels (bad, or outside "
                "the wavelengths this object's spectrum covers at its redshift; their flux "
                "is 0).")
     if clusters is not None:
         means, sizes = data_view.mean_spectra(extras["spectra"], extras["mask"], clusters)
         st.plotly_chart(data_view.mean_spectra_figure(extras["wavelengths"], means, sizes),
-                        key="mean_spectra", config={"displaylogo": False})
+                        key="mean_spectra", config=PLOTLY_CONFIG)
         st.caption("Each cluster's average over its members' unmasked pixels: what the "
                    "spectra the fit grouped together look like.")
 
@@ -84,7 +86,7 @@ if dataset.known_labels and clusters is not None:
                "way and about 0 when they agree no more than chance.")
     for name, known in dataset.known_labels.items():
         table, ari = data_view.cross_table(clusters, known, name)
-        st.markdown(f"**{name}**")
+        st.markdown(f"**{plain(name)}**")
         left, right = st.columns([3, 2])
         left.dataframe(table)
-        right.metric(f"Adjusted Rand index ({name})", f"{ari:.3f}")
+        right.metric(f"Adjusted Rand index ({plain(name)})", f"{ari:.3f}")

@@ -8,7 +8,9 @@ import streamlit as st
 
 from dashboard import cache, navigation
 from dashboard import math_view as math
-from dashboard.figures import plot_data
+from dashboard.figures import PLOTLY_CONFIG
+from dashboard.pipeline import drawn_points, one_feature
+from dashboard.plain_text import plain
 from gmm_core.stepper import E_STEP, M_STEP
 from gmm_core.wording import counted
 
@@ -68,11 +70,13 @@ try:
     prepared = cache.prepared(request)
     walk = math.walkthrough(request, dataset.fingerprint, prepared.X)
 except ValueError as exc:  # a message on the page, never a traceback
-    st.error(f"EM cannot be stepped through here: {' '.join(str(exc).split())}")
+    st.error(f"EM cannot be stepped through here: {plain(exc)}")
     st.stop()
 n_rows = len(prepared.X)
-st.markdown(f"**{dataset.title}**: {counted(n_rows, 'row')} in {prepared.X.shape[1]} dimensions "
-            f"({', '.join(prepared.axis_titles)}), k = {request.k}, "
+single = one_feature(prepared)
+st.markdown(f"**{plain(dataset.title)}**: {counted(n_rows, 'row')} in "
+            f"{counted(prepared.X.shape[1], 'dimension')} "
+            f"({plain(', '.join(prepared.axis_titles))}), k = {request.k}, "
             f"{request.covariance_type} covariance, started by {request.init} with seed "
             f"{request.seed} — the sidebar's settings. Change them there to start again.")
 
@@ -98,7 +102,7 @@ component = chosen[1].number_input("Component j", 0, request.k - 1, step=1,
 
 state = walk.stepper.state
 just_did = None if state.step == 0 else "E" if phase == M_STEP else "M"
-st.markdown(f"**Iteration {state.iteration}**, {state.step} half-steps done; "
+st.markdown(f"**Iteration {state.iteration}**, {counted(state.step, 'half-step')} done; "
             + ("the start: no responsibilities yet. " if just_did is None else
                f"just did the {just_did}-step. ")
             + f"Next: the **{phase}-step**.")
@@ -112,10 +116,14 @@ with figure_column:
         math.step_figure(prepared.X, prepared.axis_titles[:2], state, int(point),
                          None if previous is None else previous.means,
                          None if previous is None else previous.covariances),
-        key="step_figure", config={"displaylogo": False})
-    st.caption("Points coloured by the blend of their responsibilities (grey before the "
-               "first E-step); 1σ, 2σ and 3σ ellipses of the current parameters, dotted: "
-               "before the last M-step; the ring marks point i.")
+        key="step_figure", config=PLOTLY_CONFIG)
+    st.caption("Points in the colour of their likeliest component, paler the less sure "
+               "(grey before the first E-step); "
+               + ("under the axis, beneath the histogram and each component's weighted "
+                  "density with the current parameters (black: the mixture's)"
+                  if single else "1σ, 2σ and 3σ ellipses of the current parameters, "
+                  "dotted: before the last M-step")
+               + "; the ring marks point i.")
 with formula_column:
     st.markdown(f"**E-step for point {point} and component {component}** — "
                 + ("what the last E-step computed" if just_did == "E"
@@ -140,21 +148,23 @@ with formula_column:
 st.header("The fitted mixture")
 try:
     outcome = cache.fit(request, dataset.fingerprint)
-    data = plot_data(prepared.X, outcome.trace.sample_index, (0, 1), prepared.axis_titles[:2])
+    data = drawn_points(prepared, outcome.trace)
     density = math.density_figure(data, outcome.trace)
 except ValueError as exc:
-    st.error(f"The fitted mixture cannot be drawn: {' '.join(str(exc).split())}")
+    st.error(f"The fitted mixture cannot be drawn: {plain(exc)}")
     st.stop()
 st.caption("The Explore page's fit of the same settings, run to convergence.")
 density_column, uncertainty_column = st.columns(2)
 with density_column:
-    st.plotly_chart(density, key="density", config={"displaylogo": False})
-    st.caption("Contours of the mixture's density p(x) on the two plotted features, in "
+    st.plotly_chart(density, key="density", config=PLOTLY_CONFIG)
+    st.caption("The mixture's density p(x) (black) and each component's share of it over "
+               "the histogram of the drawn points." if single else
+               "Contours of the mixture's density p(x) on the two plotted features, in "
                "powers of ten below its peak (for fits in more dimensions, the density of "
                "those two features with the others integrated out).")
 with uncertainty_column:
     st.plotly_chart(math.uncertainty_figure(data, outcome.trace), key="uncertainty",
-                    config={"displaylogo": False})
+                    config=PLOTLY_CONFIG)
     st.caption("The bigger the point, the less sure its assignment: 1 − its largest "
                "responsibility, 0 for a point one component owns, up to 1 − 1/k for an "
                "even split. Big points gather where components overlap.")

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from test_app_explore import _own_data_home, assert_clean  # noqa: F401 (an autouse fixture)
 
 from dashboard import selection_view
+from dashboard.plain_text import plain
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "streamlit_app.py")
@@ -185,9 +186,10 @@ def test_e_and_m_steps_alternate_and_change_the_numbers_shown():
         assert formulas(at) != seen[-1]
         seen.append(formulas(at))
         assert f"**Iteration {iteration}**" in text(at)
+        assert f"{len(seen) - 1} half-step{'' if len(seen) == 2 else 's'} done" in text(at)
         other = "m_step" if key == "e_step" else "e_step"
         assert at.button(key=key).disabled and not at.button(key=other).disabled
-    assert any(r"\log L = " in line for line in seen[-1])
+    assert any(r"\tfrac{1}{N}\log L &= " in line for line in seen[-1])
     assert any(r"\mu^{\text{new}} - \mu^{\text{old}}" in line for line in seen[-1])
     assert any(r"\log L^{(t-1)}" in line for line in seen[-1])
     assert charts(at)["step_figure"]["layout"]["title"]["text"] == (
@@ -275,11 +277,11 @@ def test_sdss_spectra_follow_the_chosen_object(sdss_file):
     assert before["spectrum"]["layout"]["title"]["text"] == "Object 0"
     assert before["spectrum"]["data"][0]["name"] == "masked pixels"
     assert len(before["mean_spectra"]["data"]) == at.slider(key="k").value
-    assert [m.label for m in at.metric] == ["Adjusted Rand index (spec_cln)",
-                                           "Adjusted Rand index (lineindex_cln)"]
+    assert [m.label for m in at.metric] == [f"Adjusted Rand index ({plain('spec_cln')})",
+                                           f"Adjusted Rand index ({plain('lineindex_cln')})"]
     at.number_input(key="data_object").set_value(11).run()
     assert_clean(at)
     after = charts(at)["spectrum"]
     assert after["layout"]["title"]["text"] == "Object 11"
     assert after["data"][1]["y"] != before["spectrum"]["data"][1]["y"]
-    assert "Object 11: spec_cln " in text(at)
+    assert f"Object 11: {plain('spec_cln')} " in text(at)

@@ -21,6 +21,7 @@ from test_app_explore import (  # noqa: F401 (_own_data_home: an autouse fixture
 from test_app_pages import DATA, EXPLORE, MATH, MODEL_SELECTION
 
 import dashboard.cache
+from dashboard.plain_text import plain
 from dashboard.upload import LOST_FILE
 from gmm_core.datasets import DatasetError
 
@@ -48,14 +49,14 @@ def test_an_upload_follows_the_user_from_page_to_page_and_is_read_once(csv_reads
         assert at.selectbox(key="dataset").value == "upload"
         assert at.file_uploader(key="upload_file").value is None  # Streamlit forgot it...
         assert kept_caption(at) == [  # ...the session did not
-            "Fitting points.csv, uploaded earlier; choose a file to replace it."]
+            f"Fitting {plain('points.csv')}, uploaded earlier; choose a file to replace it."]
         assert (at.selectbox(key="x").value, at.selectbox(key="y").value) == (
             "width", "height")
-    assert "points.csv**: 120 rows" in at.switch_page(DATA).run().markdown[0].value
+    assert f"{plain('points.csv')}**: 120 rows" in at.switch_page(DATA).run().markdown[0].value
     at.switch_page(EXPLORE).run()
     assert_clean(at)
     assert status(at) == before
-    assert at.markdown[0].value.startswith("**points.csv** — 120 rows")
+    assert at.markdown[0].value.startswith(f"**{plain('points.csv')}** — 120 rows")
     assert csv_reads == [len(blobs_csv())]
 
 
@@ -85,27 +86,43 @@ def test_row_names_of_a_pandas_export_are_not_plotted_but_can_be_chosen():
     at = upload(run_page(), pandas_export(), "blobs.csv")
     assert_clean(at)
     assert (at.selectbox(key="x").value, at.selectbox(key="y").value) == ("width", "height")
-    notes = " ".join(info.value for info in at.sidebar.info)
-    assert "column 1, row_names, holds row names (0, 1, 2, …" in notes
+    (notes,) = [info.value for info in at.sidebar.info]  # every note in one box
+    assert plain("column 1, row_names, holds row names (0, 1, 2, …") in notes
+    assert plain("its header is blank") in notes
     assert "row_names" in at.selectbox(key="x").options
     at.selectbox(key="x").set_value("row_names").run()  # the user's explicit choice
     assert_clean(at)
     assert at.query_params["x"] == "row_names"
-    assert "fitted in 2 dimensions (row_names, height)" in at.markdown[0].value
+    assert f"fitted in 2 dimensions ({plain('row_names, height')})" in at.markdown[0].value
     at.switch_page(DATA).run()
     assert_clean(at)
-    assert "blobs.csv**: 100 rows, 2 features and row names." in at.markdown[0].value
+    assert f"{plain('blobs.csv')}**: 100 rows, 2 features and row names." in at.markdown[0].value
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (pandas_export(with_second_feature=False),
-     "has one numeric column (width) besides its row names; the Explore page plots two"),
-    (b'"","name"\n"1","a"\n"2","b"\n', "has no numeric column besides its row names"),
-])
-def test_row_names_do_not_make_up_the_second_feature(content, message):
-    at = upload(run_page(), content, "one.csv")
+def test_a_file_with_one_numeric_column_is_fitted_on_it_alone():
+    at = upload(run_page(), pandas_export(with_second_feature=False), "one.csv")
+    assert_clean(at)
+    assert at.selectbox(key="y").value == "none"
+    assert f"fitted on one feature ({plain('width')})" in at.markdown[0].value
+    assert at.query_params["x"] == "width" and at.query_params["y"] == "none"
+
+
+def test_a_file_without_numeric_columns_besides_row_names_is_refused():
+    at = upload(run_page(), b'"","name"\n"1","a"\n"2","b"\n', "one.csv")
     assert not at.exception
-    assert message in at.error[0].value
+    assert plain("has no numeric column besides its row names") in at.error[0].value
+
+
+def proto_strings(message) -> list[str]:
+    found = []
+    for _, value in message.ListFields():
+        single = isinstance(value, str) or hasattr(value, "ListFields")
+        for item in [value] if single or not hasattr(value, "__iter__") else value:
+            if isinstance(item, str):
+                found.append(item)
+            elif hasattr(item, "ListFields"):
+                found += proto_strings(item)
+    return found
 
 
 def page_text(at: AppTest) -> str:
@@ -114,18 +131,19 @@ def page_text(at: AppTest) -> str:
         children = getattr(node, "children", None)
         if children is not None:
             return [text for child in children.values() for text in walk(child)]
-        return [str(getattr(node, "proto", ""))]
+        proto = getattr(node, "proto", None)
+        return [] if proto is None else proto_strings(proto)
     return "\n".join(walk(at.main) + walk(at.sidebar))
 
 
 @pytest.mark.parametrize(("content", "shown"), [
-    (blobs_csv(), "bob_copy.csv** — 120 rows"),
-    (b"", "bob_copy.csv is empty"),
+    (blobs_csv(), f"{plain('bob_copy.csv')}** — 120 rows"),
+    (b"", plain("bob_copy.csv is empty")),
 ])
 def test_two_sessions_uploading_the_same_bytes_each_see_only_their_own_file_name(
         content, shown, csv_reads):
     alice = upload(run_page(), content, "alice_private.csv")
-    assert "alice_private.csv" in page_text(alice)
+    assert plain("alice_private.csv") in page_text(alice)
     bob = upload(run_page(), content, "bob_copy.csv")
     assert shown in page_text(bob)
     assert "alice" not in page_text(bob)
@@ -186,7 +204,7 @@ def test_a_file_the_server_lost_is_said_so_and_the_uploader_emptied(monkeypatch)
     del at.session_state["_kept_upload"]
     at.run()
     assert not at.exception
-    assert [error.value for error in at.error] == [LOST_FILE]
+    assert [error.value for error in at.error] == [plain(LOST_FILE)]
     assert not at.get("plotly_chart")
     assert [uploader.value for uploader in at.file_uploader] == [None]  # a new, empty one
     at.run()
@@ -194,4 +212,4 @@ def test_a_file_the_server_lost_is_said_so_and_the_uploader_emptied(monkeypatch)
     monkeypatch.undo()  # the restarted server keeps what is uploaded to it
     upload_again = at.file_uploader[0].upload("points.csv", blobs_csv(), "text/csv").run()
     assert_clean(upload_again)
-    assert upload_again.markdown[0].value.startswith("**points.csv** — 120 rows")
+    assert upload_again.markdown[0].value.startswith(f"**{plain('points.csv')}** — 120 rows")

@@ -46,7 +46,7 @@ def test_prepare_standardizes_when_asked_and_labels_the_axes():
 
 
 @pytest.mark.parametrize(("features", "message"), [
-    (("a",), "choose two features"),
+    ((), "choose a feature"),
     (("a", "a"), "listed twice"),
     (("a", "zz"), "unknown column"),
 ])
@@ -84,6 +84,10 @@ def test_the_notebook_replay_is_scored_exactly_and_compared_like_a_fit(tmp_path,
     line = status_line(outcome)
     assert f"BIC {outcome.bic:,.1f} (from the exact log-likelihood of the final mixture" \
         in line.text
+    # Two log-likelihoods, each saying which it is.
+    assert f"as the notebook computes it (its ε added to every density) " \
+           f"{trace.log_likelihood[-1]:,.1f}" in line.text
+    assert ": without ε, as scikit-learn scores it)" in line.text
     compared = run_comparison(prepared, request, outcome)
     assert compared.theirs.covariance_type == "full"
     assert compared.comparison.verdict == "degenerate"

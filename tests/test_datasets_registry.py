@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from gmm_core.datasets import Dataset, DatasetError, FeatureInfo, list_datasets, load_dataset
-from gmm_core.datasets.sketch import SKETCH_PRESETS
+from gmm_core.datasets.sketch import BUMPS, SKETCH_PRESETS
 
-SKETCHES = [f"sketch_{name}" for name in SKETCH_PRESETS]
+SKETCHES = [*(f"sketch_{name}" for name in SKETCH_PRESETS), f"sketch_{BUMPS}"]
 OFFLINE = ["blobs", "astroml_fig69", "iris", "wine", "zero_spike", *SKETCHES]
 
 
@@ -39,9 +39,9 @@ def test_every_offline_data_set_keeps_the_contract(name):
     assert dataset.title and dataset.citation
     assert list(dataset.features) == dataset.columns
     assert all(np.issubdtype(dtype, np.floating) for dtype in dataset.frame.dtypes)
-    assert len(dataset.default_view) == 2
+    assert len(dataset.default_view) == (1 if name == f"sketch_{BUMPS}" else 2)
     X = dataset.matrix(dataset.default_view)
-    assert X.dtype == np.float64 and X.shape == (dataset.n_samples, 2)
+    assert X.dtype == np.float64 and X.shape == (dataset.n_samples, len(dataset.default_view))
     assert dataset.finite_rows(dataset.columns).all()
     for labels in dataset.known_labels.values():
         assert len(labels) == dataset.n_samples

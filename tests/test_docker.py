@@ -146,6 +146,7 @@ def test_dockerignore_keeps_what_the_app_needs():
 
     assert [path for path in needed if ignored(path)] == []
     assert ignored(".venv/bin/python") and ignored("tests/test_docker.py")
+    assert ignored(".streamlit/secrets.toml")  # mounted at run time, never in a layer
 
 
 def test_fetch_step_succeeds_without_network(tmp_path):

@@ -73,16 +73,23 @@ def test_many_events_take_at_most_a_quarter_of_the_frames():
 
 
 # ------------------------------------------------------------------ colours
-def test_points_take_the_blend_of_component_colours_given_by_their_responsibilities():
-    resp = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.5, 0.5, 0.0]])
+def test_points_take_their_winning_components_colour_paler_the_less_sure():
+    resp = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.6, 0.4, 0.0], [0.2, 0.1, 0.7]])
     rgb = np.array([hex_to_rgb(c) for c in COMPONENT_COLORS[:3]], dtype=float)
-    np.testing.assert_allclose(blend_rgb(resp), [rgb[0], rgb[2], (rgb[0] + rgb[1]) / 2])
-    # Each code names a cell of the RGB cube within half a level of the blend.
-    step = 255 / (BLEND_LEVELS - 1)
-    for code, exact in zip(blend_codes(resp), blend_rgb(resp), strict=True):
-        cell = np.array([code // BLEND_LEVELS**2, code // BLEND_LEVELS % BLEND_LEVELS,
-                         code % BLEND_LEVELS]) * step
-        assert np.all(np.abs(cell - exact) <= step / 2 + 1e-9)
+    white = np.full(3, 255.0)
+    exact = blend_rgb(resp)
+    np.testing.assert_allclose(exact[:2], [rgb[0], rgb[2]])
+    # A shared point lies between white and its winner's colour, never towards another
+    # component's: its hue is its winner's.
+    for row, winner in ((2, 0), (3, 2)):
+        tint = (exact[row] - white) / (rgb[winner] - white)
+        np.testing.assert_allclose(tint, tint[0])
+        assert 0.3 <= tint[0] < 1
+    assert np.all(exact[2] > exact[0])  # 0.6 of 1 is less sure than 1 of 1: paler
+    codes = blend_codes(resp)
+    assert codes.dtype == np.uint8
+    assert [(c - 1) // BLEND_LEVELS for c in codes] == [0, 2, 0, 2]
+    assert [(c - 1) % BLEND_LEVELS for c in codes[:2]] == [BLEND_LEVELS - 1] * 2
 
 
 def test_rows_no_component_claims_are_drawn_black():

@@ -91,6 +91,11 @@ def test_each_frame_carries_that_iterations_colours_and_means(fig69_fit):
         np.testing.assert_array_equal(
             arrays["colors"][f], blend_codes(trace.responsibilities[t][data.positions]))
         np.testing.assert_allclose(arrays["centres"][f], trace.means[t], rtol=1e-6)
+        np.testing.assert_allclose(arrays["weights"][f], trace.weights[t], rtol=1e-6)
+        # The table beside the figure reads each covariance back from the ellipse axes.
+        axes = arrays["axes"][f].astype(float)
+        np.testing.assert_allclose(axes @ axes.transpose(0, 2, 1), trace.covariances[t],
+                                   rtol=1e-4, atol=1e-6)
 
 
 def test_ellipses_drawn_from_the_axes_sit_at_one_two_and_three_sigma():
@@ -167,7 +172,8 @@ def test_panels_draw_the_animations_points_with_their_own_labels_and_colours(fig
     X, trace = fig69_fit
     data = plot_data(X, trace.sample_index)
     labels = trace.labels(-1)[data.positions]
-    panel = Panel("ours", labels, trace.means[-1], trace.covariances[-1], ["#000"] * 4)
+    panel = Panel("ours", labels, trace.weights[-1], trace.means[-1], trace.covariances[-1],
+                  ["#000"] * 4)
     meta, arrays = unpack(panels_payload(data, [panel, panel]))
     assert meta["points_id"] == points_id(data) and "points" not in arrays
     assert [p["title"] for p in meta["panels"]] == ["ours", "ours"]

@@ -135,9 +135,10 @@ def test_a_power_that_underflows_is_written_without_its_value():
     assert math_view.tex_exp(-800.0) == r"e^{-800}"
 
 
-def test_wide_formulas_are_split_in_two_aligned_lines():
-    assert math_view.two_lines("a &= b", "&= c") == (
+def test_wide_formulas_are_split_in_aligned_lines():
+    assert math_view.aligned_lines("a &= b", "&= c") == (
         r"\begin{aligned} a &= b \\ &= c \end{aligned}")
+    assert math_view.aligned_lines("a &= b", "&= c", "d &= e").count(r" \\ ") == 2
 
 
 def test_long_vectors_and_matrices_are_cut_short():
@@ -161,7 +162,10 @@ def test_the_e_step_formulas_end_on_the_responsibility_the_e_step_computes(stepp
     assert lines[0].startswith(r"x_{7} = \begin{bmatrix}")
     assert lines[1].startswith(r"\Sigma_{1} = \begin{bmatrix}")
     assert lines[2].endswith(f"= {math_view.tex_number(point['mahalanobis'] ** 2)}")
-    assert lines[3].endswith(f"= {math_view.tex_number(point['log_density'])}" + END_ALIGNED)
+    # The log-density's value on a line of its own, where a narrow column cannot cut it.
+    assert lines[3].endswith(r" \\ &= " + math_view.tex_number(point["log_density"])
+                             + END_ALIGNED)
+    assert lines[3].count(r" \\ ") == 2
     assert lines[-1].endswith(f"= {math_view.tex_number(state.responsibilities[7, 1])}"
                               + END_ALIGNED)
     assert r"\gamma_{7,1} &=" in lines[-1]
@@ -189,6 +193,10 @@ def test_the_log_likelihood_line_holds_the_e_steps_total(stepper):
     line = math_view.log_likelihood_formula(state, stepper.n)
     assert f"&= {math_view.tex_number(state.log_likelihood, 7)}" in line
     assert f"N = {stepper.n}" in line
+    # Each number on a line of its own, so a narrow column does not cut the last one off.
+    total, mean = line.removesuffix(r" \end{aligned}").split(r" \\ ")[1:]
+    assert f"(N = {stepper.n})" in total
+    assert mean.endswith(f"&= {math_view.tex_number(state.mean_log_likelihood, 6)}")
 
 
 def test_the_stopping_rules_appear_once_there_is_something_to_compare():

@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 from test_app_explore import APP, animation, assert_clean
 
 from dashboard import sketch
+from dashboard.plain_text import plain
 from dashboard.query_state import (
     LINKED_SKETCH_POINTS,
     default_view,
@@ -91,8 +92,8 @@ def test_the_sketch_starts_from_a_preset_and_the_fit_uses_its_points():
     at = sketch_page()
     assert_clean(at)
     assert drawn_points(at) == sketch.START_SAMPLES
-    assert at.markdown[0].value.startswith(f"**Sketch ({sketch.START_SAMPLES} points)** — "
-                                           f"{sketch.START_SAMPLES} rows")
+    title = plain(f"Sketch ({sketch.START_SAMPLES} points)")
+    assert at.markdown[0].value.startswith(f"**{title}** — {sketch.START_SAMPLES} rows")
     assert animation(at).meta["can_sketch"] is True
     assert len(at.query_params["sketch"].split(";")) == sketch.START_SAMPLES
 
@@ -130,11 +131,30 @@ def test_points_drawn_on_the_page_are_fitted():
     assert len(at.query_params["sketch"].split(";")) == before + 12
 
 
-def test_an_empty_canvas_says_how_to_begin():
+def test_an_empty_canvas_is_drawn_on_until_the_fit_can_start():
     at = sketch_page()
     at.selectbox(key=sketch.START).set_value(sketch.EMPTY).run()
-    assert not at.exception
-    assert "the sketch has fewer than two points" in at.error[0].value
+    assert_clean(at)
+    canvas = animation(at)
+    assert canvas.meta["kind"] == "canvas" and canvas.arrays["points"].shape == (0, 2)
+    assert "4 for k = 3 (k + 1), 4 to go" in canvas.meta["hint"]
+    # The first click's cloud is enough: the fit starts.
+    at.session_state[sketch.POINTS] = sketch.with_drawn([], {"point": [2.0, 3.0]}, 10, 0.5)
+    at.run()
+    assert_clean(at)
+    fitted = animation(at)
+    assert fitted.meta["kind"] == "animation" and fitted.meta["can_sketch"] is True
+    assert at.markdown[0].value.startswith(f"**{plain('Sketch (10 points)')}** — 10 rows")
     at.selectbox(key=sketch.START).set_value("moons").run()
     assert_clean(at)
     assert drawn_points(at) == sketch.START_SAMPLES
+
+
+def test_a_sketch_short_of_points_is_a_note_on_the_other_pages():
+    at = sketch_page({"k": "3"})
+    at.selectbox(key=sketch.START).set_value(sketch.EMPTY).run()
+    at.session_state[sketch.POINTS] = [[0.0, 0.0], [1.0, 1.0]]
+    for page in ("pages/the_math.py", "pages/the_data.py", "pages/model_selection.py"):
+        at.switch_page(page).run()
+        assert_clean(at)
+        assert "The sketch needs 2 more points before it is fitted" in at.info[0].value

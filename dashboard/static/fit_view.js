@@ -16,7 +16,8 @@ const PLOTLY_URL = new URL(`plotly.min.js${new URL(import.meta.url).search}`, im
 const ELLIPSE_VERTICES = 41;
 const CIRCLE = Array.from({ length: ELLIPSE_VERTICES }, (_, i) => 2 * Math.PI * i / (ELLIPSE_VERTICES - 1));
 const TYPED = { f4: Float32Array, f8: Float64Array, u1: Uint8Array, u2: Uint16Array, i4: Int32Array, u4: Uint32Array };
-const PLOT_CONFIG = { displaylogo: false, responsive: true };
+// No "Share chart" button: it would upload the figure, data and all, to Plotly's cloud.
+const PLOT_CONFIG = { displaylogo: false, showSendToCloud: false, responsive: true };
 const MEAN_HOVER = "component %{customdata}<br>(%{x:.4g}, %{y:.4g})<extra></extra>";
 const SPEEDS = [["slow", 600], ["normal", 150], ["fast", 40]];
 const KEPT_POINT_SETS = 4;
@@ -99,31 +100,45 @@ function axis(title, range, extra = {}) {
 }
 
 // ------------------------------------------------------------------ the animation
-// The colour of each blend code (dashboard/figures.py blend_codes): an RGB cube of
-// ``levels`` levels per channel, made once.
+// The colour of each blend code (dashboard/figures.py blend_codes): 0 for a point no
+// component claims, else 1 + j * levels + level, component j's colour blended with white
+// from ``palest`` of it (level 0) to full (the last level). Made once per palette.
 const blendScales = new Map();
 
-function blendColorscale(levels) {
-  if (!blendScales.has(levels)) {
-    const n = levels ** 3, step = 255 / (levels - 1), scale = [];
-    for (let code = 0; code < n; code++) {
-      const r = Math.round(Math.floor(code / levels ** 2) * step);
-      const g = Math.round(Math.floor(code / levels) % levels * step);
-      const b = Math.round(code % levels * step);
-      scale.push([code / (n - 1), `rgb(${r},${g},${b})`]);
+function hexRgb(hex) {
+  return [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+}
+
+function blendColorscale(palette, levels, palest) {
+  const key = `${palette.join()}/${levels}/${palest}`;
+  if (!blendScales.has(key)) {
+    const colours = ["rgb(0,0,0)"];
+    for (const hex of palette) {
+      const rgb = hexRgb(hex);
+      for (let level = 0; level < levels; level++) {
+        const tint = palest + (1 - palest) * level / (levels - 1);
+        colours.push(`rgb(${rgb.map((c) => Math.round(255 + tint * (c - 255))).join(",")})`);
+      }
     }
-    blendScales.set(levels, scale);
+    blendScales.set(key, colours.map((colour, code) => [code / (colours.length - 1), colour]));
   }
-  return blendScales.get(levels);
+  return blendScales.get(key);
 }
 
 function pointMarker(meta) {
   if (meta.color_by === "responsibility") {
-    return { size: meta.marker_size, opacity: 0.8, colorscale: blendColorscale(meta.blend_levels),
-             cmin: 0, cmax: meta.blend_levels ** 3 - 1 };
+    const scale = blendColorscale(meta.palette, meta.blend_levels, meta.palest);
+    return { size: meta.marker_size, opacity: 0.8, colorscale: scale, cmin: 0, cmax: scale.length - 1 };
   }
   return { size: meta.marker_size, opacity: 0.8, colorscale: "Viridis", cmin: 0, cmax: meta.uncertainty_max,
            showscale: true, colorbar: { title: { text: "uncertainty" }, x: 0.555, thickness: 12, len: 0.9 } };
+}
+
+// Points no component claims (code 0) are crosses, not dots: black is also a colour of
+// Okabe and Ito's set.
+function pointSymbols(meta, colours) {
+  if (meta.color_by !== "responsibility" || !colours.includes(0)) return "circle";
+  return Array.from(colours, (code) => (code === 0 ? "x-thin-open" : "circle"));
 }
 
 function frameColors(payload, f) {
@@ -144,9 +159,10 @@ function animationTraces(payload, points, state) {
   const k = meta.k, palette = meta.palette, p = state.params;
   const centres = frameSlice(arrays.centres, p), axes = frameSlice(arrays.axes, p);
   const t = arrays.iterations.data[p];
+  const colours = frameColors(payload, state.colours);
   const traces = [{
     type: "scatter", mode: "markers", name: "data", hoverinfo: "x+y", x: points.x, y: points.y,
-    marker: { ...pointMarker(meta), color: frameColors(payload, state.colours) },
+    marker: { ...pointMarker(meta), color: colours, symbol: pointSymbols(meta, colours) },
   }];
   for (let j = 0; j < k; j++) {
     traces.push({ type: "scatter", mode: "lines", name: `component ${j} ellipses`, hoverinfo: "skip",
@@ -167,18 +183,7 @@ function animationTraces(payload, points, state) {
     x: Array.from({ length: k }, (_, j) => centres[2 * j]), y: Array.from({ length: k }, (_, j) => centres[2 * j + 1]),
     marker: { color: palette.slice(0, k), size: meta.mean_size, symbol: "x", line: { color: "black", width: 1 } },
   });
-  const iterations = [...Array(meta.n_iter + 1).keys()];
-  const ll = arrays.log_likelihood.data, second = arrays.second.data;
-  traces.push(
-    { type: "scatter", mode: "lines", name: "log-likelihood", x: iterations, y: Array.from(ll),
-      line: { color: "#444" }, xaxis: "x2", yaxis: "y2" },
-    { type: "scatter", mode: "lines", name: meta.second_title, x: iterations, y: Array.from(second),
-      line: { color: "#444" }, xaxis: "x3", yaxis: "y3" },
-    { type: "scatter", mode: "markers", name: "current log-likelihood", x: [t], y: [ll[t]],
-      marker: { color: "crimson", size: 10 }, hoverinfo: "x+y", xaxis: "x2", yaxis: "y2" },
-    { type: "scatter", mode: "markers", name: `current ${meta.second_title}`, x: [t], y: [second[t]],
-      marker: { color: "crimson", size: 10 }, hoverinfo: "x+y", xaxis: "x3", yaxis: "y3" },
-  );
+  traces.push(...curveTraces(payload, t));
   // The start placed by hand: being clicked, just sent, or the one this fit began from.
   const start = state.placing ?? state.sent
     ?? (meta.placed_start ? Array.from({ length: k }, (_, j) => [allCentres[2 * j], allCentres[2 * j + 1]]) : null);
@@ -189,6 +194,25 @@ function animationTraces(payload, points, state) {
       marker: { symbol: "circle-open", size: 2.5 * meta.mean_size, color: "black", line: { width: 2 } },
     });
   }
+  return traces;
+}
+
+// Beside the data: the log-likelihood (events marked on it) and the lower curve, each
+// with the iteration ``t`` shown.
+function curveTraces(payload, t) {
+  const { meta, arrays } = payload;
+  const iterations = [...Array(meta.n_iter + 1).keys()];
+  const ll = arrays.log_likelihood.data, second = arrays.second.data;
+  const traces = [
+    { type: "scatter", mode: "lines", name: "log-likelihood", x: iterations, y: Array.from(ll),
+      line: { color: "#444" }, xaxis: "x2", yaxis: "y2" },
+    { type: "scatter", mode: "lines", name: meta.second_title, x: iterations, y: Array.from(second),
+      line: { color: "#444" }, xaxis: "x3", yaxis: "y3" },
+    { type: "scatter", mode: "markers", name: "current log-likelihood", x: [t], y: [ll[t]],
+      marker: { color: "crimson", size: 10 }, hoverinfo: "x+y", xaxis: "x2", yaxis: "y2" },
+    { type: "scatter", mode: "markers", name: `current ${meta.second_title}`, x: [t], y: [second[t]],
+      marker: { color: "crimson", size: 10 }, hoverinfo: "x+y", xaxis: "x3", yaxis: "y3" },
+  ];
   if (meta.events.length) {
     traces.push({
       type: "scatter", mode: "markers", name: "events", xaxis: "x2", yaxis: "y2", hoverinfo: "text",
@@ -217,6 +241,94 @@ function animationLayout(meta, state) {
   };
 }
 
+// ------------------------------------------------------------------ one feature
+// A fit of one feature (meta.n_dims === 1): the histogram of the data (sent once per
+// fit), each component's weighted density and the mixture's, evaluated here per frame
+// from each component's weight, mean and variance; the drawn points in a strip under the
+// axis, coloured as the 2-D view colours them.
+const DENSITY_HOVER = "component %{customdata}<br>mean %{x:.4g}<extra></extra>";
+
+function densityGrid(meta) {
+  const [low, high] = meta.x_range, n = meta.grid_size;
+  return Array.from({ length: n }, (_, i) => low + (high - low) * i / (n - 1));
+}
+
+function normalDensity(x, weight, mean, variance) {
+  return weight * Math.exp(-0.5 * (x - mean) ** 2 / variance) / Math.sqrt(2 * Math.PI * variance);
+}
+
+function histogramTrace(arrays) {
+  const edges = arrays.hist_edges.data, density = arrays.hist_density.data;
+  return {
+    type: "bar", name: "histogram", hovertemplate: "%{x:.4g}: density %{y:.4g}<extra></extra>",
+    x: Array.from(density, (_, i) => (edges[i] + edges[i + 1]) / 2), y: Array.from(density),
+    width: Array.from(density, (_, i) => edges[i + 1] - edges[i]),
+    marker: { color: "rgba(120,120,120,0.35)", line: { color: "rgba(80,80,80,0.6)", width: 1 } },
+  };
+}
+
+// Each component's weighted density, the mixture's, and each mean on its curve.
+function densityTraces(meta, grid, weights, means, variances, palette) {
+  const k = weights.length, mixture = new Float64Array(grid.length), traces = [];
+  for (let j = 0; j < k; j++) {
+    const y = grid.map((x) => normalDensity(x, weights[j], means[j], variances[j]));
+    y.forEach((v, i) => { mixture[i] += v; });
+    traces.push({ type: "scatter", mode: "lines", name: `component ${j} density`, hoverinfo: "skip",
+                  x: grid, y, line: { color: palette[j], width: 2 } });
+  }
+  traces.push(
+    { type: "scatter", mode: "lines", name: "mixture density", x: grid, y: Array.from(mixture),
+      hovertemplate: "%{x:.4g}: mixture density %{y:.4g}<extra></extra>", line: { color: "black", width: 2.5 } },
+    { type: "scatter", mode: "markers", name: "means", customdata: [...Array(k).keys()], hovertemplate: DENSITY_HOVER,
+      x: Array.from(means), y: Array.from(means, (m, j) => normalDensity(m, weights[j], m, variances[j])),
+      marker: { color: palette.slice(0, k), size: meta.mean_size, symbol: "x", line: { color: "black", width: 1 } } },
+  );
+  return traces;
+}
+
+// The drawn points in the strip under the axis, spread over its height (a fixed
+// scatter, so points at the same value stay apart).
+function rugTrace(meta, points, marker) {
+  const depth = -meta.y_range[0];
+  const y = Array.from(points.x, (_, i) => -depth * (0.15 + 0.7 * ((i * 0.6180339887) % 1)));
+  return { type: "scatter", mode: "markers", name: "data", hoverinfo: "x", x: points.x, y, marker };
+}
+
+function densityAxes(meta, xDomain) {
+  return {
+    xaxis: axis(meta.x_title, meta.x_range, { domain: xDomain, anchor: "y" }),
+    yaxis: axis(meta.y_title, meta.y_range, { domain: [0, 1], anchor: "x", zeroline: true }),
+  };
+}
+
+function densityFigure(payload, points, state) {
+  const { meta, arrays } = payload;
+  const p = state.params, k = meta.k;
+  payload.grid ??= densityGrid(meta);
+  const slice = (name) => arrays[name].data.subarray(p * k, (p + 1) * k);
+  const traces = [
+    histogramTrace(arrays),
+    ...densityTraces(meta, payload.grid, slice("weights"), slice("means"), slice("variances"), meta.palette),
+    rugTrace(meta, points, { ...pointMarker(meta), color: frameColors(payload, state.colours) }),
+    ...curveTraces(payload, arrays.iterations.data[p]),
+  ];
+  const layout = { ...animationLayout(meta, state), ...densityAxes(meta, [0, 0.55]), bargap: 0 };
+  return [traces, layout];
+}
+
+function densityPanelFigure(payload, points, i) {
+  const { meta, arrays } = payload;
+  const panel = meta.panels[i], labels = arrays[`labels_${i}`].data;
+  payload.grid ??= densityGrid(meta);
+  const traces = [
+    histogramTrace(arrays),
+    ...densityTraces(meta, payload.grid, arrays[`weights_${i}`].data, arrays[`means_${i}`].data,
+                     arrays[`variances_${i}`].data, panel.palette),
+    rugTrace(meta, points, { size: meta.marker_size, opacity: 0.8, color: Array.from(labels, (j) => panel.palette[j]) }),
+  ];
+  return [traces, { ...densityAxes(meta, [0, 1]), bargap: 0 }];
+}
+
 const ANIMATION_HTML = `
   <div class="gmm-plot"></div>
   <div class="gmm-controls">
@@ -234,7 +346,7 @@ const ANIMATION_HTML = `
   <div class="gmm-controls gmm-start-controls">
     <button type="button" class="gmm-place" title="Click one point per component on the plot: EM starts from them">Place start</button>
     <span class="gmm-placing" hidden>
-      <span class="gmm-placing-text"></span>
+      <span class="gmm-placing-text" aria-live="polite"></span>
       <button type="button" class="gmm-undo">Undo</button>
       <button type="button" class="gmm-cancel">Cancel</button>
     </span>
@@ -264,6 +376,205 @@ function dataCoordinates(gd, event) {
   const px = event.clientX - box.left - xaxis._offset, py = event.clientY - box.top - yaxis._offset;
   if (px < 0 || py < 0 || px > xaxis._length || py > yaxis._length) return null;
   return [xaxis.p2d(px), yaxis.p2d(py)];
+}
+
+// ------------------------------------------------------------------ keyboard and screen readers
+// The figure takes the focus (a click on it, or the page's "Skip to the figure" link) and
+// then its keys step it whatever was focused before (a sidebar slider, say). While a start
+// is placed or points drawn, the arrows move a cross and Enter places a point there.
+// A screen reader hears the iteration, k and log-likelihood as the figure's name, and
+// "Show as table" lists each component's weight, mean and covariance.
+const ANIMATION_PLOT = "[data-gmm-view=animation] .gmm-plot";
+const KEYS_HELP = "Keys once the figure has the focus (click it or Tab to it): ← → step, m e "
+  + "half-steps, space plays; placing or drawing: arrows move ✛, Enter places, Esc stops.";
+const CURSOR_STEPS = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
+const TICK_FORMAT = ".6~g"; // at most 6 significant digits
+
+function sixDigits(value) {
+  return Number.isFinite(value) ? String(Number(value.toPrecision(6))) : String(value);
+}
+
+// Plotly's toolbar stays for the mouse; for the keyboard it would be ten stops between the
+// figure and Play.
+function untabModebar(plot) {
+  for (const button of plot.querySelectorAll(".modebar a, .modebar button")) button.tabIndex = -1;
+}
+
+// One link for the page, first in its Tab order, gone with the figure.
+function installSkipLink(root) {
+  let link = document.querySelector(".gmm-skip-link");
+  if (!link) {
+    link = Object.assign(document.createElement("a"), { className: "gmm-skip-link", href: "#",
+                                                        textContent: "Skip to the figure" });
+    link.addEventListener("click", (event) => {
+      event.preventDefault();
+      const plot = document.querySelector(ANIMATION_PLOT);
+      plot?.scrollIntoView({ block: "center" });
+      plot?.focus({ preventScroll: true });
+    });
+    document.body.prepend(link);
+  }
+  const watch = new MutationObserver(() => {
+    if (root.isConnected) return;
+    watch.disconnect();
+    if (!document.querySelector(ANIMATION_PLOT)) link.remove();
+  });
+  watch.observe(document.body, { childList: true, subtree: true });
+}
+
+/** What the figure's name says: the shown iteration, k and the log-likelihood. */
+function describeFigure(payload, state) {
+  const { meta, arrays } = payload;
+  const t = arrays.iterations.data[state.params];
+  return `Gaussian mixture fit, iteration ${t} of ${meta.n_iter}${state.half ? " (M-step)" : ""}, `
+    + `k = ${meta.k}, log-likelihood ${sixDigits(arrays.log_likelihood.data[t])}`;
+}
+
+// Ticks of at most 6 significant digits, and a log-likelihood curve flat to round-off gets
+// a range those digits can tell apart (else every tick reads the same 19 digits).
+function readableTicks(layout, payload) {
+  const ll = Array.from(payload.arrays.log_likelihood.data).filter(Number.isFinite);
+  for (const name of ["xaxis", "yaxis", "yaxis2"]) layout[name] = { ...layout[name], tickformat: TICK_FORMAT };
+  if (payload.meta.second_axis !== "log") layout.yaxis3 = { ...layout.yaxis3, tickformat: TICK_FORMAT };
+  if (!ll.length) return layout;
+  const low = Math.min(...ll), high = Math.max(...ll), least = 1e-4 * Math.max(1, Math.abs(high));
+  if (high - low < least) layout.yaxis2.range = [(low + high - least) / 2, (low + high + least) / 2];
+  return layout;
+}
+
+/** The components at a state of the fit: weight, mean and covariance on the plotted axes. */
+function componentRows(payload, state) {
+  const { meta, arrays } = payload;
+  const weights = frameSlice(arrays.weights, state.params);
+  if (meta.n_dims === 1) {
+    const means = frameSlice(arrays.means, state.params), variances = frameSlice(arrays.variances, state.params);
+    return Array.from({ length: meta.k }, (_, j) => (
+      { component: j, colour: meta.palette[j], weight: weights[j], mean: [means[j]], covariance: [variances[j]] }));
+  }
+  const centres = frameSlice(arrays.centres, state.params), axes = frameSlice(arrays.axes, state.params);
+  return Array.from({ length: meta.k }, (_, j) => {
+    const [a, b, c, d] = axes.subarray(4 * j, 4 * j + 4); // 1σ axes: covariance = A Aᵀ
+    return { component: j, colour: meta.palette[j], weight: weights[j],
+             mean: [centres[2 * j], centres[2 * j + 1]], covariance: [a * a + b * b, a * c + b * d, c * c + d * d] };
+  });
+}
+
+const TABLE_HTML = `
+  <p class="gmm-keys-help"></p>
+  <div class="gmm-controls">
+    <button type="button" class="gmm-table-toggle" aria-expanded="false">Show as table</button>
+  </div>
+  <div class="gmm-table-box" hidden>
+    <table class="gmm-table">
+      <caption></caption>
+      <thead><tr><th scope="col">component</th><th scope="col">weight</th><th scope="col" class="gmm-mean-head"></th>
+        <th scope="col" class="gmm-covariance-head"></th></tr></thead>
+      <tbody></tbody>
+    </table>
+  </div>`;
+
+class FigureAccess {
+  constructor(view) {
+    this.view = view;
+    const { root, plot } = view;
+    root.insertAdjacentHTML("beforeend", TABLE_HTML);
+    const find = (name) => root.querySelector(`.gmm-${name}`);
+    this.help = find("keys-help");
+    this.help.id = `gmm-keys-help-${Math.random().toString(36).slice(2)}`;
+    this.help.textContent = KEYS_HELP;
+    this.tableBox = find("table-box");
+    this.toggle = find("table-toggle");
+    this.toggle.addEventListener("click", () => {
+      this.tableBox.hidden = !this.tableBox.hidden;
+      this.toggle.textContent = this.tableBox.hidden ? "Show as table" : "Hide table";
+      this.toggle.setAttribute("aria-expanded", String(!this.tableBox.hidden));
+      this.fillTable();
+    });
+    plot.tabIndex = 0;
+    plot.setAttribute("role", "application"); // its keys reach it past a screen reader
+    plot.setAttribute("aria-describedby", this.help.id);
+    // Plotly keeps a press on the plot from focusing it.
+    plot.addEventListener("pointerdown", () => plot.focus({ preventScroll: true }));
+    plot.addEventListener("keydown", (event) => this.onKey(event));
+    this.cursor = null;
+    installSkipLink(root);
+  }
+
+  get active() {
+    return Array.isArray(this.view.state?.placing) || this.view.drawing;
+  }
+
+  // The cross the arrows move, while it is in use.
+  cursorTraces() {
+    if (!this.active) this.cursor = null;
+    if (!this.cursor) return [];
+    return [{ type: "scatter", mode: "markers", name: "keyboard cursor", hoverinfo: "skip",
+              x: [this.cursor[0]], y: [this.cursor[1]],
+              marker: { symbol: "cross-thin-open", size: 24, color: "black", line: { width: 2, color: "black" } } }];
+  }
+
+  afterDraw() {
+    const { plot, payload, state } = this.view;
+    plot.setAttribute("aria-label", describeFigure(payload, state));
+    untabModebar(plot);
+    this.fillTable();
+  }
+
+  onKey(event) {
+    if (!this.active || event.ctrlKey || event.metaKey || event.altKey) return;
+    const view = this.view, placing = Array.isArray(view.state.placing);
+    const { xaxis, yaxis } = view.plot._fullLayout;
+    const [x0, x1] = xaxis.range, [y0, y1] = yaxis.range;
+    this.cursor ??= [(x0 + x1) / 2, (y0 + y1) / 2];
+    const move = CURSOR_STEPS[event.key];
+    if (move) {
+      const step = event.shiftKey ? 1 / 8 : 1 / 40;
+      const clamp = (v, a, b) => Math.min(Math.max(v, Math.min(a, b)), Math.max(a, b));
+      this.cursor = [clamp(this.cursor[0] + move[0] * step * (x1 - x0), x0, x1),
+                     clamp(this.cursor[1] + move[1] * step * (y1 - y0), y0, y1)];
+      view.show(view.state);
+    } else if (event.key === "Enter") {
+      if (view.drawing) view.report("sketch_add", { point: [...this.cursor] });
+      else view.placeStep((points) => [...points, [...this.cursor]]);
+    } else if (event.key === "Backspace" && placing) {
+      view.placeStep((points) => points.slice(0, -1));
+    } else if (event.key === "Escape") {
+      if (placing) view.endPlacing();
+      else view.setDrawing(false);
+    } else {
+      return;
+    }
+    event.preventDefault();
+    event.stopPropagation(); // not also a step of the animation
+  }
+
+  fillTable() {
+    const { payload, state } = this.view;
+    if (this.tableBox.hidden || !payload) return;
+    const { meta, arrays } = payload;
+    const t = arrays.iterations.data[state.params];
+    this.tableBox.querySelector("caption").textContent =
+      `Components at iteration ${t} of ${meta.n_iter}${state.half ? " (M-step)" : ""}, on the plotted features`;
+    const oneFeature = meta.n_dims === 1;
+    this.tableBox.querySelector(".gmm-mean-head").textContent =
+      oneFeature ? `mean (${meta.x_title})` : `mean (${meta.x_title}, ${meta.y_title})`;
+    this.tableBox.querySelector(".gmm-covariance-head").textContent =
+      oneFeature ? "variance" : "covariance (var x, cov xy, var y)";
+    const body = this.tableBox.querySelector("tbody");
+    body.replaceChildren(...componentRows(payload, state).map((row) => {
+      const tr = document.createElement("tr");
+      const swatch = Object.assign(document.createElement("span"), { className: "gmm-swatch" });
+      swatch.style.background = row.colour;
+      const name = document.createElement("th");
+      name.scope = "row";
+      name.append(swatch, ` ${row.component}`);
+      const cells = [sixDigits(row.weight), row.mean.map(sixDigits).join(", "),
+                     row.covariance.map(sixDigits).join(", ")]
+        .map((text) => Object.assign(document.createElement("td"), { textContent: text }));
+      tr.append(name, ...cells);
+      return tr;
+    }));
+  }
 }
 
 class AnimationView {
@@ -305,13 +616,14 @@ class AnimationView {
     }
     this.scrub.addEventListener("input", () => { this.stop(); this.show(stateOf(this.payload, Number(this.scrub.value), false)); });
     const onKey = (event) => {
-      if (!root.isConnected) return document.removeEventListener("keydown", onKey);
+      if (!this.plot.isConnected) return document.removeEventListener("keydown", onKey);
       const action = SHORTCUTS[event.key];
       if (!action || event.ctrlKey || event.metaKey || event.altKey || typingIn(event.target)) return;
       event.preventDefault();
       this[action]();
     };
     document.addEventListener("keydown", onKey);
+    this.access = new FigureAccess(this);
   }
 
   get frames() {
@@ -336,6 +648,8 @@ class AnimationView {
     this.speed.value = String(payload.meta.frame_ms);
     if (!this.speed.value) this.speed.value = String(SPEEDS[1][1]);
     this.scrub.max = String(this.frames - 1);
+    if (drawingCarriedOver && payload.meta.can_sketch) this.markDrawing(true);
+    drawingCarriedOver = false;
     await this.show(stateOf(payload, this.frames - 1, false));
     return true;
   }
@@ -364,16 +678,19 @@ class AnimationView {
     if (placing) {
       const left = meta.k - state.placing.length;
       this.startControls.text.textContent = `Click ${left} more point${left === 1 ? "" : "s"} on the plot `
-        + `(${state.placing.length} of ${meta.k} placed)`;
+        + `(or move the ✛ with the arrows and press Enter; ${state.placing.length} of ${meta.k} placed)`;
       this.startControls.undo.disabled = state.placing.length === 0;
     }
     // Quick clicks while placing a start must not read as Plotly's double-click, which
     // rescales the axes under the next click.
     const config = placing || this.drawing ? { ...PLOT_CONFIG, doubleClick: false } : PLOT_CONFIG;
-    const layout = animationLayout(meta, state);
+    const [traces, layout] = meta.n_dims === 1 ? densityFigure(this.payload, this.points, state)
+      : [[...animationTraces(this.payload, this.points, state), ...this.access.cursorTraces()],
+         animationLayout(meta, state)];
+    readableTicks(layout, this.payload);
     if (this.drawing) layout.dragmode = this.sketch.shape.value;
-    const drawn = this.Plotly.react(this.plot, animationTraces(this.payload, this.points, state),
-                                    layout, config);
+    const drawn = this.Plotly.react(this.plot, traces, layout, config)
+      .then((result) => { this.access.afterDraw(); return result; });
     if (!this.plot.gmmSelecting) {  // Plotly's own events, once per plot
       this.plot.gmmSelecting = true;
       this.plot.on("plotly_selected", (event) => this.onSelected(event));
@@ -404,23 +721,27 @@ class AnimationView {
 
   // ---- drawing points on a sketch: the server adds them and fits again
   setDrawing(drawing) {
-    this.drawing = drawing;
-    this.sketch.draw.setAttribute("aria-pressed", String(drawing));
-    this.sketch.draw.textContent = drawing ? "Stop drawing" : "Draw points";
-    this.sketch.shapeLabel.hidden = !drawing;
+    this.markDrawing(drawing);
     this.show({ ...this.state, placing: undefined });
+    if (drawing) this.plot.focus({ preventScroll: true });
+  }
+
+  markDrawing(drawing) {
+    this.drawing = drawing;
+    drawingCarriedOver = false;
+    markDrawButton(this.sketch, drawing);
   }
 
   onSelected(event) {
-    if (!this.drawing || !event) return;
-    if (event.range) this.report("sketch_add", { box: event.range });
-    else if (event.lassoPoints) this.report("sketch_add", { lasso: event.lassoPoints });
+    const shape = this.drawing && drawnShape(event);
+    if (shape) this.report("sketch_add", shape);
   }
 
   // ---- a start placed by hand: k clicks, then the server fits from them
   beginPlacing() {
     this.stop();
     this.show({ ...stateOf(this.payload, 0, false), placing: [] });
+    this.plot.focus({ preventScroll: true }); // the button hides: its keys go to the figure
   }
 
   placeStep(change) {
@@ -464,6 +785,94 @@ class AnimationView {
   }
 }
 
+// ------------------------------------------------------------------ an empty sketch
+// A sketch with too few points to fit: an equal-scale frame to draw on, "Draw points"
+// already on, and a hint. Its first fit replaces it with the animation, which goes on
+// drawing (``drawingCarriedOver``: the animation may be a new view in a new element).
+let drawingCarriedOver = false;
+
+function markDrawButton(sketch, drawing) {
+  sketch.draw.setAttribute("aria-pressed", String(drawing));
+  sketch.draw.textContent = drawing ? "Stop drawing" : "Draw points";
+  sketch.shapeLabel.hidden = !drawing;
+}
+
+// What a box or lasso dragged on the plot adds to a sketch (Plotly's selection event).
+function drawnShape(event) {
+  if (event?.range) return { box: event.range };
+  if (event?.lassoPoints) return { lasso: event.lassoPoints };
+  return null;
+}
+
+const CANVAS_HTML = `
+  <div class="gmm-plot"></div>
+  <div class="gmm-controls gmm-start-controls">
+    <button type="button" class="gmm-draw" aria-pressed="true"
+      title="Add points: click for a cloud at the pointer, or drag a shape to fill it">Stop drawing</button>
+    <label class="gmm-draw-shape-label">drag draws a
+      <select class="gmm-draw-shape"><option value="select">box</option><option value="lasso">lasso</option></select>
+    </label>
+    <span class="gmm-hint" aria-live="polite"></span>
+  </div>`;
+
+class CanvasView {
+  constructor(root, Plotly, report) {
+    this.root = root;
+    this.Plotly = Plotly;
+    this.report = report;
+    root.classList.add("gmm-view", "gmm-canvas");
+    root.dataset.gmmView = "canvas";
+    root.innerHTML = CANVAS_HTML;
+    const find = (name) => root.querySelector(`.gmm-${name}`);
+    this.plot = find("plot");
+    this.hint = find("hint");
+    this.sketch = { draw: find("draw"), shape: find("draw-shape"), shapeLabel: find("draw-shape-label") };
+    this.drawing = true;
+    drawingCarriedOver = true;
+    this.sketch.draw.addEventListener("click", () => {
+      this.drawing = drawingCarriedOver = !this.drawing;
+      markDrawButton(this.sketch, this.drawing);
+      this.show();
+    });
+    this.sketch.shape.addEventListener("change", () => this.show());
+    this.plot.addEventListener("click", (event) => {
+      const point = this.drawing && this.report && dataCoordinates(this.plot, event);
+      if (point) this.report("sketch_add", { point });
+    });
+  }
+
+  async update(payload, points) {
+    if (this.payload?.meta.fit_id === payload.meta.fit_id) return false;
+    this.payload = payload;
+    this.points = points;
+    this.hint.textContent = payload.meta.hint;
+    await this.show();
+    return true;
+  }
+
+  show() {
+    const { meta } = this.payload;
+    const drawn = this.Plotly.react(this.plot, [{
+      type: "scatter", mode: "markers", name: "sketch", hoverinfo: "x+y", x: this.points.x, y: this.points.y,
+      marker: { size: meta.marker_size, color: "#444", opacity: 0.8 },
+    }], {
+      height: meta.height, showlegend: false, hovermode: "closest", font: { size: meta.font_size },
+      margin: { l: 10, r: 10, t: 20, b: 40, autoexpand: true },
+      dragmode: this.drawing ? this.sketch.shape.value : "zoom",
+      xaxis: axis(meta.x_title, meta.x_range, { constrain: "domain" }),
+      yaxis: axis(meta.y_title, meta.y_range, { scaleanchor: "x", scaleratio: 1, constrain: "domain" }),
+    }, { ...PLOT_CONFIG, doubleClick: false });
+    if (!this.plot.gmmSelecting) {
+      this.plot.gmmSelecting = true;
+      this.plot.on("plotly_selected", (event) => {
+        const shape = this.drawing && drawnShape(event);
+        if (shape) this.report?.("sketch_add", shape);
+      });
+    }
+    return drawn;
+  }
+}
+
 // ------------------------------------------------------------------ still panels
 function panelTraces(payload, points, i) {
   const { meta, arrays } = payload;
@@ -482,6 +891,14 @@ function panelTraces(payload, points, i) {
     marker: { color: panel.palette, size: meta.mean_size, symbol: "x", line: { color: "black", width: 1 } },
   });
   return traces;
+}
+
+// A still panel is one picture to a screen reader, named by its title; its toolbar is
+// for the mouse.
+function describePanel(plot, title) {
+  plot.setAttribute("role", "img");
+  plot.setAttribute("aria-label", title);
+  untabModebar(plot);
 }
 
 // Panels sit below the animation: drawn when they scroll into view (or are about to), so
@@ -515,20 +932,25 @@ class PanelsView {
     while (this.root.children.length < meta.panels.length) {
       this.root.appendChild(Object.assign(document.createElement("div"), { className: "gmm-plot" }));
     }
-    return Promise.all(meta.panels.map((panel, i) => this.Plotly.react(
-      this.root.children[i], panelTraces(payload, points, i),
-      { title: { text: panel.title }, height: meta.height, showlegend: false, font: { size: meta.font_size },
-        margin: { l: 10, r: 10, t: 50, b: 10 },
-        xaxis: axis(meta.x_title, meta.x_range), yaxis: axis(meta.y_title, meta.y_range) },
-      PLOT_CONFIG))).then(() => { this.root.dataset.panelsDrawn = String(Number(this.root.dataset.panelsDrawn ?? 0) + 1); });
+    return Promise.all(meta.panels.map((panel, i) => {
+      const [traces, axes] = meta.n_dims === 1 ? densityPanelFigure(payload, points, i)
+        : [panelTraces(payload, points, i), { xaxis: axis(meta.x_title, meta.x_range), yaxis: axis(meta.y_title, meta.y_range) }];
+      return this.Plotly.react(
+        this.root.children[i], traces,
+        { title: { text: panel.title }, height: meta.height, showlegend: false, font: { size: meta.font_size },
+          margin: { l: 10, r: 10, t: 50, b: 10 }, ...axes },
+        PLOT_CONFIG).then(() => describePanel(this.root.children[i], panel.title));
+    })).then(() => { this.root.dataset.panelsDrawn = String(Number(this.root.dataset.panelsDrawn ?? 0) + 1); });
   }
 }
 
-const VIEWS = { animation: AnimationView, panels: PanelsView };
+const VIEWS = { animation: AnimationView, panels: PanelsView, canvas: CanvasView };
 
 // ------------------------------------------------------------------ mounting
-function storePoints(id, xy) {
-  const points = { x: xy.filter((_, i) => i % 2 === 0), y: xy.filter((_, i) => i % 2 === 1) };
+// ``xy``: each point's coordinates, ``width`` of them (2, or 1 for a fit of one feature).
+function storePoints(id, xy, width) {
+  const points = width === 1 ? { x: Array.from(xy), y: null }
+    : { x: xy.filter((_, i) => i % 2 === 0), y: xy.filter((_, i) => i % 2 === 1) };
   pointSets.delete(id);
   pointSets.set(id, points);
   while (pointSets.size > KEPT_POINT_SETS) pointSets.delete(pointSets.keys().next().value);
@@ -547,7 +969,7 @@ async function draw(root, bytes, report) {
   const [Plotly, payload] = await Promise.all([loadPlotly(), unpack(bytes)]);
   const { meta, arrays } = payload;
   if (arrays.points) {
-    storePoints(meta.points_id, arrays.points.data);
+    storePoints(meta.points_id, arrays.points.data, arrays.points.shape[1]);
     root.dataset.pointsLoads = String(Number(root.dataset.pointsLoads ?? 0) + 1);
   }
   // The server leaves the animation's points out once it has sent them; if they were

@@ -16,7 +16,14 @@ from gmm_core.datasets.builtin import (
     load_zero_spike,
 )
 from gmm_core.datasets.sdss import FILE_SIZE_TEXT, load_sdss, sdss_available
-from gmm_core.datasets.sketch import SKETCH_PRESETS, load_sketch
+from gmm_core.datasets.sketch import (
+    BUMPS,
+    BUMPS_DESCRIPTION,
+    BUMPS_TITLE,
+    SKETCH_PRESETS,
+    load_bumps,
+    load_sketch,
+)
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,8 @@ REGISTRY: dict[str, _Entry] = {
     f"sketch_{preset.name}": _Entry(f"Sketch preset: {preset.title}", preset.description,
                                     partial(load_sketch, preset.name))
     for preset in SKETCH_PRESETS.values()
+} | {
+    f"sketch_{BUMPS}": _Entry(f"Sketch preset: {BUMPS_TITLE}", BUMPS_DESCRIPTION, load_bumps),
 }
 
 

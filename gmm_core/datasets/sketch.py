@@ -1,4 +1,4 @@
-"""Sketch presets: the 2-D point sets a teacher reaches for, each showing one thing.
+"""Sketch presets: the point sets a teacher reaches for, each showing one thing.
 
 ``sketch_points(preset, n_samples, seed)`` is the pure function a sketch starts from (an
 ``(n_samples, 2)`` array); ``load_sketch`` wraps it as a data set, with the group each
@@ -7,6 +7,9 @@ point was drawn from as its known labels. Every preset lives in the same frame, 
 
 Group sizes are fixed fractions of ``n_samples`` (not drawn at random), so a preset keeps
 its stated shape, a small outlier group say, at every size and seed.
+
+One preset has a single feature (``load_bumps``): two bumps on a line, the classic first
+lesson in mixtures, which the Explore page draws as a histogram under the fitted densities.
 """
 
 from __future__ import annotations
@@ -165,6 +168,42 @@ def load_sketch(preset: str, n_samples: int = DEFAULT_SAMPLES, seed: int = 0) ->
         features=dict(XY_FEATURES),
         default_view=("x", "y"),
         citation=f"synthetic sketch preset: {info.description}",
+        known_labels={"group": pd.Series([f"group {group + 1}" for group in groups])},
+    )
+
+
+# ---------------------------------------------------------------- one feature
+BUMPS = "bumps"  # the one-feature preset; its data set is "sketch_bumps"
+# (weight, mean, standard deviation): a tall narrow bump and a low wide one that overlap.
+BUMP_GROUPS = ((0.6, -2.5, 1.0), (0.4, 3.0, 1.5))
+BUMPS_TITLE = "two bumps (one feature)"
+BUMPS_DESCRIPTION = ("one feature: a narrow bump with 60% of the points and a wide one with "
+                     "40%, overlapping: a histogram and two Gaussians, the classic first "
+                     "lesson")
+
+
+def bumps_sample(n_samples: int = DEFAULT_SAMPLES,
+                 seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The two bumps' values ``(n_samples,)`` and the bump each was drawn from."""
+    low, high = SAMPLES_RANGE
+    if not low <= n_samples <= high:
+        raise DatasetError(f"n_samples must be {low} to {high:,}; got {n_samples}")
+    rng = np.random.default_rng(seed)
+    sizes = group_sizes([weight for weight, _, _ in BUMP_GROUPS], n_samples)
+    values = np.concatenate([rng.normal(mean, sd, size)
+                             for (_, mean, sd), size in zip(BUMP_GROUPS, sizes, strict=True)])
+    return values, np.repeat(np.arange(len(BUMP_GROUPS)), sizes)
+
+
+def load_bumps(n_samples: int = DEFAULT_SAMPLES, seed: int = 0) -> Dataset:
+    values, groups = bumps_sample(n_samples, seed)
+    return Dataset(
+        name=f"sketch_{BUMPS}",
+        title=f"Sketch preset: {BUMPS_TITLE}",
+        frame=pd.DataFrame({"x": values}),
+        features={"x": XY_FEATURES["x"]},
+        default_view=("x",),
+        citation=f"synthetic sketch preset: {BUMPS_DESCRIPTION}",
         known_labels={"group": pd.Series([f"group {group + 1}" for group in groups])},
     )
 

@@ -7,6 +7,7 @@ sync tests and the async benchmark alike; the JavaScript runs in the page.
 from __future__ import annotations
 
 import json
+import re
 
 VIEWPORT = {"width": 1400, "height": 1000}  # every test's and benchmark's browser window
 K_SLIDER_LABEL = "Components (k)"
@@ -79,3 +80,9 @@ def iteration_label(page):
 def seed_step_up(page):
     """The "+" of the seed's number input: one click is one new seed and one rerun."""
     return labelled(page, "stNumberInput", SEED_LABEL).get_by_test_id("stNumberInputStepUp")
+
+
+def fitted_rows(page) -> int:
+    """The row count the page states above the figure ("… — 120 rows, fitted in …")."""
+    text = page.get_by_test_id("stMarkdown").filter(has_text="rows, fitted in").first
+    return int(re.search(r"— ([\d,]+) rows", text.inner_text()).group(1).replace(",", ""))

@@ -145,10 +145,12 @@ def streamlit_command(app: Path | str, port: int, python: str = sys.executable) 
 def running_streamlit(app: Path | str, *, cwd: Path | str | None = None,
                       env: Mapping[str, str] | None = None,
                       log_dir: Path | str | None = None,
-                      timeout: float = STARTUP_TIMEOUT_S) -> Iterator[ServerProcess]:
-    """``streamlit run app`` with the running interpreter, on a free port, until exit."""
+                      timeout: float = STARTUP_TIMEOUT_S,
+                      port: int | None = None) -> Iterator[ServerProcess]:
+    """``streamlit run app`` with the running interpreter, on ``port`` (a free one if
+    None), until exit."""
     app = Path(app).resolve()
-    port = free_port()
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     with running_server(streamlit_command(app, port), url=url,
                         health_url=f"{url}/_stcore/health", cwd=cwd or app.parent, env=env,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from playwright.sync_api import expect
 
@@ -21,6 +19,7 @@ from tests.browser.explore_page import (
     SKLEARN_HEADING_TEXT,
     VIEWPORT,
     animated_chart,
+    fitted_rows,
     iteration_label,
     labelled,
     play_button,
@@ -268,12 +267,6 @@ def test_a_start_placed_by_clicking_is_where_the_fit_begins_and_the_link_keeps_i
     page.wait_for_function(FIGURE_CHANGED_JS, arg=before)
     page.wait_for_selector(APP_IDLE)
     assert "init=placed" not in page.url
-
-
-def fitted_rows(page) -> int:
-    """The row count the page states above the figure ("… — 120 rows, fitted in …")."""
-    text = page.get_by_test_id("stMarkdown").filter(has_text="rows, fitted in").first
-    return int(re.search(r"— ([\d,]+) rows", text.inner_text()).group(1).replace(",", ""))
 
 
 def test_points_drawn_on_a_sketch_join_the_fit(page, explore_app):
