@@ -24,7 +24,7 @@ from gmm_core.datasets.csv_upload import MEGABYTE
 FILE_TYPES = ("csv", "tsv", "txt")
 UPLOADER = "upload_file"
 LOST_FILE = ("The file in the uploader is no longer on the server (the server restarted "
-             "since it was uploaded): choose it again.")
+             "since it was uploaded). Choose it again.")
 # This session's accepted file, (dataset_params, file name): what every page fits.
 _KEPT_UPLOAD = "_kept_upload"
 # How many times the uploader was emptied by code: part of its key (see _uploader_key).
@@ -61,9 +61,10 @@ def csv_upload_control() -> tuple[tuple, Dataset] | None:
     if file is None and st.session_state.get(key) is not None:
         _empty_lost_uploader()
     if file is None:
-        if st.session_state.pop(_LOST, False):
+        if st.session_state.get(_LOST):  # on every rerun, until a file is chosen
             raise DatasetError(LOST_FILE)
         return _kept_upload()
+    st.session_state.pop(_LOST, None)
     params, dataset = cache.upload(file.getvalue(), file.name)
     st.session_state[_KEPT_UPLOAD] = (params, file.name)
     if dataset.notes:  # one box, however many notes: the sidebar stays short

@@ -208,8 +208,10 @@ def test_a_file_the_server_lost_is_said_so_and_the_uploader_emptied(monkeypatch)
     assert not at.get("plotly_chart")
     assert [uploader.value for uploader in at.file_uploader] == [None]  # a new, empty one
     at.run()
-    assert "Choose a CSV file" in at.error[0].value
+    assert [error.value for error in at.error] == [plain(LOST_FILE)]  # until a new file
     monkeypatch.undo()  # the restarted server keeps what is uploaded to it
     upload_again = at.file_uploader[0].upload("points.csv", blobs_csv(), "text/csv").run()
     assert_clean(upload_again)
     assert upload_again.markdown[0].value.startswith(f"**{plain('points.csv')}** — 120 rows")
+    upload_again.file_uploader[0].clear().run()
+    assert "Choose a CSV file" in upload_again.error[0].value
