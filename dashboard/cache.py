@@ -3,10 +3,15 @@
 No array is ever hashed: a fit is keyed on the ``FitRequest`` (plain values) and the
 data set's ``fingerprint``, and looks the data up in the data-set cache itself. An
 uploaded file is cached on a digest of its bytes, and fits find it by that digest.
+
+The caches are shared by every session: they hold numbers, never what a user named. An
+upload is parsed under a placeholder name, and each session sees it under its own
+(``named_upload``), so two users who upload the same bytes never see each other's names.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
 
@@ -35,6 +40,7 @@ from gmm_core.datasets import (
     read_csv_upload,
     sdss_file_path,
 )
+from gmm_core.datasets.csv_upload import MEGABYTE
 from gmm_core.datasets.sketch import SKETCH, sketch_dataset
 from gmm_core.threads import single_threaded
 
@@ -46,6 +52,8 @@ FIGURE_ENTRIES = 16
 # The Dataset choice that means "the CSV file this session uploaded"; a request names
 # the file by ``dataset_params = (("digest", …),)``.
 UPLOAD_DATASET = "upload"
+# The name the shared upload cache gives every file, in its Dataset and its refusals.
+UNNAMED_UPLOAD = "the uploaded file"
 
 
 def _source_stamp(name: str) -> str:
@@ -74,40 +82,67 @@ def _sketch(params: tuple) -> Dataset:
 
 def dataset(name: str, params: tuple = ()) -> Dataset:
     if name == UPLOAD_DATASET:
-        return _uploaded(dict(params)["digest"], None, "")
+        return _uploaded(dict(params)["digest"], None)
     if name == SKETCH:
         return _sketch(tuple(params))
     return _dataset(name, tuple(params), _source_stamp(name))
 
 
 def upload_limits() -> CsvLimits:
-    """The CSV reader's caps, with the byte cap lowered to Streamlit's upload cap."""
-    streamlit_cap = st.get_option("server.maxUploadSize") * 2**20
+    """The CSV reader's caps, with the byte cap lowered to Streamlit's upload cap
+    (``server.maxUploadSize``, in megabytes as the uploader counts them)."""
+    streamlit_cap = st.get_option("server.maxUploadSize") * MEGABYTE
     return CsvLimits(max_bytes=min(CsvLimits().max_bytes, streamlit_cap))
 
 
 # Keyed on the digest only (arguments starting with "_" are not hashed): a fit looks its
 # data up by the digest without the bytes, and a file is read once however often the
 # page reruns. A refusal is kept too, so a large bad file is not read again every time.
+# No file name goes in: another session with the same bytes gets this entry.
 @st.cache_resource(max_entries=UPLOAD_ENTRIES, ttl=TTL, show_spinner="Reading the file…")
-def _uploaded(digest: str, _raw: bytes | None, _title: str) -> Dataset | str:
+def _uploaded(digest: str, _raw: bytes | None) -> Dataset | str:
     if _raw is None:
-        raise DatasetError("the uploaded file is no longer on the server (files are kept for "
-                           "an hour); upload it again")
+        raise DatasetError(f"{UNNAMED_UPLOAD} is no longer on the server (files are kept "
+                           "for an hour); upload it again")
     try:
-        return read_csv_upload(_raw, upload_limits(), title=_title)
+        dataset = read_csv_upload(_raw, upload_limits(), title=UNNAMED_UPLOAD)
     except DatasetError as exc:
         return str(exc)
+    _ = dataset.fingerprint  # hashed once, here: every session's named copy carries it
+    return dataset
 
 
-def upload(raw: bytes, title: str) -> tuple[tuple, Dataset]:
-    """An uploaded CSV file as a Dataset, and the ``dataset_params`` that find it again;
-    DatasetError (one line) when the file is refused."""
+def _named(message: str, name: str) -> str:
+    """A refusal of the shared cache in the words of the session that named the file."""
+    if message.startswith(UNNAMED_UPLOAD):
+        return name + message[len(UNNAMED_UPLOAD):]
+    return message
+
+
+def named_upload(dataset: Dataset, name: str) -> Dataset:
+    """The shared parsed file under the name this session gave it (the same frame)."""
+    named = copy.copy(dataset)
+    named.title, named.citation = name, f"uploaded file {name}"
+    return named
+
+
+def upload(raw: bytes, name: str) -> tuple[tuple, Dataset]:
+    """An uploaded CSV file as a Dataset titled ``name``, and the ``dataset_params`` that
+    find it again; DatasetError (one line) when the file is refused."""
     digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
-    parsed = _uploaded(digest, raw, title)
+    parsed = _uploaded(digest, raw)
     if isinstance(parsed, str):
-        raise DatasetError(parsed)
-    return (("digest", digest),), parsed
+        raise DatasetError(_named(parsed, name))
+    return (("digest", digest),), named_upload(parsed, name)
+
+
+def kept_upload(params: tuple, name: str) -> Dataset:
+    """A file this session uploaded earlier, found by its ``dataset_params``, titled
+    ``name``; DatasetError when the cache has let it go."""
+    try:
+        return named_upload(dataset(UPLOAD_DATASET, params), name)
+    except DatasetError as exc:
+        raise DatasetError(_named(str(exc), name)) from None
 
 
 def prepared(request: FitRequest) -> PreparedData:

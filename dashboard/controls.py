@@ -31,7 +31,7 @@ from dashboard.query_state import (
     view_from_query,
     view_to_query,
 )
-from dashboard.upload import NO_FILE_YET, csv_upload_control
+from dashboard.upload import csv_upload_control, no_file_yet
 from gmm_core import FitRequest
 from gmm_core.datasets import Dataset, DatasetError, list_datasets
 from gmm_core.datasets.sketch import SKETCH
@@ -345,7 +345,7 @@ def sidebar(load: Callable[[str], Dataset], sdss_present: bool) -> Selection:
     except DatasetError as exc:
         return Selection(None, None, messages, sdss_problem(exc) if name == SDSS else str(exc))
     if dataset is None:
-        return Selection(None, None, messages, NO_FILE_YET)
+        return Selection(None, None, messages, no_file_yet())
     with data_box:
         features, problems = _feature_controls(dataset)
     view, placing = _view_in_state(name, params, features)

@@ -27,7 +27,8 @@ def file_stem(request: FitRequest) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", f"gmm_{request.dataset}_k{request.k}_{method}")
 
 
-LABELS_HELP = "Every fitted row: its features, its component and its responsibilities."
+LABELS_HELP = ("Every fitted row: its number in the data set (rows left out of the fit "
+               "are gaps), its features, its component and its responsibilities.")
 REPLAY_LABELS_HELP = (LABELS_HELP + " For the notebook's algorithm they come from its final "
                       "parameters by its own rule, π·pdf / (Σ π·pdf + ε): a row with zero "
                       "density under every component has responsibilities 0 and component "
@@ -39,13 +40,16 @@ def labels_help(outcome: FitOutcome) -> str:
 
 
 def labels_csv_text(dataset: Dataset, prepared: PreparedData, outcome: FitOutcome) -> str:
-    """One line per fitted row: its features as the data set holds them (before any
-    standardizing), its component (``label``) and its responsibilities (for the
-    notebook replay, by the notebook's own rule: ``fitted_rows.row_responsibilities``)."""
+    """One line per fitted row: its number in the data set (``Dataset.row_numbers``: an
+    uploaded file's data rows as its notes number them), its features as the data set
+    holds them (before any standardizing), its component (``label``) and its
+    responsibilities (for the notebook replay, by the notebook's own rule:
+    ``fitted_rows.row_responsibilities``)."""
     responsibilities = row_responsibilities(outcome, prepared.X)
     rows = fitted_rows(dataset, prepared.columns, len(prepared.X))
     features = dataset.frame.iloc[rows][list(prepared.columns)]
-    return labels_csv(features, responsibilities, responsibilities.argmax(axis=1))
+    return labels_csv(features, responsibilities, responsibilities.argmax(axis=1),
+                      rows=dataset.row_numbers[rows])
 
 
 def parameters_json_text(request: FitRequest, prepared: PreparedData,

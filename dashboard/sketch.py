@@ -33,6 +33,7 @@ from gmm_core.datasets.sketch import (
     sketch_params,
     sketch_points,
 )
+from gmm_core.export import csv_text
 from gmm_core.wording import counted
 
 POINTS = "sketch_points"  # the session's sketch: [[x, y], …]
@@ -79,7 +80,7 @@ def sketch_control() -> tuple[tuple, Dataset]:
     clear, download = st.columns(2)
     clear.button("Clear", on_click=_clear, key="sketch_clear", use_container_width=True)
     download.download_button(
-        "CSV", data=lambda: pd.DataFrame(points, columns=["x", "y"]).to_csv(index=False),
+        "CSV", data=lambda: csv_text(pd.DataFrame(points, columns=["x", "y"])),
         file_name="sketch.csv", mime="text/csv", on_click="ignore", key="sketch_download",
         use_container_width=True, help="The sketch's points, to fit elsewhere or upload later.")
     st.caption(f"{counted(len(points), 'point')}. Draw more with “Draw points” under the "

@@ -1,5 +1,8 @@
 """Downloads: labels and responsibilities as CSV, fitted parameters as JSON.
 
+Every CSV file the project writes goes through ``csv_text``, which keeps a spreadsheet
+from running what a user's data or column names hold.
+
 The JSON holds the parameters in scikit-learn's shapes for the covariance type, in the
 units the model was fitted in, with the preprocessing that leads there from the data's
 units; ``read_parameters_json`` reads it back, ready for ``GMM(**parameters.gmm_init())``
@@ -28,14 +31,43 @@ from gmm_core.wording import counted
 
 FORMAT = "gmm-explorer/parameters"
 FORMAT_VERSION = 1
+ROW_COLUMN = "row"
 LABEL_COLUMN = "label"
 RESPONSIBILITY_PREFIX = "responsibility_"
 # Added columns get this prefix when a feature already uses their name.
 CLASH_PREFIX = "gmm_"
+# What a spreadsheet takes for the start of a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def labels_csv(dataset_frame_or_X, responsibilities, labels) -> str:
-    """CSV text: the feature columns, ``label`` and ``responsibility_j`` per component."""
+def _inert(value):
+    """A text that starts like a formula behind a single quote, which a spreadsheet
+    shows as text; anything else as it is."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """``frame`` (without its index) as CSV text a spreadsheet opens without running
+    anything: text cells and column names that start with =, +, -, @, a tab or a
+    carriage return get a leading ``'``, as OWASP advises against CSV injection.
+
+    Only text is touched: a number such as -1.5 is a value to a spreadsheet, not a
+    formula, and a quote would turn it into text nobody can compute with.
+    """
+    safe = frame.copy(deep=False)
+    safe.columns = [_inert(name) for name in frame.columns]
+    for position in range(safe.shape[1]):
+        if not pd.api.types.is_numeric_dtype(safe.iloc[:, position]):
+            safe.isetitem(position, safe.iloc[:, position].map(_inert))
+    return safe.to_csv(index=False)
+
+
+def labels_csv(dataset_frame_or_X, responsibilities, labels, rows=None) -> str:
+    """CSV text: ``row`` (given ``rows``, each row's number in the data set, so that rows
+    left out of the fit show as gaps), the feature columns, ``label`` and
+    ``responsibility_j`` per component."""
     if isinstance(dataset_frame_or_X, pd.DataFrame):
         features = dataset_frame_or_X.reset_index(drop=True)
     else:
@@ -52,12 +84,19 @@ def labels_csv(dataset_frame_or_X, responsibilities, labels) -> str:
     if labels.shape != (n,):
         raise ValueError(f"labels must have shape ({n},) for {counted(n, 'row')}; got "
                          f"{labels.shape}")
-    added = [LABEL_COLUMN, *(f"{RESPONSIBILITY_PREFIX}{j}"
-                             for j in range(responsibilities.shape[1]))]
-    if set(added) & {str(name) for name in features.columns}:
-        added = [CLASH_PREFIX + name for name in added]
+    if rows is not None and np.shape(rows) != (n,):
+        raise ValueError(f"rows must have shape ({n},) for {counted(n, 'row')}; got "
+                         f"{np.shape(rows)}")
+    row, *added = [ROW_COLUMN, LABEL_COLUMN, *(f"{RESPONSIBILITY_PREFIX}{j}"
+                                               for j in range(responsibilities.shape[1]))]
+    written = added if rows is None else [row, *added]
+    if set(written) & {str(name) for name in features.columns}:
+        row, *added = [CLASH_PREFIX + name for name in (row, *added)]
     columns = dict(zip(added, [labels, *responsibilities.T], strict=True))
-    return pd.concat([features, pd.DataFrame(columns)], axis=1).to_csv(index=False)
+    table = pd.concat([features, pd.DataFrame(columns)], axis=1)
+    if rows is not None:
+        table.insert(0, row, np.asarray(rows))
+    return csv_text(table)
 
 
 def parameters_json(model_or_trace: GMM | FitTrace, request: FitRequest | None = None,

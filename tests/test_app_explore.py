@@ -289,8 +289,10 @@ def test_choosing_upload_offers_the_uploader_with_its_limits_and_waits_for_a_fil
     assert not at.exception
     uploader = at.file_uploader(key="upload_file")
     assert "1,000,000 rows" in uploader.help
-    assert uploader.proto.max_upload_size_mb == 50
-    assert "Choose a CSV file" in at.error[0].value
+    assert uploader.proto.max_upload_size_mb == 50  # the browser refuses larger files
+    assert uploader.label == "CSV file, up to 50 MB" and "up to 50 MB" in uploader.help
+    assert "Choose a CSV file of up to 50 MB" in at.error[0].value
+    assert "refused by the uploader" in at.error[0].value
     assert any("not the file" in caption.value for caption in at.sidebar.caption)
 
 

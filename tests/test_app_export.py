@@ -57,8 +57,9 @@ def test_the_csv_has_one_line_per_fitted_row_in_the_data_sets_units(iris_fit):
     dataset, _, prepared, outcome = iris_fit
     frame = pd.read_csv(io.StringIO(exports.labels_csv_text(dataset, prepared, outcome)))
     assert len(frame) == dataset.n_samples == len(prepared.X)
-    assert list(frame.columns) == ["petal_length", "petal_width", "label",
+    assert list(frame.columns) == ["row", "petal_length", "petal_width", "label",
                                    "responsibility_0", "responsibility_1", "responsibility_2"]
+    np.testing.assert_array_equal(frame["row"], np.arange(1, 151))
     np.testing.assert_allclose(frame[["petal_length", "petal_width"]],
                                dataset.frame[["petal_length", "petal_width"]])  # unscaled
     responsibilities = frame.filter(like="responsibility_").to_numpy()
@@ -73,6 +74,7 @@ def test_rows_the_fit_left_out_are_not_in_the_csv():
     frame = pd.read_csv(io.StringIO(exports.labels_csv_text(dataset, prepared, outcome)))
     assert len(frame) == 6
     np.testing.assert_allclose(frame["a"], dataset.frame["a"].iloc[[0, 1, 3, 5, 6, 7]])
+    assert list(frame["row"]) == [1, 2, 4, 6, 7, 8]  # the rows left out are gaps
 
 
 def test_the_notebook_replay_gives_every_row_by_its_own_rule_and_its_parameters():
@@ -200,3 +202,20 @@ def test_the_replay_offers_all_three_downloads(downloads):
     assert mimetype == "text/csv" and len(frame) == 150
     assert list(frame.columns[-4:]) == ["label", "responsibility_0", "responsibility_1",
                                         "responsibility_2"]
+
+
+def test_an_uploaded_files_labels_number_its_rows_and_cannot_run_formulas(downloads):
+    from test_app_explore import run_page, upload
+
+    from dashboard.plain_text import plain
+
+    rows = ["1.0,2.0,left", "1.5,,right", "-1.5,8.0,=cmd", "9.0,9.5,@x", "8.5,9.0,a"]
+    content = ("=1+2,@SUM(A1),side\n" + "\n".join(rows) + "\n").encode()
+    at = upload(run_page({"k": "2"}), content, "formulas.csv")
+    assert_clean(at)
+    text = downloads["gmm_upload_k2_full_labels.csv"][1]()
+    assert text.splitlines()[0].startswith("row,'=1+2,'@SUM(A1),label,")
+    frame = pd.read_csv(io.StringIO(text))
+    assert list(frame["row"]) == [1, 3, 4, 5]  # row 2 has a gap, as the notes say
+    assert plain("(row 2;") in " ".join(info.value for info in at.sidebar.info)
+    assert frame["'=1+2"].tolist() == [1.0, -1.5, 9.0, 8.5]  # numbers stay numbers

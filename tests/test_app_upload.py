@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 import streamlit as st
+from streamlit import config
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.local_script_runner import LocalScriptRunner
 from test_app_explore import (  # noqa: F401 (_own_data_home: an autouse fixture)
     _own_data_home,
     assert_clean,
@@ -17,7 +20,10 @@ from test_app_explore import (  # noqa: F401 (_own_data_home: an autouse fixture
 )
 from test_app_pages import DATA, EXPLORE, MATH, MODEL_SELECTION
 
+import dashboard.cache
 from dashboard.plain_text import plain
+from dashboard.upload import LOST_FILE
+from gmm_core.datasets import DatasetError
 
 PAGES = (MATH, DATA, MODEL_SELECTION)
 
@@ -105,3 +111,107 @@ def test_a_file_without_numeric_columns_besides_row_names_is_refused():
     at = upload(run_page(), b'"","name"\n"1","a"\n"2","b"\n', "one.csv")
     assert not at.exception
     assert plain("has no numeric column besides its row names") in at.error[0].value
+
+
+def proto_strings(message) -> list[str]:
+    found = []
+    for _, value in message.ListFields():
+        single = isinstance(value, str) or hasattr(value, "ListFields")
+        for item in [value] if single or not hasattr(value, "__iter__") else value:
+            if isinstance(item, str):
+                found.append(item)
+            elif hasattr(item, "ListFields"):
+                found += proto_strings(item)
+    return found
+
+
+def page_text(at: AppTest) -> str:
+    """Every string the session's page sends the browser: bodies, labels, help."""
+    def walk(node) -> list[str]:
+        children = getattr(node, "children", None)
+        if children is not None:
+            return [text for child in children.values() for text in walk(child)]
+        proto = getattr(node, "proto", None)
+        return [] if proto is None else proto_strings(proto)
+    return "\n".join(walk(at.main) + walk(at.sidebar))
+
+
+@pytest.mark.parametrize(("content", "shown"), [
+    (blobs_csv(), f"{plain('bob_copy.csv')}** — 120 rows"),
+    (b"", plain("bob_copy.csv is empty")),
+])
+def test_two_sessions_uploading_the_same_bytes_each_see_only_their_own_file_name(
+        content, shown, csv_reads):
+    alice = upload(run_page(), content, "alice_private.csv")
+    assert plain("alice_private.csv") in page_text(alice)
+    bob = upload(run_page(), content, "bob_copy.csv")
+    assert shown in page_text(bob)
+    assert "alice" not in page_text(bob)
+    assert csv_reads == [len(content)]  # the numbers were shared: one parse
+    alice.run()
+    assert "bob" not in page_text(alice)
+
+
+def test_the_upload_cache_holds_numbers_under_no_users_name():
+    st.cache_resource.clear()
+    params, alice = dashboard.cache.upload(blobs_csv(), "alice_private.csv")
+    shared = dashboard.cache.dataset(dashboard.cache.UPLOAD_DATASET, params)
+    assert "alice" not in f"{shared.title} {shared.citation} {shared.notes}"
+    bob_params, bob = dashboard.cache.upload(blobs_csv(), "bob_copy.csv")
+    assert bob_params == params
+    assert (alice.title, bob.title) == ("alice_private.csv", "bob_copy.csv")
+    assert bob.citation == "uploaded file bob_copy.csv"
+    assert bob.frame is shared.frame and bob.fingerprint == shared.fingerprint
+    assert dashboard.cache.kept_upload(params, "mine.csv").title == "mine.csv"
+
+
+def test_a_cached_refusal_names_the_file_as_each_session_named_it():
+    st.cache_resource.clear()
+    for name in ("alice_private.csv", "bob_copy.csv"):
+        with pytest.raises(DatasetError) as refused:
+            dashboard.cache.upload(b"", name)
+        assert str(refused.value) == f"{name} is empty"
+    st.cache_resource.clear()
+    with pytest.raises(DatasetError, match=r"^kept\.csv is no longer on the server"):
+        dashboard.cache.kept_upload((("digest", "0" * 32),), "kept.csv")
+
+
+@pytest.fixture
+def upload_cap_20_mb():
+    """``server.maxUploadSize = 20``, as a host may set it, for one test."""
+    configured = config.get_option("server.maxUploadSize")
+    config.set_option("server.maxUploadSize", 20)
+    yield
+    config.set_option("server.maxUploadSize", configured)
+
+
+def test_a_lower_upload_cap_is_the_one_number_the_uploader_and_the_page_give(
+        upload_cap_20_mb):
+    at = run_page().selectbox(key="dataset").set_value("upload").run()
+    uploader = at.file_uploader(key="upload_file")
+    assert uploader.proto.max_upload_size_mb == 20
+    assert uploader.label == "CSV file, up to 20 MB"
+    assert "Choose a CSV file of up to 20 MB" in at.error[0].value
+    assert dashboard.cache.upload_limits().max_bytes == 20_000_000
+
+
+def test_a_file_the_server_lost_is_said_so_and_the_uploader_emptied(monkeypatch):
+    at = upload(run_page(), blobs_csv())
+    assert_clean(at)
+    # A restarted server: the browser still lists the file, but the server has neither
+    # its bytes nor the session that read it.
+    monkeypatch.setattr(LocalScriptRunner, "register_file", lambda self, file_rec: None)
+    del at.session_state["_kept_upload"]
+    at.run()
+    assert not at.exception
+    assert [error.value for error in at.error] == [plain(LOST_FILE)]
+    assert not at.get("plotly_chart")
+    assert [uploader.value for uploader in at.file_uploader] == [None]  # a new, empty one
+    at.run()
+    assert [error.value for error in at.error] == [plain(LOST_FILE)]  # until a new file
+    monkeypatch.undo()  # the restarted server keeps what is uploaded to it
+    upload_again = at.file_uploader[0].upload("points.csv", blobs_csv(), "text/csv").run()
+    assert_clean(upload_again)
+    assert upload_again.markdown[0].value.startswith(f"**{plain('points.csv')}** — 120 rows")
+    upload_again.file_uploader[0].clear().run()
+    assert "Choose a CSV file" in upload_again.error[0].value

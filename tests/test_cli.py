@@ -131,6 +131,8 @@ def test_readable_summary(capsys):
     (["fit", "--csv", "{text}"], "no numeric column"),
     (["fit", "--csv", "{two_rows}", "--k", "3"], "2 usable rows; at least 3"),
     (["fit", "--csv", "{nonfinite}"], "no usable rows"),
+    (["fit", "--csv", "{big}"], "big.csv is 60.8 MB; uploads are limited to 50 MB"),
+    (["fit", "--csv", "{just_over}"], "is 50,000,001 bytes; uploads are limited to 50 MB"),
     (["fit", "--csv", "{csv}", "--param", "a=1"], "--param applies to --dataset"),
     (["fit", "--dataset", "nope"], "unknown data set 'nope'"),
     (["fit", "--dataset", "iris", "--columns", "petal"], "unknown column 'petal' in iris"),
@@ -150,7 +152,11 @@ def test_bad_input_exits_2_with_one_error_line(capsys, tmp_path, data_home, poin
                                                args, message):
     files = {"missing": tmp_path / "missing.csv", "csv": points_csv,
              "text": tmp_path / "text.csv", "two_rows": tmp_path / "two.csv",
-             "nonfinite": tmp_path / "nonfinite.csv"}
+             "nonfinite": tmp_path / "nonfinite.csv", "big": tmp_path / "big.csv",
+             "just_over": tmp_path / "just_over.csv"}
+    for name, size in (("big", 60_800_000), ("just_over", 50_000_001)):
+        with files[name].open("wb") as sparse:  # its size without writing its bytes
+            sparse.truncate(size)
     files["text"].write_text("name,city\nann,paris\n")
     files["two_rows"].write_text("x,y\n1,2\n3,4\n")
     files["nonfinite"].write_text("x,y\nnan,1\ninf,2\n")

@@ -179,3 +179,10 @@ def test_a_named_first_column_of_distinct_integers_is_row_names_only_by_its_name
     dataset = read_csv_upload(f"{name},x\n12,1.5\n7,2.5\n30,0.5\n".encode())
     assert dataset.row_name_columns == ((name,) if row_names else ())
     assert dataset.columns == [name, "x"]  # kept either way: it can be chosen
+
+
+def test_each_row_keeps_its_number_in_the_file_so_dropped_rows_are_gaps():
+    dataset = read_csv_upload(b"a,b\n1,2\n3,\n5,6\nNA,8\n9,10\n")
+    assert dataset.row_numbers.tolist() == [1, 3, 5]
+    assert "(rows 2, 4;" in " ".join(dataset.notes)
+    assert read_csv_upload(b"a,b\n1,2\n3,4\n").row_numbers.tolist() == [1, 2]

@@ -14,7 +14,13 @@ from scipy.stats import multivariate_normal
 from gmm_core import GMM, FitRequest
 from gmm_core.covariance import structure_for
 from gmm_core.datasets.preprocessing import preprocess
-from gmm_core.export import FORMAT, labels_csv, parameters_json, read_parameters_json
+from gmm_core.export import (
+    FORMAT,
+    csv_text,
+    labels_csv,
+    parameters_json,
+    read_parameters_json,
+)
 
 COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
 
@@ -67,6 +73,37 @@ def test_labels_csv_prefixes_added_columns_that_clash_with_features(X, fitted):
     table = read_csv(labels_csv(frame, fitted.predict_proba(X), fitted.predict(X)))
     assert list(table.columns) == ["label", "y", "gmm_label", "gmm_responsibility_0",
                                    "gmm_responsibility_1", "gmm_responsibility_2"]
+
+
+def test_labels_csv_numbers_the_rows_first_when_given_them(X, fitted):
+    rows = np.arange(1, 2 * len(X) + 1, 2)
+    table = read_csv(labels_csv(X, fitted.predict_proba(X), fitted.predict(X), rows=rows))
+    assert list(table.columns[:4]) == ["row", "x0", "x1", "label"]
+    np.testing.assert_array_equal(table["row"], rows)
+    with pytest.raises(ValueError, match="rows must have shape"):
+        labels_csv(X, fitted.predict_proba(X), fitted.predict(X), rows=rows[:-1])
+
+
+def test_labels_csv_prefixes_the_row_number_too_when_a_feature_is_called_row(X, fitted):
+    frame = pd.DataFrame(X, columns=["row", "y"])
+    table = read_csv(labels_csv(frame, fitted.predict_proba(X), fitted.predict(X),
+                                rows=np.arange(1, len(X) + 1)))
+    assert list(table.columns[:4]) == ["gmm_row", "row", "y", "gmm_label"]
+
+
+def test_csv_text_puts_a_quote_before_text_a_spreadsheet_would_run():
+    frame = pd.DataFrame({"=1+2": [-1.5, 2.0, 3.0, 4.0, 5.0, 6.0],
+                          "@SUM(A1)": [1, -2, 3, 4, 5, 6],
+                          "note": ["=HYPERLINK(\"x\")", "+1", "-cmd", "@x", "\tab", "plain"],
+                          "+": [True, False, True, True, False, True]})
+    table = read_csv(csv_text(frame))
+    assert list(table.columns) == ["'=1+2", "'@SUM(A1)", "note", "'+"]
+    assert table["'=1+2"].tolist() == [-1.5, 2.0, 3.0, 4.0, 5.0, 6.0]  # numbers stay numbers
+    assert table["'@SUM(A1)"].tolist() == [1, -2, 3, 4, 5, 6]
+    assert table["note"].tolist() == ["'=HYPERLINK(\"x\")", "'+1", "'-cmd", "'@x", "'\tab",
+                                      "plain"]
+    assert (frame.columns[0], frame["note"][1]) == ("=1+2", "+1")  # the caller's, untouched
+    assert csv_text(pd.DataFrame({"a": ["\rx"]})) == "a\n'\rx\n"
 
 
 def test_labels_csv_refuses_mismatched_lengths(X, fitted):

@@ -64,6 +64,8 @@ class Dataset:
     with ``frame``'s rows. ``notes`` says what loading changed (rows or columns dropped).
     ``row_name_columns`` are columns of ``frame`` that name or number the rows (a CSV
     file's row names): a user may choose them, but they are never chosen by default.
+    ``source_rows`` numbers each row as its source does, from 1, with gaps where loading
+    left rows out (an uploaded file's data rows); None: the source's rows, in order.
     """
 
     name: str
@@ -76,6 +78,7 @@ class Dataset:
     notes: list[str] = field(default_factory=list)
     extras: dict = field(default_factory=dict)
     row_name_columns: tuple[str, ...] = ()
+    source_rows: np.ndarray | None = None
 
     def __post_init__(self):
         missing = [name for name in self.frame.columns if name not in self.features]
@@ -90,6 +93,13 @@ class Dataset:
     @cached_property
     def fingerprint(self) -> str:
         return fingerprint_frame(self.frame)
+
+    @property
+    def row_numbers(self) -> np.ndarray:
+        """Each row's number in the source, counting from 1 (see ``source_rows``)."""
+        if self.source_rows is not None:
+            return self.source_rows
+        return np.arange(1, self.n_samples + 1)
 
     @property
     def n_samples(self) -> int:

@@ -40,15 +40,23 @@ NA_VALUES = sorted({variant for token in MISSING_TOKENS
 UNIT_BRACKETS = re.compile(r"^[\[(](.*)[\])]$")
 SNIFF_LINES = 50
 SHOW_ROWS = 5
+# A megabyte as Streamlit's uploader counts it (1024² only in browsers on Windows), so
+# "50 MB" is the same size in the uploader, in messages, on the command line and in docs.
+MEGABYTE = 1_000_000
 
 
 @dataclass(frozen=True)
 class CsvLimits:
     """Caps on what an upload may hold; the dashboard and the CLI share them."""
 
-    max_bytes: int = 50 * 1024 * 1024
+    max_bytes: int = 50 * MEGABYTE
     max_rows: int = 1_000_000
     max_columns: int = 1_000
+
+    @property
+    def size_text(self) -> str:
+        """The byte cap as messages give it: "50 MB"."""
+        return size_text(self.max_bytes)
 
 
 @dataclass(frozen=True)
@@ -114,6 +122,8 @@ def read_csv_upload(source: bytes | str | Path, limits: CsvLimits = CsvLimits(),
         citation=f"uploaded file {source_name}",
         notes=notes,
         row_name_columns=tuple(row_name_columns),
+        # The data rows' numbers as the notes give them, so that dropped rows are gaps.
+        source_rows=frame.index.to_numpy() + 1,
     )
 
 
@@ -132,8 +142,10 @@ def _read_bytes(source: bytes | str | Path, limits: CsvLimits,
             raise DatasetError(f"{path} is not a file")
         size = path.stat().st_size
     if size > limits.max_bytes:
-        raise DatasetError(f"{name} is {_size_text(size)}; uploads are limited to "
-                           f"{_size_text(limits.max_bytes)}")
+        shown = size_text(size)
+        if shown == limits.size_text:  # just over: rounded, it would read as the limit
+            shown = f"{size:,} bytes"
+        raise DatasetError(f"{name} is {shown}; uploads are limited to {limits.size_text}")
     if in_memory:
         return bytes(source), name
     try:
@@ -142,8 +154,11 @@ def _read_bytes(source: bytes | str | Path, limits: CsvLimits,
         raise DatasetError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
-def _size_text(n_bytes: int) -> str:
-    return f"{n_bytes / 1e6:.1f} MB" if n_bytes >= 100_000 else counted(n_bytes, "byte")
+def size_text(n_bytes: int) -> str:
+    """"60.8 MB", "50 MB" (a whole number without its ".0"), "244 bytes"."""
+    if n_bytes < MEGABYTE // 10:
+        return counted(n_bytes, "byte")
+    return f"{n_bytes / MEGABYTE:.1f}".removesuffix(".0") + " MB"
 
 
 def _decode(raw: bytes, name: str, notes: list[str]) -> str:

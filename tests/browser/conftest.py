@@ -57,12 +57,20 @@ def explore_app(browser, pytestconfig, tmp_path_factory):
         yield server
 
 
-@pytest.fixture
-def page(browser, explore_app, request):
+def new_tab(browser, url: str):
+    """A tab on ``url`` in a browser context of its own: a session of its own, as
+    another user's browser would be. Close its ``context`` when done."""
     context = browser.new_context(viewport=VIEWPORT)
     tab = context.new_page()
     tab.set_default_timeout(ACTION_TIMEOUT_MS)
-    tab.goto(explore_app.url)
+    tab.goto(url)
+    return tab
+
+
+@pytest.fixture
+def page(browser, explore_app, request):
+    tab = new_tab(browser, explore_app.url)
+    context = tab.context
     yield tab
     report = request.node.stash.get(call_report_key, None)
     if report is not None and report.failed:
