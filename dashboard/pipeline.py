@@ -7,6 +7,7 @@ Plain functions without Streamlit, so tests and benchmarks call them directly;
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -42,6 +43,7 @@ from gmm_core.datasets.sketch import SKETCH
 from gmm_core.model import bic_from
 from gmm_core.notebook import explain_notebook_failure, fit_notebook
 from gmm_core.request import PLACED
+from gmm_core.scaling import RegularizationWarning
 
 # Responsibilities kept per fit (the trace's only part that grows with the data): with
 # FIT_ENTRIES cached fits this bounds what the shared server holds (README, "Hosting").
@@ -76,6 +78,8 @@ class FitOutcome:
     bic: float | None
     explanation: tuple[str, ...] = ()  # why the notebook replay went wrong, if it did
     unscored_because: str = ""
+    # Features whose variance reg_covar swamps, each with the fit's warning about it.
+    swamped: tuple[RegularizationWarning, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -132,11 +136,21 @@ def run_fit(prepared: PreparedData, request: FitRequest) -> FitOutcome:
         except ValueError as exc:
             return FitOutcome(trace, None, None, None, explanation, str(exc))
         return FitOutcome(trace, None, score.mean_log_likelihood, score.bic, explanation)
-    model = GMM(**request.model_params(), means_init=placed_start(X, request),
-                trace_points=MAX_POINTS, trace_memory_mb=TRACE_MEMORY_MB).fit(X)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RegularizationWarning)
+        model = GMM(**request.model_params(), means_init=placed_start(X, request),
+                    trace_points=MAX_POINTS, trace_memory_mb=TRACE_MEMORY_MB).fit(X)
+    swamped = []
+    for warning in caught:  # the page says these; any other warning goes on as it came
+        if isinstance(warning.message, RegularizationWarning):
+            swamped.append(warning.message)
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                                   warning.lineno)
     mean_log_likelihood = model.score(X)
     return FitOutcome(model.trace_, model, mean_log_likelihood,
-                      float(bic_from(mean_log_likelihood, len(X), model.n_parameters())))
+                      float(bic_from(mean_log_likelihood, len(X), model.n_parameters())),
+                      swamped=tuple(swamped))
 
 
 def run_comparison(prepared: PreparedData, request: FitRequest,

@@ -79,3 +79,11 @@ def markdown_table(frame: pd.DataFrame, index: bool = True) -> str:
     text = shown.select_dtypes(include="object").columns
     shown[text] = shown[text].map(plain)
     return shown.to_markdown(index=index, floatfmt=".6g")
+
+
+def regularization_notes(outcome: FitOutcome, feature_names) -> list[str]:
+    """One sentence per feature whose variance the regularization swamps, with the fix the
+    sidebar offers (its names come from the data: show them as plain text)."""
+    return [f"{warning.what(feature_names[warning.feature])}. Tick “Standardize” in the "
+            "sidebar (or lower the regularization) to fit it in its own units."
+            for warning in outcome.swamped]

@@ -65,6 +65,8 @@ def describe_the_data() -> None:
 
 line = status.status_line(outcome)
 {"success": st.success, "warning": st.warning, "error": st.error}[line.level](line.text)
+for note in status.regularization_notes(outcome, prepared.axis_titles):
+    st.warning(plain(note))
 
 fit_component.show_animation(
     lambda include_points: cache.animation(request, fingerprint, options, include_points),

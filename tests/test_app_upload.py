@@ -215,3 +215,19 @@ def test_a_file_the_server_lost_is_said_so_and_the_uploader_emptied(monkeypatch)
     assert upload_again.markdown[0].value.startswith(f"**{plain('points.csv')}** — 120 rows")
     upload_again.file_uploader[0].clear().run()
     assert "Choose a CSV file" in upload_again.error[0].value
+
+
+def test_a_regularization_that_swamps_a_feature_is_named_on_the_page_with_its_fix():
+    """Fluxes in erg s⁻¹ cm⁻² Å⁻¹ are of order 1e-17: reg_covar = 1e-6 dwarfs their
+    variance, and the page says so for that column (as plain text) until standardized."""
+    rng = np.random.default_rng(3)
+    blobs = np.vstack([rng.normal(centre, 1.0, (40, 2)) for centre in (0, 8, 16)])
+    frame = pd.DataFrame({"flux_*tiny*": blobs[:, 0] * 1e-17, "size": blobs[:, 1]})
+    at = upload(run_page(), frame.to_csv(index=False).encode(), "fluxes.csv")
+    assert_clean(at)
+    notes = [w.value for w in at.warning if "swamps" in w.value]
+    assert len(notes) == 1
+    assert plain("variance of flux_*tiny*") in notes[0] and "Standardize" in notes[0]
+    at.checkbox(key="standardize").check().run()
+    assert_clean(at)
+    assert not [w.value for w in at.warning if "swamps" in w.value]
