@@ -162,7 +162,9 @@ SPEEDS = ("fast", "normal")  # the view's speed menu: 40 and 150 ms a frame
 @dataclass
 class Playback:
     intervals_ms: list[float] = field(default_factory=list)
-    main_thread_ms_per_frame: list[float] = field(default_factory=list)
+    # Per play: the browser's main-thread time (wall and CPU) and its renderer's CPU, per frame.
+    per_frame_ms: dict[str, list[float]] = field(default_factory=lambda: {
+        "tasks": [], "main-thread CPU": [], "renderer CPU": []})
 
 
 @dataclass
@@ -213,7 +215,10 @@ class Session:
         return {"script": 1000 * metrics["ScriptDuration"],
                 "layout+style": 1000 * (metrics["LayoutDuration"]
                                         + metrics["RecalcStyleDuration"]),
-                "tasks": 1000 * metrics["TaskDuration"]}
+                "tasks": 1000 * metrics["TaskDuration"],
+                # CPU time, which other processes on the machine do not stretch.
+                "main-thread CPU": 1000 * metrics.get("ThreadTime", np.nan),
+                "renderer CPU": 1000 * metrics.get("ProcessTime", np.nan)}
 
     def measure(self, action: Callable[[], None], shown: Callable[[str], None]) -> Sample:
         """``action`` is one input; ``shown(before)`` returns once its figure is drawn."""
@@ -246,11 +251,11 @@ class Session:
         page.wait_for_function("() => window.gmmFrameTimes.length > 1", polling="raf")
         page.locator(f"{ANIMATION} .gmm-play").filter(has_text="Play").wait_for()
         page.wait_for_timeout(100)  # the last frame's paint
-        tasks = self.browser_ms()["tasks"] - before["tasks"]
+        after = self.browser_ms()
         times = page.evaluate("() => window.gmmFrameTimes")
-        # The first interval starts at the click: the frames' own cadence starts after it.
         playback.intervals_ms.extend(np.diff(times).tolist())
-        playback.main_thread_ms_per_frame.append(tasks / len(times))
+        for key, per_frame in playback.per_frame_ms.items():
+            per_frame.append((after[key] - before[key]) / len(times))
 
     def close(self) -> None:
         if self.page.locator(EXCEPTION).count():
@@ -377,13 +382,13 @@ def print_first_figures(result: ViewResult) -> None:
 
 
 def print_playback(result: ViewResult) -> None:
-    print(f"  {'playback':<17}{'frames':>8}{'p50 ms':>8}{'p95 ms':>8}"
-          f"{'main thread ms/frame':>22}")
+    print(f"  {'playback':<17}{'frames':>8}{'p50 ms':>8}{'p95 ms':>8}   per frame (ms): "
+          "main-thread tasks, main-thread CPU, renderer CPU")
     for speed, playback in result.playback.items():
         intervals = playback.intervals_ms
         print(f"  {speed:<17}{len(intervals):>8}{np.percentile(intervals, 50):>8.0f}"
-              f"{np.percentile(intervals, 95):>8.0f}"
-              f"{_median(playback.main_thread_ms_per_frame):>22.0f}")
+              f"{np.percentile(intervals, 95):>8.0f}   "
+              + "".join(_cell(_median(values), 8) for values in playback.per_frame_ms.values()))
 
 
 def print_view(view: View, result: ViewResult) -> None:
