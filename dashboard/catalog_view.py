@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard.cache import TTL
-from dashboard.figures import component_colors, outline_xy
+from dashboard.figures import EQUAL, component_colors, data_axes, outline_xy
 from dashboard.plain_text import plotly_plain
 from gmm_core import GMM
 from gmm_core.catalog import Catalog, catalog_files, open_catalog
@@ -128,8 +128,10 @@ class FitProgress:
         self.bar.empty()
 
 
-def catalog_figure(points: np.ndarray, model: GMM, columns: tuple[str, str]) -> go.Figure:
-    """The sample coloured by its most likely component, with 1- and 2-sigma ellipses."""
+def catalog_figure(points: np.ndarray, model: GMM, columns: tuple[str, str],
+                   aspect: str = EQUAL) -> go.Figure:
+    """The sample coloured by its most likely component, with 1- and 2-sigma ellipses;
+    true to scale unless ``aspect`` is ``FILL`` (``dashboard.figures.data_axes``)."""
     colors = component_colors(model.k)
     labels = model.predict(points)
     outlines = ellipse_outlines(model.means_, model.trace_.covariances[-1], levels=(1, 2))
@@ -142,7 +144,8 @@ def catalog_figure(points: np.ndarray, model: GMM, columns: tuple[str, str]) -> 
         x, y = outline_xy(outline)
         figure.add_trace(go.Scatter(x=x, y=y, mode="lines", name=f"component {component}",
                                     line={"color": colors[component], "width": 2}))
-    figure.update_layout(height=560, xaxis_title=plotly_plain(columns[0]),
-                         yaxis_title=plotly_plain(columns[1]),
-                         margin={"l": 10, "r": 10, "t": 30, "b": 10})
+    x_scale, y_scale = data_axes(aspect)
+    figure.update_layout(height=560, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                         xaxis={"title": {"text": plotly_plain(columns[0])}, **x_scale},
+                         yaxis={"title": {"text": plotly_plain(columns[1])}, **y_scale})
     return figure

@@ -15,7 +15,7 @@ import streamlit as st
 from dashboard import sketch
 from dashboard.cache import UPLOAD_DATASET
 from dashboard.download import PENDING_DATASET, SDSS, sdss_download_button, sdss_problem
-from dashboard.figures import COLOR_BY, PALETTES
+from dashboard.figures import COLOR_BY, EQUAL, FILL, PALETTES
 from dashboard.query_state import (
     K_RANGE,
     MAX_DIMENSIONS,
@@ -24,6 +24,7 @@ from dashboard.query_state import (
     REGULARIZATIONS,
     SEED_RANGE,
     TOLERANCES,
+    TRUE_WORDS,
     ExploreView,
     default_view,
     resolve_features,
@@ -47,7 +48,7 @@ SKETCH_TITLE = "Sketch: draw your own points…"
 # The sidebar's widget keys whose values can be set by code (not buttons or uploaders).
 SIDEBAR_KEYS = ("dataset", "x", "y", "x_wavelength", "y_wavelength", "extra", "k", "tol",
                 "seed", "max_iters", "covariance_type", "init", "convergence", "reg_covar",
-                "standardize", "replay", "color", "palette", "present", sketch.START,
+                "standardize", "replay", "color", "palette", "present", "aspect", sketch.START,
                 sketch.COUNT, sketch.SPREAD)
 COVARIANCE_LABELS = {"full": "full", "tied": "tied (one shared by all)",
                      "diag": "diagonal", "spherical": "spherical"}
@@ -63,6 +64,10 @@ COLOR_LABELS = {"responsibility": "responsibility (blend of component colours)",
                 "uncertainty": "uncertainty (1 − largest responsibility)"}
 
 _URL_READ = "_url_read"
+_FIRST_QUERY = "_first_query"  # the address the session opened with
+_PUBLISHED = "_published_query"  # the view the sidebar last wrote into the address
+# What a view looks like rather than what it fits: links to other views carry these.
+DISPLAY_PARAMS = ("color", "palette", "present", "aspect")
 PLACED_MEANS = "placed_means"  # the start placed by hand on the figure: [(x, y), …]
 _WANTED_FEATURES = "_wanted_features"
 
@@ -93,6 +98,7 @@ def _state_for_view(view: ExploreView) -> dict:
             "init": r.init, "convergence": r.convergence, "reg_covar": float(r.reg_covar),
             "standardize": bool(r.standardize), "replay": r.algorithm == "notebook",
             "color": view.color_by, "palette": view.palette, "present": view.present,
+            "aspect": view.aspect == FILL,
             PLACED_MEANS: list(r.placed_means), _WANTED_FEATURES: tuple(r.features)} | (
             {sketch.POINTS: [list(p) for p in dict(r.dataset_params)["points"]]}
             if r.dataset == SKETCH and r.dataset_params else {})
@@ -102,7 +108,8 @@ def _read_url_once(default: ExploreView, dataset_names: Sequence[str]) -> list[s
     """At a session's first run, put the URL's view into the widgets' state."""
     if st.session_state.get(_URL_READ):
         return []
-    view, problems = view_from_query(st.query_params.to_dict(), default, dataset_names)
+    opened_with = st.session_state.get(_FIRST_QUERY, st.query_params.to_dict())
+    view, problems = view_from_query(opened_with, default, dataset_names)
     st.session_state.update(_state_for_view(view))
     st.session_state[_URL_READ] = True
     return problems
@@ -156,6 +163,9 @@ def _fit_controls() -> None:
              format_func=PALETTE_LABELS.get,
              help="Okabe and Ito's colours, ordered so the first six stay apart for "
                   "every kind of colour vision.")
+    st.checkbox("Fill the frame (distorts shapes)", key="aspect",
+                help="Stretch each data-space plot to fill its frame. Off, one unit is the "
+                     "same length on both axes, so round clusters look round.")
     st.toggle("Presentation mode", key="present",
               help="Larger text and markers for a projector; with ?present=true in the "
                    "address the page opens with the sidebar closed.")
@@ -246,7 +256,8 @@ def _view_in_state(dataset_name: str, dataset_params: tuple,
         convergence=s["convergence"], max_iters=int(s["max_iters"]),
         reg_covar=float(s["reg_covar"]), standardize=bool(s["standardize"]),
         algorithm="notebook" if s["replay"] else "em")
-    return ExploreView(request, s["color"], s["palette"], bool(s["present"])), messages
+    return ExploreView(request, s["color"], s["palette"], bool(s["present"]),
+                       FILL if s["aspect"] else EQUAL), messages
 
 
 def place_start(placed) -> None:
@@ -260,8 +271,33 @@ def place_start(placed) -> None:
         st.session_state["init"] = INIT_METHODS[0]
 
 
+def remember_url() -> None:
+    """Keep the address a session opened with, for the first page that draws the
+    sidebar: a link to a page without it (Lessons) still sets the view. Call it at the
+    top of every run."""
+    st.session_state.setdefault(_FIRST_QUERY, st.query_params.to_dict())
+
+
+def display_params() -> dict[str, str]:
+    """This session's display options (``DISPLAY_PARAMS``) as query parameters: the
+    sidebar's last view, or, before any page drew the sidebar, the address's."""
+    source = st.session_state.get(_PUBLISHED)
+    if source is None:
+        source = st.session_state.get(_FIRST_QUERY, st.query_params.to_dict())
+    return {key: str(source[key]) for key in DISPLAY_PARAMS if key in source}
+
+
+def presenting() -> bool:
+    """Whether this run is presented: the sidebar's switch (this run's value, when it was
+    drawn), else the display options above."""
+    if "present" in st.session_state:
+        return bool(st.session_state["present"])
+    return display_params().get("present", "").lower() in TRUE_WORDS
+
+
 def _publish(view: ExploreView) -> None:
     params = view_to_query(view)
+    st.session_state[_PUBLISHED] = params
     if st.query_params.to_dict() != params:
         st.query_params.from_dict(params)
 

@@ -46,6 +46,10 @@ PALETTES = {"plotly": COMPONENT_COLORS, "okabe_ito": OKABE_ITO}
 _PALETTE_RGB = {name: np.array([hex_to_rgb(c) for c in colors], dtype=float)
                 for name, colors in PALETTES.items()}
 COLOR_BY = ("responsibility", "uncertainty")
+# How data-space figures use their frame: one unit the same length on both axes (true
+# to scale, the default), or stretched to fill it (distorts shapes).
+EQUAL, FILL = "equal", "fill"
+ASPECTS = (EQUAL, FILL)
 # A point takes the colour of the component that claims it most, paler the less sure:
 # from PALEST (shared evenly) to the full colour (claimed alone), in this many levels.
 BLEND_LEVELS = 16
@@ -96,6 +100,7 @@ class FigureOptions:
     height: int = 600
     marker_size: float = 5
     font_size: int = 12
+    aspect: str = EQUAL
 
     def __post_init__(self):
         if self.palette not in PALETTES:
@@ -104,20 +109,34 @@ class FigureOptions:
         if self.color_by not in COLOR_BY:
             raise ValueError(f"color_by must be one of {', '.join(COLOR_BY)}; "
                              f"got {self.color_by!r}")
+        if self.aspect not in ASPECTS:
+            raise ValueError(f"aspect must be one of {', '.join(ASPECTS)}; "
+                             f"got {self.aspect!r}")
         if self.max_frames < 2:
             raise ValueError(f"max_frames must be at least 2; got {self.max_frames}")
 
 
 DEFAULT_OPTIONS = FigureOptions()
 # Presentation mode: a projector at 1280x720 seen from the back of a room.
-PRESENTATION = {"font_size": 18, "marker_size": 8, "height": 480}
+# The height is the most the figure takes: the browser fits it to the window (480 px at
+# 1280x720, under the status line with the controls in view).
+PRESENTATION = {"font_size": 18, "marker_size": 8, "height": 800}
 
 
 def figure_options(color_by: str = "responsibility", palette: str = "plotly",
-                   present: bool = False) -> FigureOptions:
+                   present: bool = False, aspect: str = EQUAL) -> FigureOptions:
     """The figures' options for a view; presentation mode enlarges text and markers."""
-    return FigureOptions(color_by=color_by, palette=palette,
+    return FigureOptions(color_by=color_by, palette=palette, aspect=aspect,
                          **(PRESENTATION if present else {}))
+
+
+def data_axes(aspect: str = EQUAL) -> tuple[dict, dict]:
+    """The x and y axis settings of a figure drawn in data space: with ``EQUAL`` the y
+    axis is tied to the x axis, one unit the same length on both, at any size of the
+    frame (Plotly widens one range to keep the data in view); with ``FILL``, nothing."""
+    if aspect == FILL:
+        return {}, {}
+    return {"constrain": "range"}, {"scaleanchor": "x", "scaleratio": 1, "constrain": "range"}
 
 
 def plot_data(X, sample_index, dims=(0, 1), titles=("x", "y"),
@@ -298,7 +317,7 @@ def mixture_figure(data: PlotData, means, covariances, labels, colors, title: st
                                 ELLIPSE_VERTICES)
     traces = [{"type": "scatter", "x": data.xy[:, 0], "y": data.xy[:, 1], "mode": "markers",
                "name": "data", "hoverinfo": "x+y",
-               "marker": {"size": 5, "opacity": 0.8,
+               "marker": {"size": options.marker_size, "opacity": 0.8,
                           "color": np.asarray(colors)[labels].tolist()}}]
     for j, outline in enumerate(outlines):
         x, y = outline_xy(outline)
@@ -311,10 +330,12 @@ def mixture_figure(data: PlotData, means, covariances, labels, colors, title: st
         "marker": {"color": list(colors), "size": 12, "symbol": "x",
                    "line": {"color": "black", "width": 1}}})
     x_range, y_range = axis_ranges(data.xy)
+    x_scale, y_scale = data_axes(options.aspect)
     layout = {"title": {"text": title}, "height": 420, "showlegend": False,
               "margin": {"l": 10, "r": 10, "t": 50, "b": 10},
-              "xaxis": {"range": list(x_range), "title": {"text": data.x_title}},
-              "yaxis": {"range": list(y_range), "title": {"text": data.y_title}}}
+              "font": {"size": options.font_size},
+              "xaxis": {"range": list(x_range), "title": {"text": data.x_title}, **x_scale},
+              "yaxis": {"range": list(y_range), "title": {"text": data.y_title}, **y_scale}}
     return _unchecked_figure(traces, layout)
 
 

@@ -65,7 +65,7 @@ def _plot_meta(data: PlotData, options: FigureOptions) -> dict:
             "x_range": list(x_range), "y_range": list(y_range),
             "sigma_levels": [float(s) for s in options.sigma_levels],
             "marker_size": options.marker_size, "mean_size": MEAN_MARKER_SIZE,
-            "font_size": options.font_size}
+            "font_size": options.font_size, "aspect": options.aspect}
 
 
 def _points(data: PlotData) -> np.ndarray:

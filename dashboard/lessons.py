@@ -12,6 +12,7 @@ Pure data, without Streamlit; ``pages/lessons.py`` lays the lessons out.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from urllib.parse import urlencode
@@ -42,7 +43,13 @@ class LessonView:
     def url(self) -> str:
         """Relative to any page of the app (they share one folder in the URL), so it
         works wherever the app is served."""
-        return f"./{page_url_path(self.page)}?{urlencode(self.query)}"
+        return self.link()
+
+    def link(self, display: Mapping[str, str] | None = None) -> str:
+        """``url`` carrying ``display`` too: the display options of the page it is on
+        (presentation, colours), which the lesson's own query leaves to the user."""
+        query = {**(display or {}), **self.params}
+        return f"./{page_url_path(self.page)}?{urlencode(query)}"
 
 
 def view(label: str, page: str = EXPLORE_PAGE, **params) -> LessonView:

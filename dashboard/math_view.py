@@ -17,6 +17,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard.figures import (
+    DEFAULT_OPTIONS,
+    FigureOptions,
     PlotData,
     axis_ranges,
     blend_rgb,
@@ -268,7 +270,8 @@ def _earlier_ellipses(data: PlotData, means, covariances, colors) -> list:
 
 def step_figure(X, titles, state: StepperState, point: int,
                 means_before: np.ndarray | None = None,
-                covariances_before: np.ndarray | None = None) -> go.Figure:
+                covariances_before: np.ndarray | None = None,
+                options: FigureOptions = DEFAULT_OPTIONS) -> go.Figure:
     """The step-through on the data: points coloured by their responsibilities (grey
     before the first E-step), 1/2/3σ ellipses and means of the current parameters, the
     ellipses before the last M-step dotted, and the chosen point ringed. With one
@@ -289,7 +292,8 @@ def step_figure(X, titles, state: StepperState, point: int,
                                     point_colors, title)
         ring_y = float(figure.layout.yaxis.range[0]) / 2  # in the strip of points
     else:
-        figure = mixture_figure(data, state.means, state.covariances, labels, colors, title)
+        figure = mixture_figure(data, state.means, state.covariances, labels, colors, title,
+                                options)
         figure.update_traces(selector={"name": "data"}, marker={"color": point_colors})
         ring_y = float(X[point, 1])
         if means_before is not None and covariances_before is not None:
@@ -306,7 +310,8 @@ def _final(trace: FitTrace):
     return trace.weights[-1], trace.means[-1], trace.covariances[-1]
 
 
-def density_figure(data: PlotData, trace: FitTrace) -> go.Figure:
+def density_figure(data: PlotData, trace: FitTrace,
+                   options: FigureOptions = DEFAULT_OPTIONS) -> go.Figure:
     """The fitted mixture's density (its 2-D marginal on the plotted features) as
     contours in powers of ten, under the points, ellipses and means."""
     weights, means, covariances = _final(trace)
@@ -317,7 +322,7 @@ def density_figure(data: PlotData, trace: FitTrace) -> go.Figure:
                                   np.asarray(component_colors(k))[labels],
                                   "Density of the fitted mixture")
     figure = mixture_figure(data, means, covariances, labels,
-                            component_colors(k), "Density of the fitted mixture")
+                            component_colors(k), "Density of the fitted mixture", options)
     x_range, y_range = axis_ranges(data.xy)
     xs, ys, log_density = density_grid(weights, means, covariances, x_range, y_range,
                                        DENSITY_GRID, data.dims)
@@ -335,7 +340,8 @@ def density_figure(data: PlotData, trace: FitTrace) -> go.Figure:
     return figure
 
 
-def uncertainty_figure(data: PlotData, trace: FitTrace) -> go.Figure:
+def uncertainty_figure(data: PlotData, trace: FitTrace,
+                       options: FigureOptions = DEFAULT_OPTIONS) -> go.Figure:
     """Points sized by how unsure their assignment is (1 − the largest responsibility),
     coloured by their component."""
     weights, means, covariances = _final(trace)
@@ -349,7 +355,8 @@ def uncertainty_figure(data: PlotData, trace: FitTrace) -> go.Figure:
         figure = one_feature_figure(data, weights, means, covariances,
                                     np.asarray(colors)[resp.argmax(axis=1)], title)
     else:
-        figure = mixture_figure(data, means, covariances, resp.argmax(axis=1), colors, title)
+        figure = mixture_figure(data, means, covariances, resp.argmax(axis=1), colors, title,
+                                options)
     figure.update_traces(selector={"name": "data"},
                          marker={"size": low + (high - low) * np.minimum(unsure / most, 1.0),
                                  "opacity": 0.6},

@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from dashboard.figures import COLOR_BY, PALETTES, FigureOptions, figure_options
+from dashboard.figures import ASPECTS, COLOR_BY, EQUAL, PALETTES, FigureOptions, figure_options
 from gmm_core import FitRequest
 from gmm_core.datasets import Dataset
 from gmm_core.datasets.sketch import SKETCH, sketch_params
@@ -34,16 +34,18 @@ TRUE_WORDS, FALSE_WORDS = ("true", "1", "yes", "on"), ("false", "0", "no", "off"
 @dataclass(frozen=True)
 class ExploreView:
     """What the page shows: the fit request, how points are coloured, the component
-    colours, and whether it is presented to a room (larger text and markers, the
-    sidebar closed when the page opens)."""
+    colours, whether it is presented to a room (larger text and markers, the sidebar
+    closed when the page opens), and whether data-space figures are true to scale or
+    fill their frame (``dashboard.figures.ASPECTS``)."""
 
     request: FitRequest
     color_by: str = "responsibility"
     palette: str = "plotly"
     present: bool = False
+    aspect: str = EQUAL
 
     def figure_options(self) -> FigureOptions:
-        return figure_options(self.color_by, self.palette, self.present)
+        return figure_options(self.color_by, self.palette, self.present, self.aspect)
 
 
 def default_view(sdss_present: bool) -> ExploreView:
@@ -76,6 +78,7 @@ def view_to_query(view: ExploreView) -> dict[str, str]:
         "standardize": str(r.standardize).lower(),
         "replay": str(r.algorithm == "notebook").lower(), "color": view.color_by,
         "palette": view.palette, "present": str(view.present).lower(),
+        "aspect": view.aspect,
     }
 
 
@@ -213,7 +216,8 @@ def view_from_query(params: Mapping[str, object], default: ExploreView,
     )
     view = ExploreView(request, read.choice("color", COLOR_BY, default.color_by),
                        read.choice("palette", list(PALETTES), default.palette),
-                       read.flag("present", default.present))
+                       read.flag("present", default.present),
+                       read.choice("aspect", ASPECTS, default.aspect))
     return view, read.problems
 
 

@@ -1,15 +1,20 @@
 """Command line: ``python -m gmm_core fit | datasets | fetch``.
 
 Bad input ends with exit status 2 and one line ``error: …`` on stderr; a download or
-fit that fails for other reasons ends with status 1 and the same kind of line.
+fit that fails for other reasons ends with status 1 and the same kind of line. Ctrl-C
+ends with status 130 and one line, ``interrupted after iteration N; nothing written``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import logging
 import os
+import signal
 import sys
+import warnings
 
 import numpy as np
 
@@ -28,22 +33,59 @@ from gmm_core.datasets.base import describe_names
 from gmm_core.model import GMM, DegenerateFitError, aic_from, bic_from
 from gmm_core.request import (
     CONVERGENCE_RULES,
-    COVARIANCE_TYPES,
+    COVARIANCE_CHOICES,
     DEGENERATE_POLICIES,
     INIT_METHODS,
+    REGULARIZATIONS,
     FitRequest,
 )
+from gmm_core.scaling import RegularizationWarning, check_magnitudes, location_and_spread
 from gmm_core.wording import counted
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 # What a shell reports for a program ended by SIGPIPE (128 + 13), as ``yes | head`` ends.
 EXIT_BROKEN_PIPE = 141
+# What a shell reports for a program ended by SIGINT (128 + 2), as Ctrl-C ends one.
+EXIT_INTERRUPTED = 130
 PROGRESS_WIDTH = 30
 
 
 class UsageError(Exception):
     """Bad command-line input, reported as one ``error:`` line."""
+
+
+class Interrupted(Exception):
+    """Ctrl-C during a fit, after ``iterations`` completed iterations."""
+
+    def __init__(self, iterations: int):
+        super().__init__(iterations)
+        self.iterations = iterations
+
+
+class IterationProgress:
+    """A fit's ``on_iteration``: counts the iterations done (what Ctrl-C reports) and,
+    when ``echo``, prints one line per iteration on stderr."""
+
+    def __init__(self, echo: bool):
+        self.echo = echo
+        self.done = 0
+
+    def __call__(self, iteration: int, mean_loglik: float) -> None:
+        self.done = iteration
+        if self.echo:
+            # One write with its newline: Ctrl-C can come between print's two writes,
+            # which would leave the next line glued to this one.
+            sys.stderr.write(f"iteration {iteration}: mean log-likelihood {mean_loglik:.6g}\n")
+            sys.stderr.flush()
+
+    @contextlib.contextmanager
+    def interruptible(self):
+        """Ctrl-C inside becomes ``Interrupted`` with the iterations done."""
+        try:
+            yield
+        except KeyboardInterrupt:
+            raise Interrupted(self.done) from None
 
 
 class _Parser(argparse.ArgumentParser):
@@ -73,7 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--param", metavar="KEY=VALUE", action="append", default=[],
                      type=_key_value, help="a data-set parameter, e.g. n_components=4")
     fit.add_argument("--k", type=int, default=2, help="number of components (default 2)")
-    fit.add_argument("--covariance", choices=COVARIANCE_TYPES, default="full")
+    fit.add_argument("--covariance", choices=COVARIANCE_CHOICES, default="full",
+                     help="scikit-learn's full, tied, diag, spherical or one of mclust's "
+                          "models: EII, VII, …, VVV (E, V for one column)")
     fit.add_argument("--init", choices=INIT_METHODS, default="kmeans++")
     fit.add_argument("--convergence", choices=CONVERGENCE_RULES, default="loglik")
     fit.add_argument("--on-degenerate", choices=DEGENERATE_POLICIES, default="regularize")
@@ -81,9 +125,14 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--max-iter", type=int, default=100)
     fit.add_argument("--seed", type=int, default=42)
     fit.add_argument("--reg", type=float, default=1e-6, help="reg_covar added to variances")
+    fit.add_argument("--regularization", choices=REGULARIZATIONS, default="absolute",
+                     help="absolute: add --reg to each variance; relative: add --reg times "
+                          "each feature's variance (the same fit in any units)")
     fit.add_argument("--standardize", action="store_true",
                      help="z-score each column before fitting")
     fit.add_argument("--json", action="store_true", help="print one JSON object")
+    fit.add_argument("--progress", action="store_true",
+                     help="one line per iteration on stderr (always on with --parquet)")
 
     commands.add_parser("datasets", help="list the data sets and their features")
 
@@ -115,6 +164,14 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # the reader (``| head``) has gone: stop quietly
         _discard_stdout()
         return EXIT_BROKEN_PIPE
+    except Interrupted as stop:
+        when = (f"after iteration {stop.iterations}" if stop.iterations
+                else "before the first iteration")
+        print(f"interrupted {when}; nothing written", file=sys.stderr, flush=True)
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        print("interrupted; nothing written", file=sys.stderr, flush=True)
+        return EXIT_INTERRUPTED
 
 
 def _run(argv: list[str] | None) -> int:
@@ -151,13 +208,21 @@ def run_fit(args) -> int:
     dataset, columns = _fit_data_source(args)
     prepared = prepare_features(dataset, columns,
                                 "standardize" if args.standardize else "none")
+    # The fit checks this too; here the message can name the column.
+    check_magnitudes(location_and_spread(prepared.X)[1], prepared.columns, args.reg,
+                     args.regularization)
     request = FitRequest(
         dataset=dataset.name, features=prepared.columns, k=args.k, tol=args.tol,
         seed=args.seed, covariance_type=args.covariance, init=args.init,
         convergence=args.convergence, max_iters=args.max_iter, reg_covar=args.reg,
         standardize=args.standardize, on_degenerate=args.on_degenerate,
-        dataset_params=tuple(args.param))
-    gmm = GMM(**request.model_params()).fit(prepared.X)
+        regularization=args.regularization, dataset_params=tuple(args.param))
+    progress = IterationProgress(echo=args.progress)
+    with progress.interruptible(), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gmm = GMM(**request.model_params(), on_iteration=progress).fit(prepared.X)
+    for warning in caught:
+        _warn(warning.message, prepared.columns)
     result = fit_summary(gmm, prepared.X)
     result.update(dataset=dataset.name, title=dataset.title, fingerprint=dataset.fingerprint,
                   columns=list(prepared.columns), n_samples=len(prepared.X),
@@ -168,6 +233,16 @@ def run_fit(args) -> int:
     else:
         print(_readable_fit(result, dataset))
     return 0
+
+
+def _warn(message: Warning, columns) -> None:
+    """A warning from the fit as one ``warning:`` line on stderr, its fix in options."""
+    if isinstance(message, RegularizationWarning):
+        text = (f"{message.what(columns[message.feature])}; use --standardize, a smaller "
+                "--reg, or --regularization relative")
+    else:
+        text = str(message)
+    print(f"warning: {' '.join(text.split())}", file=sys.stderr)
 
 
 def _fit_data_source(args) -> tuple[Dataset, list[str]]:
@@ -185,7 +260,7 @@ def _fit_data_source(args) -> tuple[Dataset, list[str]]:
 
 def fit_summary(gmm: GMM, X: np.ndarray) -> dict:
     """The fitted parameters and scores as plain JSON-ready values."""
-    return {**_fitted(gmm, gmm.score(X), len(X)),
+    return {**_fitted(gmm, gmm.score(X), len(X)), "icl": float(gmm.icl(X)),
             "counts": np.bincount(gmm.predict(X), minlength=gmm.k).tolist()}
 
 
@@ -211,27 +286,31 @@ def _fitted(gmm: GMM, mean_loglik: float, n_samples: int) -> dict:
 def run_catalog_fit(args) -> int:
     """Fit a catalog on a Dask cluster, one progress line per iteration on stderr."""
     from gmm_core.catalog import open_catalog
-    from gmm_core.distributed import connect
 
     if args.param or args.standardize:
         raise UsageError("--param and --standardize apply to --csv and --dataset")
     try:
-        client = connect(args.scheduler)
+        client = _connect_ignoring_ctrl_c(args.scheduler)
     except OSError as exc:
         raise UsageError(f"cannot reach the Dask scheduler: {exc}") from None
-    with client:
-        catalog = open_catalog(args.parquet, args.columns)
-        request = FitRequest(
-            dataset="catalog", features=catalog.columns, k=args.k, tol=args.tol,
-            seed=args.seed, covariance_type=args.covariance, init=args.init,
-            convergence=args.convergence, max_iters=args.max_iter, reg_covar=args.reg,
-            on_degenerate=args.on_degenerate)
-
-        def progress(iteration: int, mean_loglik: float) -> None:
-            print(f"iteration {iteration}: mean log-likelihood {mean_loglik:.6g}",
-                  file=sys.stderr, flush=True)
-
-        gmm = GMM(**request.model_params(), on_iteration=progress).fit(catalog.rows)
+    progress = IterationProgress(echo=True)
+    with client, progress.interruptible():
+        try:
+            catalog = open_catalog(args.parquet, args.columns)
+            request = FitRequest(
+                dataset="catalog", features=catalog.columns, k=args.k, tol=args.tol,
+                seed=args.seed, covariance_type=args.covariance, init=args.init,
+                convergence=args.convergence, max_iters=args.max_iter, reg_covar=args.reg,
+                on_degenerate=args.on_degenerate, regularization=args.regularization)
+            gmm = GMM(**request.model_params(), on_iteration=progress).fit(catalog.rows)
+        except KeyboardInterrupt:
+            # Shutting down mid-task, the scheduler and the client's event loop log what
+            # they drop (lost tasks, an abandoned gather): Ctrl-C's answer is one line.
+            logging.disable(logging.CRITICAL)
+            raise
+        finally:
+            if client.cluster is not None:  # the local workers this command started
+                client.cluster.close()
     # The trace's last entry scores the final parameters on every row.
     result = _fitted(gmm, float(gmm.trace_.mean_log_likelihood[-1]), catalog.n_rows)
     result.update(source=catalog.source, columns=list(catalog.columns),
@@ -251,6 +330,19 @@ def run_catalog_fit(args) -> int:
     for event in result["events"]:
         print(f"event ({event['kind']}): {event['message']}")
     return 0
+
+
+def _connect_ignoring_ctrl_c(address: str | None):
+    """``connect``, with any local worker processes started ignoring SIGINT: Ctrl-C in a
+    terminal reaches the whole process group, and the workers are this command's to shut
+    down cleanly, not for the signal to kill mid-task."""
+    from gmm_core.distributed import connect
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return connect(address)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _how_it_stopped(result: dict) -> str:

@@ -75,6 +75,9 @@ class CovarianceStructure:
     def n_parameters(self) -> int:
         raise NotImplementedError
 
+    def start_run(self) -> None:
+        """A new EM run starts: forget what M-steps carry to the next (nothing here)."""
+
     # -- quadratic features ----------------------------------------------------------
     def n_quadratic(self) -> int:
         raise NotImplementedError
@@ -99,6 +102,16 @@ class CovarianceStructure:
 
     def log_density_terms(self, prec_chol: np.ndarray, means_c: np.ndarray):
         """``(A (k, p), B (k, d), c (k,))`` with log N = phi.A + x.B + c (centred x)."""
+        raise NotImplementedError
+
+    # -- units -----------------------------------------------------------------------
+    def rescaled(self, covariances: np.ndarray, scale: np.ndarray) -> np.ndarray:
+        """The covariances of the data with feature i multiplied by ``scale[i]``."""
+        raise NotImplementedError
+
+    def rescaled_precision_cholesky(self, prec_chol: np.ndarray,
+                                    scale: np.ndarray) -> np.ndarray:
+        """The precision factors of the data with feature i multiplied by ``scale[i]``."""
         raise NotImplementedError
 
     # -- repairs ---------------------------------------------------------------------
@@ -139,6 +152,13 @@ class _PairwiseQuadratic(CovarianceStructure):
         full[..., self.rows, self.cols] = quad
         full[..., self.cols, self.rows] = quad
         return full
+
+    def rescaled(self, covariances, scale):
+        return covariances * np.outer(scale, scale)
+
+    def rescaled_precision_cholesky(self, prec_chol, scale):
+        # inv(S Sigma S) = S^-1 P P^T S^-1: the factor's rows divide by the scale.
+        return prec_chol / scale[:, None]
 
     def _terms_from_precision(self, prec_chol_k: np.ndarray, means_c: np.ndarray):
         precision = prec_chol_k @ np.swapaxes(prec_chol_k, -1, -2)
@@ -281,6 +301,12 @@ class DiagCovariance(_SquaresQuadratic):
     def estimate(self, nk, means_c, quad, reg_covar):
         return quad / nk[:, None] - means_c**2 + reg_covar
 
+    def rescaled(self, covariances, scale):
+        return covariances * scale**2
+
+    def rescaled_precision_cholesky(self, prec_chol, scale):
+        return prec_chol / scale
+
     def log_det_precision_cholesky(self, prec_chol):
         return np.log(prec_chol).sum(axis=1)
 
@@ -309,6 +335,13 @@ class SphericalCovariance(_SquaresQuadratic):
     def estimate(self, nk, means_c, quad, reg_covar):
         return (quad / nk[:, None] - means_c**2 + reg_covar).mean(axis=1)
 
+    # One variance for every feature: only a scale common to the features keeps it one.
+    def rescaled(self, covariances, scale):
+        return covariances * scale[0] ** 2
+
+    def rescaled_precision_cholesky(self, prec_chol, scale):
+        return prec_chol / scale[0]
+
     def log_det_precision_cholesky(self, prec_chol):
         return self.d * np.log(prec_chol)
 
@@ -326,12 +359,19 @@ STRUCTURES = {
 
 
 def structure_for(covariance_type: str, n_components: int, n_features: int) -> CovarianceStructure:
-    try:
+    """The structure of a scikit-learn name (full, tied, diag, spherical) or of one of
+    mclust's models (gmm_core.parsimonious)."""
+    if covariance_type in STRUCTURES:
         return STRUCTURES[covariance_type](n_components, n_features)
-    except KeyError:
-        raise ValueError(
-            f"covariance_type must be one of {', '.join(STRUCTURES)}; got {covariance_type!r}"
-        ) from None
+    # Imported here: the mclust models are built on FullCovariance, defined above.
+    from gmm_core.parsimonious import ParsimoniousCovariance
+    from gmm_core.request import COVARIANCE_CHOICES
+
+    if covariance_type in COVARIANCE_CHOICES:
+        return ParsimoniousCovariance(covariance_type, n_components, n_features)
+    raise ValueError(
+        f"covariance_type must be one of {', '.join(COVARIANCE_CHOICES)}; "
+        f"got {covariance_type!r}")
 
 
 def n_parameters(covariance_type: str, k: int, d: int) -> int:

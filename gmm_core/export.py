@@ -9,16 +9,21 @@ or scikit-learn's ``GaussianMixture`` attributes.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, fields
 
 import numpy as np
 import pandas as pd
 
 from gmm_core.covariance import structure_for
-from gmm_core.datasets.preprocessing import Preprocessing
+from gmm_core.datasets.preprocessing import PREPROCESSING_METHODS, Preprocessing
 from gmm_core.model import GMM
-from gmm_core.request import FitRequest
+from gmm_core.request import COVARIANCE_TYPES, FitRequest, check_choice
 from gmm_core.trace import FitTrace
+from gmm_core.validation import (
+    check_initial_covariances,
+    check_initial_means,
+    check_initial_weights,
+)
 from gmm_core.wording import counted
 
 FORMAT = "gmm-explorer/parameters"
@@ -153,23 +158,144 @@ class FittedParameters:
 
 
 def read_parameters_json(text: str) -> FittedParameters:
-    """What ``parameters_json`` wrote; ValueError when ``text`` is not such a file."""
+    """What ``parameters_json`` wrote, checked whole.
+
+    Every malformed file raises ValueError naming the field that is wrong: not JSON, the
+    wrong format or version, a missing key, a value of the wrong type or shape, NaN or
+    Infinity anywhere, weights outside [0, 1] or not summing to 1, covariances that are
+    not positive definite, an unknown covariance type, a preprocessing or request that
+    does not describe this fit.
+    """
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"not JSON: {exc}") from None
+    except RecursionError:
+        raise ValueError("not a parameters file: nested too deeply to read") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise ValueError(f"not a {FORMAT} file")
+        raise ValueError(f"not a {FORMAT} file (its \"format\" field is not {FORMAT!r})")
     if document.get("version") != FORMAT_VERSION:
         raise ValueError(f"{FORMAT} version {document.get('version')!r}; this reads version "
                          f"{FORMAT_VERSION}")
-    preprocessing, request = document.get("preprocessing"), document.get("request")
+    _refuse_non_finite(document, "")
+    covariance_type = _field(document, "covariance_type", str)
+    check_choice("covariance_type", covariance_type, COVARIANCE_TYPES)
+    k, d = _count(document, "n_components"), _count(document, "n_features")
+    weights = check_initial_weights(_numbers(document, "weights"), k, name="weights")
+    means = check_initial_means(_numbers(document, "means"), k, d, name="means")
+    covariances = check_initial_covariances(_numbers(document, "covariances"),
+                                            covariance_type, k, d, name="covariances")
     return FittedParameters(
-        covariance_type=document["covariance_type"],
-        weights=np.array(document["weights"], dtype=np.float64),
-        means=np.array(document["means"], dtype=np.float64),
-        covariances=np.array(document["covariances"], dtype=np.float64),
-        preprocessing=None if preprocessing is None else Preprocessing.from_dict(preprocessing),
-        request=None if request is None else FitRequest.from_dict(request),
+        covariance_type=covariance_type, weights=weights, means=means,
+        covariances=covariances,
+        preprocessing=_preprocessing(document, d),
+        request=_request(document, k, covariance_type),
         document=document,
     )
+
+
+def _refuse_non_finite(value, path: str) -> None:
+    """ValueError naming the first NaN or Infinity (JSON has neither; Python writes them)."""
+    if isinstance(value, float) and not np.isfinite(value):
+        raise ValueError(f"{path or 'the file'} holds {value}, which is not a number "
+                         "a parameters file can hold")
+    items = (value.items() if isinstance(value, dict)
+             else enumerate(value) if isinstance(value, list) else ())
+    for key, item in items:
+        _refuse_non_finite(item, f"{path}.{key}" if path and isinstance(key, str)
+                           else f"{path}[{key}]" if path else str(key))
+
+
+def _field(document: dict, name: str, kind: type, where: str = ""):
+    if name not in document:
+        raise ValueError(f"{where}{name} is missing")
+    value = document[name]
+    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+        raise ValueError(f"{where}{name} must be {_KIND_WORDS[kind]}; got {str(value)[:80]}")
+    return value
+
+
+_KIND_WORDS = {str: "text", int: "an integer", dict: "an object", list: "a list",
+               bool: "true or false", (int, float): "a number"}
+# How JSON holds each type of a FitRequest field (tuples are written as lists, and
+# dataset_params as an object).
+_REQUEST_JSON_TYPES = {str: str, int: int, float: (int, float), bool: bool, tuple: list}
+
+
+def _count(document: dict, name: str) -> int:
+    value = _field(document, name, int)
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1; got {value}")
+    return value
+
+
+def _numbers(document: dict, name: str, where: str = ""):
+    """A field of nested lists of JSON numbers (not text, not true/false)."""
+    value = _field(document, name, list, where)
+
+    def leaves(item):
+        if isinstance(item, list):
+            for element in item:
+                yield from leaves(element)
+        else:
+            yield item
+
+    for leaf in leaves(value):
+        if isinstance(leaf, bool) or not isinstance(leaf, int | float):
+            raise ValueError(f"{where}{name} must hold numbers only; it holds "
+                             f"{str(leaf)[:80]!r}")
+    return value
+
+
+def _preprocessing(document: dict, n_features: int) -> Preprocessing | None:
+    values = document.get("preprocessing")
+    if values is None:
+        return None
+    if not isinstance(values, dict):
+        raise ValueError("preprocessing must be an object or null")
+    method = _field(values, "method", str, "preprocessing.")
+    check_choice("preprocessing.method", method, PREPROCESSING_METHODS)
+    shift_scale = {}
+    for name in ("mean", "scale"):
+        shift_scale[name] = _given_vector(_numbers(values, name, "preprocessing."),
+                                          n_features, f"preprocessing.{name}")
+    if np.any(shift_scale["scale"] <= 0):
+        raise ValueError("preprocessing.scale must be positive")
+    notes = values.get("notes", [])
+    if not isinstance(notes, list) or not all(isinstance(note, str) for note in notes):
+        raise ValueError("preprocessing.notes must be a list of text")
+    return Preprocessing(method, tuple(shift_scale["mean"].tolist()),
+                         tuple(shift_scale["scale"].tolist()), tuple(notes))
+
+
+def _given_vector(values: list, length: int, name: str) -> np.ndarray:
+    vector = np.array(values, dtype=np.float64)
+    if vector.shape != (length,):
+        raise ValueError(f"{name} must hold one number per feature ({length}); got shape "
+                         f"{vector.shape}")
+    return vector
+
+
+def _request(document: dict, n_components: int, covariance_type: str) -> FitRequest | None:
+    values = document.get("request")
+    if values is None:
+        return None
+    if not isinstance(values, dict):
+        raise ValueError("request must be an object or null")
+    defaults = {field.name: field.default if field.default is not MISSING
+                else field.default_factory() for field in fields(FitRequest)}
+    unknown = sorted(set(values) - defaults.keys())
+    if unknown:
+        raise ValueError(f"request.{unknown[0]} is not a field of a fit request")
+    for name in values:
+        kind = dict if name == "dataset_params" else _REQUEST_JSON_TYPES[type(defaults[name])]
+        _field(values, name, kind, "request.")
+    try:
+        request = FitRequest.from_dict(values)
+        hash(request)  # a request is a cache key: every value in it must be hashable
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        raise ValueError(f"request: {' '.join(str(exc).split())}") from None
+    if (request.k, request.covariance_type) != (n_components, covariance_type):
+        raise ValueError(f"request asks for k={request.k}, {request.covariance_type} "
+                         f"covariance; the file holds k={n_components}, {covariance_type}")
+    return request

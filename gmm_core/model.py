@@ -23,10 +23,18 @@ from gmm_core.mstep import (
 )
 from gmm_core.request import (
     CONVERGENCE_RULES,
-    COVARIANCE_TYPES,
+    COVARIANCE_CHOICES,
     DEGENERATE_POLICIES,
+    REGULARIZATIONS,
     STARTS,
     check_choice,
+)
+from gmm_core.scaling import (
+    FeatureScaling,
+    check_magnitudes,
+    internal_regularization,
+    internal_scale,
+    location_and_spread,
 )
 from gmm_core.singular import singular_components
 from gmm_core.trace import (
@@ -43,7 +51,12 @@ from gmm_core.trace import (
     display_sample_index,
     display_sample_size,
 )
-from gmm_core.validation import validate_data
+from gmm_core.validation import (
+    check_initial_covariances,
+    check_initial_means,
+    check_initial_weights,
+    validate_data,
+)
 
 # A regularization raised ten-fold this many times is a covariance no data supports.
 MAX_REGULARIZATION_STEPS = 30
@@ -66,6 +79,16 @@ def bic_from(mean_log_likelihood: float, n_samples: int, n_parameters: int) -> f
 def aic_from(mean_log_likelihood: float, n_samples: int, n_parameters: int) -> float:
     """Akaike information criterion from a mean log-likelihood (lower is better)."""
     return -2 * mean_log_likelihood * n_samples + 2 * n_parameters
+
+
+def icl_from(bic: float, responsibilities: np.ndarray) -> float:
+    """Integrated completed likelihood, in the sign of ``bic_from`` (lower is better).
+
+    mclust's ``icl()`` (Biernacki, Celeux & Govaert 2000, IEEE TPAMI 22(7)): the BIC
+    penalized by twice the entropy of the MAP classification,
+    ``bic - 2 * sum_i log z_i,map(i)``, which grows when components overlap.
+    """
+    return bic - 2 * float(np.log(responsibilities.max(axis=1)).sum())
 
 
 # Two fits' criteria this close, relative, differ by rounding: a BIC sums n log-densities,
@@ -104,6 +127,13 @@ class GMM:
 
     Float32 input is read in float32 and computed in float64, block by block.
 
+    Units (gmm_core.scaling): a feature whose spread is far from 1 is fitted divided by a
+    power of two and the parameters multiplied back exactly; data whose variance float64
+    cannot hold are refused. ``reg_covar`` is added to each variance as is
+    (``regularization="absolute"``, scikit-learn's meaning; a UserWarning says when it
+    swamps a feature's variance) or times that feature's variance (``"relative"``: the
+    same fit in any units).
+
     ``singular_`` maps each singular component of the fit to why it is singular (empty
     for a sound fit; see gmm_core.singular). With ``n_init`` restarts a sound fit is kept
     over a singular one of higher likelihood.
@@ -114,7 +144,8 @@ class GMM:
                  convergence: str = "loglik", seed: int | None = 42, n_init: int = 1,
                  weights_init=None, means_init=None, covariances_init=None,
                  on_degenerate: str = "regularize", trace_points: int = 5000,
-                 trace_memory_mb: float = 256, on_iteration=None):
+                 trace_memory_mb: float = 256, on_iteration=None,
+                 regularization: str = "absolute"):
         self.k = k
         self.covariance_type = covariance_type
         self.tol = tol
@@ -133,12 +164,38 @@ class GMM:
         # Called as on_iteration(iteration, mean_log_likelihood) after each M-step: the
         # progress of a long fit (a catalog on a cluster).
         self.on_iteration = on_iteration
+        self.regularization = regularization
 
     # ------------------------------------------------------------------ public API
     def fit(self, X) -> GMM:
         """Fit by EM. ``X`` may be a ``dask.array``: the pass then runs on the current
         Dask client, the rows staying on its workers (gmm_core.distributed)."""
         self.check_parameters()
+        X, blocks, structure, scaling, regularization = self._prepare(X)
+        rng = np.random.RandomState(self.seed)
+        # A sound fit beats a singular one of higher likelihood: a singular component's
+        # likelihood is bounded only by the regularization (gmm_core.singular).
+        runs = [EMRun(self, X, blocks, structure, rng, regularization, scaling).run()
+                for _ in range(self.n_init)]
+        best = max(runs, key=lambda run: (not run.singular, run.lower_bound))
+        self._params, self._prec_chol = best.params, best.prec_chol
+        fitted = scaling.to_data(best.params)
+        self.weights_ = fitted.weights
+        self.means_ = fitted.means
+        self.covariances_ = fitted.covariances
+        self.precisions_cholesky_ = scaling.precision_cholesky_to_data(best.prec_chol)
+        self.converged_ = best.converged
+        self.n_iter_ = best.n_iter
+        self.lower_bound_ = best.lower_bound + scaling.log_likelihood_shift
+        self.trace_ = best.trace
+        self.singular_ = best.singular
+        self.n_features_in_ = structure.d
+        return self
+
+    def _prepare(self, X):
+        """The rows in the fit's internal units, their blocks, the covariance structure,
+        the scaling to and from the data's units, and the regularization in internal
+        units. Sets ``_structure``, ``_scaling`` and ``_shift`` for scoring."""
         if is_dask_array(X):
             from gmm_core.distributed import ClusterBlocks, check_rows
 
@@ -147,34 +204,28 @@ class GMM:
             blocks = ClusterBlocks(rows, structure, self._sample_size(rows.shape[0]),
                                    self.seed)
             X = blocks.sample
+            scaling = FeatureScaling.identity(structure)
+            spread = blocks.spread
         else:
             X = validate_data(X, min_rows=self.k)
             n, d = X.shape
             structure = structure_for(self.covariance_type, self.k, d)
-            blocks = DesignBlocks(X, X.mean(axis=0, dtype=np.float64), structure,
+            shift, spread = location_and_spread(X)
+            check_magnitudes(spread, reg_covar=self.reg_covar,
+                             regularization=self.regularization)
+            scaling = FeatureScaling(structure, internal_scale(
+                spread, self.covariance_type, self.reg_covar, self.regularization))
+            X = scaling.to_internal_rows(X)
+            blocks = DesignBlocks(X, shift / scaling.scale, structure,
                                   display_sample_index(n, self._sample_size(n), self.seed))
-        self._structure = structure
+        regularization = internal_regularization(self.reg_covar, self.regularization, spread,
+                                                 scaling.scale)
+        self._structure, self._scaling = structure, scaling
         self._shift = blocks.shift[:, 0]
-        rng = np.random.RandomState(self.seed)
-        # A sound fit beats a singular one of higher likelihood: a singular component's
-        # likelihood is bounded only by the regularization (gmm_core.singular).
-        runs = [EMRun(self, X, blocks, structure, rng).run() for _ in range(self.n_init)]
-        best = max(runs, key=lambda run: (not run.singular, run.lower_bound))
-        self._params, self._prec_chol = best.params, best.prec_chol
-        self.weights_ = best.params.weights
-        self.means_ = best.params.means
-        self.covariances_ = best.params.covariances
-        self.precisions_cholesky_ = best.prec_chol
-        self.converged_ = best.converged
-        self.n_iter_ = best.n_iter
-        self.lower_bound_ = best.lower_bound
-        self.trace_ = best.trace
-        self.singular_ = best.singular
-        self.n_features_in_ = structure.d
-        return self
+        return X, blocks, structure, scaling, regularization
 
     def _sample_size(self, n_samples: int) -> int:
-        return display_sample_size(n_samples, self.k, self.max_iters + 1, self.trace_points,
+        return display_sample_size(n_samples, self.k, self.max_iters, self.trace_points,
                                    int(self.trace_memory_mb * 2**20))
 
     def fit_predict(self, X) -> np.ndarray:
@@ -204,6 +255,12 @@ class GMM:
         X = validate_data(X)
         return aic_from(self.score(X), len(X), self.n_parameters())
 
+    def icl(self, X) -> float:
+        """BIC plus twice the entropy of the hard classification (see ``icl_from``)."""
+        log_likelihood, responsibilities = self._evaluate(X)
+        bic = bic_from(log_likelihood.mean(), len(log_likelihood), self.n_parameters())
+        return icl_from(bic, responsibilities)
+
     def sample(self, n_samples: int = 1, seed: int | None = None):
         """Draw ``n_samples`` rows from the fitted mixture; returns ``(X, labels)``."""
         self._check_fitted()
@@ -222,10 +279,11 @@ class GMM:
     # ------------------------------------------------------------------ internals
     def check_parameters(self) -> None:
         """Raise ValueError naming the first constructor argument that is out of range."""
-        check_choice("covariance_type", self.covariance_type, COVARIANCE_TYPES)
+        check_choice("covariance_type", self.covariance_type, COVARIANCE_CHOICES)
         check_choice("init", self.init, STARTS)
         check_choice("convergence", self.convergence, CONVERGENCE_RULES)
         check_choice("on_degenerate", self.on_degenerate, DEGENERATE_POLICIES)
+        check_choice("regularization", self.regularization, REGULARIZATIONS)
         for name in ("k", "max_iters", "n_init", "trace_points"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
@@ -241,16 +299,24 @@ class GMM:
 
     def _evaluate(self, X):
         self._check_fitted()
-        X = validate_data(X, n_features=self.n_features_in_)
-        return evaluate_mixture(X, self._structure, self._params, self._prec_chol, self._shift)
+        X = self._scaling.to_internal_rows(validate_data(X, n_features=self.n_features_in_))
+        log_likelihood, responsibilities = evaluate_mixture(
+            X, self._structure, self._params, self._prec_chol, self._shift)
+        return log_likelihood + self._scaling.log_likelihood_shift, responsibilities
 
 
 class EMRun:
     """One EM run from one initialization, recording its trace."""
 
     def __init__(self, model: GMM, X: np.ndarray, blocks: DesignBlocks,
-                 structure: CovarianceStructure, rng: np.random.RandomState):
+                 structure: CovarianceStructure, rng: np.random.RandomState,
+                 regularization=None, scaling: FeatureScaling | None = None):
+        """``X`` and ``blocks`` in the fit's internal units (``scaling``, default none);
+        ``regularization`` is what the M-step adds to each variance, in those units
+        (default: ``model.reg_covar``)."""
         self.model = model
+        self.reg = model.reg_covar if regularization is None else regularization
+        self.scaling = scaling or FeatureScaling.identity(structure)
         self.X = X
         self.blocks = blocks
         self.structure = structure
@@ -267,8 +333,10 @@ class EMRun:
     # -- the loop, and its two half-steps (the classroom stepper drives them too) -------
     def start(self) -> None:
         """Initial parameters, checked for degenerate components (iteration 0)."""
+        self.structure.start_run()
         self.params = self._initial_parameters()
         self.prec_chol = self._checked_factors(self.params, iteration=0)
+        self._check_start_computable()
 
     def e_step(self, collect_statistics: bool = True) -> PassResult:
         """Responsibilities of the current parameters; records them as a snapshot."""
@@ -281,7 +349,7 @@ class EMRun:
     def m_step(self, result: PassResult, iteration: int) -> None:
         """New parameters from an E-step's statistics, checked for degenerate components."""
         params = parameters_from_statistics(result.statistics, self.structure, self.shift,
-                                            self.model.reg_covar)
+                                            self.reg)
         self._apply_extra_regularization(params)
         self.prec_chol = self._checked_factors(params, iteration)
         self.params = params
@@ -314,39 +382,58 @@ class EMRun:
                     self.singular)
 
     def _record(self, params, result) -> None:
+        params = self.scaling.to_data(params)  # the trace is in the data's units
         self.recorder.record(params.weights, params.means,
                              self.structure.to_full(params.covariances),
-                             result.mean_log_likelihood, result.sample_responsibilities)
+                             result.mean_log_likelihood + self.scaling.log_likelihood_shift,
+                             result.sample_responsibilities)
 
     # -- initialization ----------------------------------------------------------------
     def _initial_parameters(self) -> MixtureParameters:
-        m = self.model
-        given = (m.weights_init, m.means_init, m.covariances_init)
-        if all(value is not None for value in given):
-            params = MixtureParameters(*(np.array(v, dtype=float) for v in given))
-        else:
-            params = initial_parameters(m.init, self.X, m.k, self.structure,
-                                        self.blocks.in_memory,
-                                        m.reg_covar, self.rng, m.means_init)
-            for name, value in zip(("weights", "means", "covariances"), given, strict=True):
-                if value is not None:
-                    setattr(params, name, np.array(value, dtype=float))
-        self._validate_given(params)
+        m, k, d = self.model, self.model.k, self.structure.d
+        # Each given value is checked before anything is computed from it, so a message
+        # names what the user gave, never a value derived from it.
+        given = {
+            "weights": None if m.weights_init is None
+            else check_initial_weights(m.weights_init, k),
+            "means": None if m.means_init is None else check_initial_means(m.means_init, k, d),
+            "covariances": None if m.covariances_init is None
+            else check_initial_covariances(m.covariances_init, self.structure.name, k, d),
+        }
+        # In the fit's internal units (the weights have none).
+        if given["means"] is not None:
+            given["means"] = self.scaling.means_to_internal(given["means"])
+        if given["covariances"] is not None:
+            given["covariances"] = self.scaling.covariances_to_internal(given["covariances"])
+        if all(value is not None for value in given.values()):
+            return MixtureParameters(**given)
+        params = initial_parameters(m.init, self.X, m.k, self.structure, self.blocks.in_memory,
+                                    self.reg, self.rng, given["means"])
+        for name, value in given.items():
+            if value is not None:
+                setattr(params, name, value)
         return params
 
-    def _validate_given(self, params: MixtureParameters) -> None:
-        k, d = self.model.k, self.structure.d
-        expected = {"weights": (k,), "means": (k, d),
-                    "covariances": self.structure.expected_shape()}
-        for name, shape in expected.items():
-            value = getattr(params, name)
-            if value.shape != shape:
-                raise ValueError(f"{name}_init must have shape {shape}; got {value.shape}")
-            if not np.all(np.isfinite(value)):
-                raise ValueError(f"{name}_init contains NaN or infinite values")
-        if np.any(params.weights <= 0) or not np.isclose(params.weights.sum(), 1.0, atol=1e-6):
-            raise ValueError("weights_init must be positive and sum to 1; "
-                             f"got sum {params.weights.sum():.6g}")
+    def _check_start_computable(self) -> None:
+        """ValueError when a starting component's log-density overflows float64 (a mean
+        so far from the data that its squared distance has no float64 value), naming the
+        given arguments that placed it there."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            terms = self.design_weights()
+        # A weight of 0 gives log-weight -inf, which is sound.
+        broken = ~np.isfinite(terms[:-1]).all(axis=0) | ~(
+            np.isfinite(terms[-1]) | (self.params.weights == 0))
+        if not broken.any():
+            return
+        j = int(np.argmax(broken))
+        m = self.model
+        given = [name for name in ("means_init", "covariances_init")
+                 if getattr(m, name) is not None]
+        distance = np.abs(self.params.means[j] - self.shift) * self.scaling.scale
+        raise ValueError(
+            f"the start's component {j} lies {distance.max():.3g} from the data's mean, too "
+            "far for float64: its squared distance, and so its log-density, overflows. "
+            + (f"Check {' and '.join(given)}." if given else "Rescale the data."))
 
     # -- degenerate components ---------------------------------------------------------
     def _apply_extra_regularization(self, params: MixtureParameters) -> None:
@@ -379,7 +466,7 @@ class EMRun:
             self._reinitialize(params, component, iteration, why=what)
             return
         scale = abs(self.structure.diagonal_scale(params.covariances, component))
-        step = max(m.reg_covar, 1e-12 * max(scale, 1.0), self.extra_reg[component] * 9)
+        step = max(np.max(self.reg), 1e-12 * max(scale, 1.0), self.extra_reg[component] * 9)
         self.extra_reg[component] += step
         self.structure.add_to_diagonal(params.covariances, component, step)
         self.recorder.add_event(
@@ -389,7 +476,7 @@ class EMRun:
         self.recorder.add_event(
             iteration, REGULARIZED,
             f"Component {component}'s regularization was raised by {step:.1e} to "
-            f"{m.reg_covar + self.extra_reg[component]:.1e} on its diagonal.", component)
+            f"{np.max(self.reg) + self.extra_reg[component]:.1e} on its diagonal.", component)
 
     def _checked_factors(self, params: MixtureParameters, iteration: int) -> np.ndarray:
         """Precision factors after the degenerate-component checks and their repairs."""
@@ -443,7 +530,9 @@ class EMRun:
                  else self.extra_reg)
         singular = singular_components(self.structure.name, params.weights,
                                        self.structure.to_full(params.covariances),
-                                       m.reg_covar + extra, self.n, self.blocks.spread)
+                                       np.add.outer(extra, np.broadcast_to(
+                                           self.reg, (self.structure.d,))),
+                                       self.n, self.blocks.spread)
         for component in singular.keys() - self.singular.keys():
             self.recorder.add_event(
                 iteration, SINGULAR,
@@ -470,7 +559,7 @@ class EMRun:
         """Restart a component at the row the model explains worst."""
         row, which = self._restart_row(params)
         params.means[component] = self.X[row]
-        data_cov = np.atleast_2d(np.cov(self.X, rowvar=False)) + self.model.reg_covar * np.eye(
+        data_cov = np.atleast_2d(np.cov(self.X, rowvar=False)) + self.reg * np.eye(
             self.structure.d)
         self.structure.set_component(params.covariances, component, data_cov)
         params.weights[component] = 1.0 / self.model.k

@@ -40,7 +40,10 @@ def design_weights(structure: CovarianceStructure, params: MixtureParameters,
                    prec_chol: np.ndarray, shift: np.ndarray) -> np.ndarray:
     """``(F, k)`` matrix W so that ``W^T [phi(x~); x~; 1]`` is log(pi_k N(x | k))."""
     quad, linear, constant = structure.log_density_terms(prec_chol, params.means - shift)
-    constant = constant - 0.5 * structure.d * LOG_2PI + np.log(params.weights)
+    # A given weight may be 0 (scikit-learn allows it): its component's log-weight is -inf.
+    with np.errstate(divide="ignore"):
+        log_weights = np.log(params.weights)
+    constant = constant - 0.5 * structure.d * LOG_2PI + log_weights
     return np.concatenate([quad, linear, constant[:, None]], axis=1).T
 
 

@@ -301,7 +301,7 @@ def fit_notebook(X, k: int = 2, tol: float = 1e-4, max_iters: int = 100, seed: i
     """
     X = validate_notebook_input(X, k, tol, max_iters, epsilon)
     n = X.shape[0]
-    size = display_sample_size(n, k, max_iters + 1, trace_points,
+    size = display_sample_size(n, k, max_iters, trace_points,
                                int(trace_memory_mb * 2**20))
     sample = display_sample_index(n, size, seed)
     recorder = TraceRecorder("full", n, sample, algorithm="notebook", track_zero_density=True)

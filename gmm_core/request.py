@@ -9,12 +9,20 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+# mclust's parsimonious models (gmm_core.parsimonious); the four above are VVV, EEE, VVI
+# and VII under scikit-learn's names. "E" and "V" are mclust's one-feature models.
+MCLUST_MODELS = ("EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE", "VEE", "EVE", "VVE",
+                 "EEV", "VEV", "EVV", "VVV")
+MCLUST_UNIVARIATE = ("E", "V")
+COVARIANCE_CHOICES = (*COVARIANCE_TYPES, *MCLUST_MODELS, *MCLUST_UNIVARIATE)
 # Starts drawn from the data; "placed" starts from means the user gives (means_init).
 INIT_METHODS = ("kmeans++", "kmeans", "random_from_data", "random", "notebook")
 PLACED = "placed"
 STARTS = (*INIT_METHODS, PLACED)
 CONVERGENCE_RULES = ("loglik", "means")
 DEGENERATE_POLICIES = ("regularize", "reinit", "raise")
+# reg_covar added to each variance as is, or as a fraction of it (gmm_core.scaling).
+REGULARIZATIONS = ("absolute", "relative")
 ALGORITHMS = ("em", "notebook")
 
 
@@ -42,6 +50,7 @@ class FitRequest:
     algorithm: str = "em"
     on_degenerate: str = "regularize"
     n_init: int = 1
+    regularization: str = "absolute"
     dataset_params: tuple[tuple[str, object], ...] = field(default_factory=tuple)
     # init="placed": each component's starting mean on the first two features (the
     # plotted ones, in the fitted units); its other features start at the data mean.
@@ -49,11 +58,12 @@ class FitRequest:
 
     def __post_init__(self):
         checks = (
-            ("covariance_type", self.covariance_type, COVARIANCE_TYPES),
+            ("covariance_type", self.covariance_type, COVARIANCE_CHOICES),
             ("init", self.init, STARTS),
             ("convergence", self.convergence, CONVERGENCE_RULES),
             ("on_degenerate", self.on_degenerate, DEGENERATE_POLICIES),
             ("algorithm", self.algorithm, ALGORITHMS),
+            ("regularization", self.regularization, REGULARIZATIONS),
         )
         for check in checks:
             check_choice(*check)
@@ -85,6 +95,7 @@ class FitRequest:
             "seed": int(self.seed),
             "n_init": int(self.n_init),
             "on_degenerate": self.on_degenerate,
+            "regularization": self.regularization,
         }
 
     def with_changes(self, **changes) -> FitRequest:

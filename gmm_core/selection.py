@@ -1,11 +1,11 @@
-"""Model selection: BIC and AIC of a GMM fit for every (k, covariance type).
+"""Model selection: BIC, AIC and ICL of a GMM fit for every (k, covariance type).
 
 Fits of a few thousand rows take milliseconds and are bound by Python overhead, so
 threads gain nothing (the GIL) and worker processes pay off only when a sweep is big
 enough to amortize handing work over; ``sweep`` decides with a size threshold measured
 on this project's 2-core machine (``benchmarks/bench_selection.py``). With one start
 per fit, the start (a k-means partition, say) depends on k and the seed but not on the
-covariance type, so it is computed once per k and shared by the four types.
+covariance type, so it is computed once per k and shared by every type.
 
 Fits can be cached by the caller: ``fit_key`` names one fit in plain values, and
 ``sweep(cache=...)`` reads finished fits from a mapping and writes new ones to it.
@@ -24,13 +24,15 @@ from joblib import Parallel, delayed
 from gmm_core.covariance import structure_for
 from gmm_core.estep import DesignBlocks
 from gmm_core.init import PARTITION_INITIALIZERS, parameters_from_partition
-from gmm_core.model import GMM, aic_from, bic_from
-from gmm_core.request import COVARIANCE_TYPES, INIT_METHODS
+from gmm_core.model import GMM, aic_from, bic_from, icl_from
+from gmm_core.request import COVARIANCE_CHOICES, COVARIANCE_TYPES, INIT_METHODS
 from gmm_core.threads import single_threaded
 from gmm_core.validation import validate_data
 
+# The criteria the dashboard's Model selection page plots; a sweep's table also holds ICL.
 CRITERIA = ("bic", "aic")
-COLUMNS = ("k", "covariance_type", "bic", "aic", "mean_loglik", "converged", "n_iter",
+TABLE_CRITERIA = (*CRITERIA, "icl")
+COLUMNS = ("k", "covariance_type", "bic", "aic", "icl", "mean_loglik", "converged", "n_iter",
            "singular")
 # Worker processes are used when rows x (sum of k over the fits to run) reaches this.
 # Measured on the 2-core machine (4-component 2-D data, k = 1…10 x 4 types): two warm
@@ -71,6 +73,7 @@ class FitScore:
     covariance_type: str
     bic: float
     aic: float
+    icl: float  # BIC plus twice the hard classification's entropy (gmm_core.model.icl_from)
     mean_loglik: float  # mean per-row log-likelihood of the fitted parameters
     converged: bool
     n_iter: int
@@ -125,9 +128,10 @@ def _model(X, k: int, covariance_type: str, settings: SweepSettings, partition) 
 def _score(X, model: GMM) -> FitScore:
     mean_loglik = model.fit(X).score(X)  # once: bic(X) and aic(X) would each recompute it
     n, n_parameters = len(X), model.n_parameters()
-    return FitScore(k=model.k, covariance_type=model.covariance_type,
-                    bic=float(bic_from(mean_loglik, n, n_parameters)),
+    bic = bic_from(mean_loglik, n, n_parameters)
+    return FitScore(k=model.k, covariance_type=model.covariance_type, bic=float(bic),
                     aic=float(aic_from(mean_loglik, n, n_parameters)),
+                    icl=float(icl_from(bic, model.predict_proba(X))),
                     mean_loglik=float(mean_loglik), converged=bool(model.converged_),
                     n_iter=int(model.n_iter_),
                     singular="; ".join(f"component {component}: {why}" for component, why
@@ -162,8 +166,9 @@ class SweepResult:
 
 
 def _criterion(criterion: str) -> str:
-    if criterion not in CRITERIA:
-        raise ValueError(f"criterion must be one of {', '.join(CRITERIA)}; got {criterion!r}")
+    if criterion not in TABLE_CRITERIA:
+        raise ValueError(f"criterion must be one of {', '.join(TABLE_CRITERIA)}; "
+                         f"got {criterion!r}")
     return criterion
 
 
@@ -173,10 +178,11 @@ def sweep(X, k_values: Iterable[int] = range(1, 11),
           progress: Callable[[int, int], None] | None = None, n_jobs: int | None = None,
           init: str = "kmeans",
           cache: MutableMapping[tuple, FitScore] | None = None) -> SweepResult:
-    """BIC and AIC of a GMM fit for every k in ``k_values`` and every covariance type.
+    """BIC, AIC and ICL of a GMM fit for every k in ``k_values`` and every covariance type
+    (scikit-learn's four names or mclust's models, gmm_core.parsimonious).
 
     Each row equals ``GMM(k, covariance_type, tol, max_iters, reg_covar, init, seed,
-    n_init).fit(X)``'s ``bic(X)``, ``aic(X)`` and ``score(X)``. ``init="kmeans"`` is
+    n_init).fit(X)``'s ``bic(X)``, ``aic(X)``, ``icl(X)`` and ``score(X)``. ``init="kmeans"`` is
     scikit-learn's default start, so the table is comparable with a ``GaussianMixture``
     sweep. ``progress(done, total)`` is called once per (k, type), in this process, as
     results arrive (cached ones first). ``n_jobs=None`` uses one worker process per core
@@ -215,9 +221,9 @@ def _pairs(k_values, covariance_types, n_rows: int) -> list[tuple[int, str]]:
     if ks[0] < 1 or ks[-1] > n_rows:
         raise ValueError(f"k must lie between 1 and the number of rows ({n_rows}); "
                          f"got {ks[0]}…{ks[-1]}")
-    unknown = [t for t in types if t not in COVARIANCE_TYPES]
+    unknown = [t for t in types if t not in COVARIANCE_CHOICES]
     if unknown:
-        raise ValueError(f"covariance types must be among {', '.join(COVARIANCE_TYPES)}; "
+        raise ValueError(f"covariance types must be among {', '.join(COVARIANCE_CHOICES)}; "
                          f"got {unknown[0]!r}")
     return [(k, t) for t in types for k in ks]
 

@@ -5,7 +5,9 @@ A component is singular when
 - its effective number of points, weight × N, is below what its covariance needs to be
   estimated at all: d + 1 points for a full covariance (d for the spread around a mean
   that itself takes one), 2 for diagonal and spherical (one variance needs two points),
-  1 for tied (the shared covariance is estimated from every component's points); or
+  1 for tied (the shared covariance is estimated from every component's points); for
+  mclust's models, d + 1 with an own orientation, 2 with only an own volume or shape, 1
+  when everything is shared (gmm_core.parsimonious.min_points); or
 - its covariance without ``reg_covar`` (and without any repair added during the fit)
   is flat: along its thinnest direction, in units of the data's own spread per feature,
   its variance is below 1e-10. The component then sits on a point or a lower-dimensional
@@ -20,12 +22,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from gmm_core.parsimonious import ALIASES, min_points
+
 # Variance along the thinnest direction, relative to the data's, below which a covariance
 # is flat. Rounding in a covariance estimate of standardized data is ~1e-16 relative, and
 # reg_covar on standardized data is ~1e-6: the bound sits between the two.
 FLAT_VARIANCE_RATIO = 1e-10
-MIN_POINTS = {"full": lambda d: d + 1, "tied": lambda d: 1,
-              "diag": lambda d: 2, "spherical": lambda d: 2}
 
 
 def singular_components(covariance_type: str, weights: np.ndarray,
@@ -33,12 +35,12 @@ def singular_components(covariance_type: str, weights: np.ndarray,
                         n_samples: int, data_spread: np.ndarray) -> dict[int, str]:
     """``{component: why}`` for the singular components of a fit.
 
-    ``covariances_full`` is ``(k, d, d)``; ``regularization`` ``(k,)`` is what was added
-    to each diagonal (reg_covar plus any repair); ``data_spread`` ``(d,)`` is the data's
-    standard deviation per feature.
+    ``covariances_full`` is ``(k, d, d)``; ``regularization`` ``(k,)`` or ``(k, d)`` is
+    what was added to each diagonal (reg_covar plus any repair); ``data_spread`` ``(d,)``
+    is the data's standard deviation per feature.
     """
     d = covariances_full.shape[-1]
-    needed = MIN_POINTS[covariance_type](d)
+    needed = min_points(ALIASES.get(covariance_type, covariance_type), d)
     scale = 1.0 / np.where(data_spread > 0, data_spread, 1.0)
     singular = {}
     for component, weight in enumerate(weights):

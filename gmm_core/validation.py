@@ -42,3 +42,75 @@ def validate_data(X, min_rows: int = 1, n_features: int | None = None) -> np.nda
         raise ValueError(f"need at least {counted(min_rows, 'row')} (one per component); got "
                          f"{n_rows:,}")
     return array
+
+
+def _given_array(name: str, value, shape: tuple[int, ...], what: str) -> np.ndarray:
+    """``value`` as a finite float64 array of ``shape``, or ValueError naming ``name``."""
+    try:
+        array = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError, RecursionError):
+        raise ValueError(f"{name} must be numeric; got {str(value)[:80]}") from None
+    if array.shape != shape:
+        raise ValueError(f"{name} must have shape {shape} ({what}); got {array.shape}")
+    bad = np.argwhere(~np.isfinite(array))
+    if len(bad):
+        raise ValueError(f"{name} contains NaN or infinite values (first at index "
+                         f"{tuple(int(i) for i in bad[0])})")
+    return array
+
+
+# Weights sum to 1 within this, as scikit-learn checks them (float64, float32).
+WEIGHTS_SUM_ATOL = {np.dtype(np.float64): 1e-8, np.dtype(np.float32): 1e-6}
+
+
+def check_initial_weights(weights, n_components: int, name: str = "weights_init") -> np.ndarray:
+    """Weights ``(k,)`` in [0, 1] summing to 1, as scikit-learn checks ``weights_init``."""
+    atol = WEIGHTS_SUM_ATOL.get(getattr(weights, "dtype", None), 1e-8)
+    weights = _given_array(name, weights, (n_components,), "one weight per component")
+    outside = np.flatnonzero((weights < 0) | (weights > 1))
+    if outside.size:
+        j = int(outside[0])
+        raise ValueError(f"{name} must lie in [0, 1]; weight {j} is {weights[j]:.6g}")
+    if abs(weights.sum() - 1.0) > atol:
+        raise ValueError(f"{name} must sum to 1; got sum {weights.sum():.10g} (divide "
+                         "them by their sum)")
+    return weights
+
+
+def check_initial_means(means, n_components: int, n_features: int,
+                        name: str = "means_init") -> np.ndarray:
+    """Means ``(k, d)``, finite."""
+    return _given_array(name, means, (n_components, n_features),
+                        "one row of features per component")
+
+
+def check_initial_covariances(covariances, covariance_type: str, n_components: int,
+                              n_features: int, name: str = "covariances_init") -> np.ndarray:
+    """Covariances (or precisions) in scikit-learn's shape for the type, finite, and
+    positive definite: symmetric matrices with positive eigenvalues (full, tied), positive
+    variances (diag, spherical), as scikit-learn checks ``precisions_init``."""
+    k, d = n_components, n_features
+    shapes = {"full": ((k, d, d), "one d × d matrix per component"),
+              "tied": ((d, d), "one d × d matrix shared by the components"),
+              "diag": ((k, d), "one variance per component and feature"),
+              "spherical": ((k,), "one variance per component")}
+    array = _given_array(name, covariances, *shapes[covariance_type])
+    if covariance_type in ("diag", "spherical"):
+        bad = np.argwhere(array <= 0)
+        if len(bad):
+            where = tuple(int(i) for i in bad[0])
+            raise ValueError(f"{name} must be positive; {name}{list(where)} is "
+                             f"{array[where]:.6g}")
+        return array
+    for j, matrix in enumerate(array.reshape(-1, d, d)):
+        which = f"{name}[{j}]" if covariance_type == "full" else name
+        if not np.allclose(matrix, matrix.T):
+            raise ValueError(f"{which} must be symmetric; it is not")
+        # Positive definiteness does not depend on scale: checked on the matrix divided by
+        # its largest entry, so that entries near the top of float64 cannot overflow.
+        largest = np.abs(matrix).max()
+        smallest = np.linalg.eigvalsh(matrix / largest)[0] * largest if largest else 0.0
+        if not smallest > 0:
+            raise ValueError(f"{which} must be positive definite; its smallest eigenvalue "
+                             f"is {smallest:.6g}")
+    return array

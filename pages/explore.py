@@ -16,7 +16,6 @@ from dashboard import (
     fit_component,
     navigation,
     pipeline,
-    presentation,
     sketch,
     status,
 )
@@ -26,13 +25,10 @@ from gmm_core.wording import counted
 with st.sidebar:
     fit_component.preload()
 view, dataset = navigation.shared_view(sketch_canvas=True)
-if view.present:  # the figure on a projector's screen at once
-    st.html(presentation.STYLE)
-else:
+# The figure and its Play button above the fold at 1280x720: only the title (not when
+# presented) and the status line above it, the words about it below.
+if not view.present:
     st.title("GMM Explorer")
-    st.caption("Watch the EM algorithm fit a Gaussian mixture one iteration at a time, and "
-               "compare the result with scikit-learn's GaussianMixture. Every setting is in "
-               "the address bar: copy the link to share this exact view.")
 request, fingerprint = view.request, dataset.fingerprint
 if sketch.points_missing(request):  # nothing to fit yet: a canvas to draw on
     fit_component.show_canvas(sketch.canvas(request, view.figure_options()), sketch.add_points)
@@ -67,16 +63,17 @@ def describe_the_data() -> None:
                 st.caption(f"Note: {plain(note)}")
 
 
-if not view.present:
-    describe_the_data()
 line = status.status_line(outcome)
 {"success": st.success, "warning": st.warning, "error": st.error}[line.level](line.text)
 
 fit_component.show_animation(
     lambda include_points: cache.animation(request, fingerprint, options, include_points),
     points_id, controls.place_start, sketch.add_points)
-if view.present:
-    describe_the_data()
+describe_the_data()
+if not view.present:
+    st.caption("Watch the EM algorithm fit a Gaussian mixture one iteration at a time, and "
+               "compare the result with scikit-learn's GaussianMixture. Every setting is in "
+               "the address bar: copy the link to share this exact view.")
 st.caption(
     ("Bars: the histogram of every fitted row, as a density. Coloured lines: each "
      "component's weight times its Gaussian density; black: the mixture's density, their "

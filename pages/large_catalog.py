@@ -6,7 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import catalog_view as view
-from dashboard.figures import PLOTLY_CONFIG
+from dashboard import controls, presentation
+from dashboard.figures import EQUAL, PLOTLY_CONFIG
 from dashboard.plain_text import plain
 from gmm_core.catalog import CatalogError, catalog_columns
 from gmm_core.request import COVARIANCE_TYPES
@@ -71,7 +72,9 @@ st.success(f"{counted(data.n_rows, 'row')} fitted on {counted(n_workers, 'worker
 if data.n_dropped:
     st.caption(f"{counted(data.n_dropped, 'row')} with a missing or non-finite {plain(x)} or "
                f"{plain(y)} left out.")
-st.plotly_chart(view.catalog_figure(points, model, request.columns), key="catalog_chart",
-                config=PLOTLY_CONFIG)
+display = controls.display_params()
+st.plotly_chart(presentation.sized(
+    view.catalog_figure(points, model, request.columns, display.get("aspect", EQUAL)),
+    controls.presenting()), key="catalog_chart", config=PLOTLY_CONFIG)
 st.caption(f"A uniform sample of {counted(len(points), 'row')} of the catalog, coloured by "
            "the most likely component, with each component's 1σ and 2σ ellipses.")

@@ -11,6 +11,7 @@ from dashboard.lessons import LESSONS
 st.set_page_config(page_title="Lessons · GMM Explorer", layout="wide")
 # The sidebar is not drawn here; its settings wait for the next page that draws it.
 controls.keep_across_pages(controls.SIDEBAR_KEYS)
+display = controls.display_params()  # lesson links open with this page's look
 
 st.title("Lessons")
 st.caption("Prepared views for a class: each opens the Explore page (or Model selection) "
@@ -21,5 +22,6 @@ for lesson in LESSONS:
     with st.container(border=True):
         st.subheader(lesson.title, anchor=lesson.slug)
         st.markdown(lesson.explanation)
-        st.markdown("  \n".join(f"→ [{view.label}]({view.url})" for view in lesson.views))
+        st.markdown("  \n".join(f"→ [{view.label}]({view.link(display)})"
+                                 for view in lesson.views))
         st.caption(f"What to look for: {lesson.claim}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import navigation
+from dashboard import navigation, presentation
 from dashboard import selection_view as sweeps
 from dashboard.controls import COVARIANCE_LABELS
 from dashboard.figures import PLOTLY_CONFIG
@@ -65,12 +65,12 @@ try:
     summaries = [sweeps.best_summary(result, criterion) for criterion in CRITERIA]
 except ValueError as exc:  # every fit singular: nothing to choose
     st.error(f"No best model: {plain(exc)}.")
-    st.dataframe(result.table, hide_index=True)
+    presentation.table(result.table, view.present, hide_index=True)
     st.stop()
 st.success(summaries[0])
 st.info(summaries[1])
-st.plotly_chart(sweeps.sweep_figure(result), key="sweep_chart",
-                config=PLOTLY_CONFIG)
+st.plotly_chart(presentation.sized(sweeps.sweep_figure(result), view.present),
+                key="sweep_chart", config=PLOTLY_CONFIG)
 st.caption("BIC = −2 log L + p log N and AIC = −2 log L + 2p, for N rows and p free "
            "parameters (scikit-learn's sign: lower is better; mclust plots −BIC, where "
            "higher is better). BIC's heavier penalty usually picks fewer components than "
@@ -90,9 +90,9 @@ st.caption("The Explore page fits it with the sidebar's start, seed and toleranc
            "tolerance, whatever the sidebar's convergence rule.")
 
 st.subheader(f"{sweeps.CRITERION_TITLES[criterion]} by k and covariance type")
-st.dataframe(sweeps.criterion_table(result, criterion))
+presentation.table(sweeps.criterion_table(result, criterion), view.present)
 with st.expander("Every fit: criteria, log-likelihood, iterations"):
-    st.dataframe(result.table, hide_index=True)
+    presentation.table(result.table, view.present, hide_index=True)
 singular = sweeps.singular_fits(result)
 if singular:
     st.info(f"Singular, so never chosen as best (hollow markers; hover for why): "

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import data_view, navigation
+from dashboard import data_view, navigation, presentation
 from dashboard.figures import PLOTLY_CONFIG
 from dashboard.fitted_rows import cluster_labels
 from dashboard.plain_text import plain
@@ -39,7 +39,7 @@ except ValueError as exc:  # a fit that cannot label its rows: the page goes on 
     st.warning(f"The current fit's clusters are not shown: {plain(exc)}")
 
 st.subheader("Preview")
-st.dataframe(data_view.preview(dataset))
+presentation.table(data_view.preview(dataset), view.present)
 st.caption(f"The first {data_view.PREVIEW_ROWS} rows"
            + (", the known classes first." if dataset.known_labels else "."))
 
@@ -48,8 +48,8 @@ shown = st.multiselect("Features", dataset.columns, default=list(request.feature
                        key="data_histogram_features",
                        format_func=lambda name: dataset.features[name].label)
 if shown:
-    st.plotly_chart(data_view.histogram_figure(dataset, shown, clusters), key="histograms",
-                    config=PLOTLY_CONFIG)
+    st.plotly_chart(presentation.sized(data_view.histogram_figure(dataset, shown, clusters),
+                                       view.present), key="histograms", config=PLOTLY_CONFIG)
     st.caption("Stacked by the current fit's clusters: how each component spreads over "
                "each feature." if clusters is not None else "All rows.")
 else:
@@ -66,15 +66,16 @@ if data_view.has_spectra(dataset):
     if clusters is not None:
         facts.append(f"cluster {clusters[row]}" if row in clusters.index
                      else "not in the fit (a NaN in a fitted feature)")
-    st.plotly_chart(data_view.spectrum_figure(extras["wavelengths"], extras["spectra"][row],
-                                              extras["mask"][row], f"Object {row}"),
-                    key="spectrum", config=PLOTLY_CONFIG)
+    st.plotly_chart(presentation.sized(data_view.spectrum_figure(
+        extras["wavelengths"], extras["spectra"][row], extras["mask"][row], f"Object {row}"),
+        view.present), key="spectrum", config=PLOTLY_CONFIG)
     st.caption(f"Object {row}: {plain('; '.join(facts))}. Shaded: masked pixels (bad, or outside "
                "the wavelengths this object's spectrum covers at its redshift; their flux "
                "is 0).")
     if clusters is not None:
         means, sizes = data_view.mean_spectra(extras["spectra"], extras["mask"], clusters)
-        st.plotly_chart(data_view.mean_spectra_figure(extras["wavelengths"], means, sizes),
+        st.plotly_chart(presentation.sized(
+            data_view.mean_spectra_figure(extras["wavelengths"], means, sizes), view.present),
                         key="mean_spectra", config=PLOTLY_CONFIG)
         st.caption("Each cluster's average over its members' unmasked pixels: what the "
                    "spectra the fit grouped together look like.")
@@ -88,5 +89,6 @@ if dataset.known_labels and clusters is not None:
         table, ari = data_view.cross_table(clusters, known, name)
         st.markdown(f"**{plain(name)}**")
         left, right = st.columns([3, 2])
-        left.dataframe(table)
+        with left:
+            presentation.table(table, view.present)
         right.metric(f"Adjusted Rand index ({plain(name)})", f"{ari:.3f}")

@@ -115,7 +115,8 @@ with figure_column:
     st.plotly_chart(
         math.step_figure(prepared.X, prepared.axis_titles[:2], state, int(point),
                          None if previous is None else previous.means,
-                         None if previous is None else previous.covariances),
+                         None if previous is None else previous.covariances,
+                         view.figure_options()),
         key="step_figure", config=PLOTLY_CONFIG)
     st.caption("Points in the colour of their likeliest component, paler the less sure "
                "(grey before the first E-step); "
@@ -149,7 +150,7 @@ st.header("The fitted mixture")
 try:
     outcome = cache.fit(request, dataset.fingerprint)
     data = drawn_points(prepared, outcome.trace)
-    density = math.density_figure(data, outcome.trace)
+    density = math.density_figure(data, outcome.trace, view.figure_options())
 except ValueError as exc:
     st.error(f"The fitted mixture cannot be drawn: {plain(exc)}")
     st.stop()
@@ -163,8 +164,8 @@ with density_column:
                "powers of ten below its peak (for fits in more dimensions, the density of "
                "those two features with the others integrated out).")
 with uncertainty_column:
-    st.plotly_chart(math.uncertainty_figure(data, outcome.trace), key="uncertainty",
-                    config=PLOTLY_CONFIG)
+    st.plotly_chart(math.uncertainty_figure(data, outcome.trace, view.figure_options()),
+                    key="uncertainty", config=PLOTLY_CONFIG)
     st.caption("The bigger the point, the less sure its assignment: 1 − its largest "
                "responsibility, 0 for a point one component owns, up to 1 − 1/k for an "
                "even split. Big points gather where components overlap.")

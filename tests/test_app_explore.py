@@ -209,7 +209,7 @@ def test_query_parameters_set_every_control_and_come_back_unchanged():
              "max_iters": "250", "covariance_type": "tied", "init": "random_from_data",
              "convergence": "means", "reg_covar": "0.0001", "standardize": "true",
              "replay": "false", "color": "uncertainty", "palette": "okabe_ito",
-             "present": "true"}
+             "present": "true", "aspect": "fill"}
     at = run_page(query)
     assert_clean(at)
     assert not at.warning
@@ -231,9 +231,11 @@ def test_query_parameters_set_every_control_and_come_back_unchanged():
     assert at.radio(key="color").value == "uncertainty"
     assert at.radio(key="palette").value == "okabe_ito"
     assert at.toggle(key="present").value is True
+    assert at.checkbox(key="aspect").value is True
     figure = animation(at)
     assert figure.meta["palette"][0] == OKABE_ITO[0]
     assert figure.meta["font_size"] == PRESENTATION["font_size"]
+    assert figure.meta["aspect"] == "fill"
     assert "(standardized)" in animation(at).meta["x_title"]
 
 

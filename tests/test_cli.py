@@ -21,8 +21,8 @@ from gmm_core.__main__ import main
 
 REPO = Path(__file__).resolve().parents[1]
 FIT_KEYS = {"k", "covariance_type", "n_iter", "converged", "mean_loglik", "loglik", "bic",
-            "aic", "weights", "means", "covariances", "counts", "events", "dataset", "columns",
-            "preprocessing"}
+            "aic", "icl", "weights", "means", "covariances", "counts", "events", "dataset",
+            "columns", "preprocessing"}
 
 
 @pytest.fixture
@@ -280,3 +280,14 @@ def test_datasets_piped_into_head_prints_one_line_and_no_traceback(data_home):
     assert done.stderr == ""
     # 141 when `head` left before the listing ended (the usual case), 0 if it read it all
     assert statuses in ("statuses 141 0", "statuses 0 0")
+
+
+def test_csv_fit_with_an_mclust_model(capsys, points_csv):
+    status, out, err = run_main(capsys, "fit", "--csv", str(points_csv), "--k", "2",
+                                "--covariance", "VEV", "--json")
+    assert status == 0, err
+    result = json.loads(out)
+    assert result["covariance_type"] == "VEV"
+    assert np.array(result["covariances"]).shape == (2, 3, 3)
+    # ICL adds twice the classification's entropy to BIC: never below it.
+    assert result["icl"] >= result["bic"]

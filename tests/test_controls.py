@@ -73,13 +73,13 @@ def test_the_url_names_every_setting_readably():
                                                             "sepal_length"),
                                   k=3, tol=3e-5, reg_covar=0.0, standardize=True,
                                   algorithm="notebook"), "uncertainty", "okabe_ito",
-                       present=True)
+                       present=True, aspect="fill")
     assert view_to_query(view) == {
         "dataset": "iris", "x": "petal_length", "y": "petal_width", "extra": "sepal_length",
         "k": "3", "tol": "3e-05", "seed": "42", "max_iters": "100",
         "covariance_type": "full", "init": "kmeans++", "convergence": "loglik",
         "reg_covar": "0", "standardize": "true", "replay": "true", "color": "uncertainty",
-        "palette": "okabe_ito", "present": "true",
+        "palette": "okabe_ito", "present": "true", "aspect": "fill",
     }
 
 
@@ -88,6 +88,7 @@ def test_the_url_names_every_setting_readably():
     ("max_iters", "1.5"), ("tol", "-1e-3"), ("tol", "abc"), ("covariance_type", "round"),
     ("init", "magic"), ("convergence", "never"), ("reg_covar", "inf"),
     ("standardize", "maybe"), ("replay", "2"), ("color", "rainbow"), ("palette", "neon"),
+    ("aspect", "stretch"),
     ("present", "loud"),
 ])
 def test_a_bad_value_falls_back_to_the_default_with_one_message_naming_it(key, value):

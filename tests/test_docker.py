@@ -1,5 +1,7 @@
 """The Dockerfile kept honest without a Docker engine: linted by hadolint, and its install,
-fetch, start and health-check commands run here as the image would run them."""
+fetch, start and health-check commands run here as the image would run them (a fresh
+virtual environment standing for the image's). tests/browser/test_docker_image.py builds
+and runs the image itself."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from tests.browser.streamlit_server import free_port, health_answer, running_ser
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = ROOT / "Dockerfile"
 IMAGE_PORT = "8501"
+IMAGE_VENV = "/opt/venv"  # built in the first stage, copied into the served one
 HADOLINT = Path(sys.executable).parent / "hadolint"
 INSTALL_TIMEOUT_S = 900
 PAGE_TIMEOUT_S = 300
@@ -81,10 +84,6 @@ def healthcheck_command() -> list[str]:
     return exec_form(command)
 
 
-def with_port(argv: list[str], port: int) -> list[str]:
-    return [arg.replace(f":{IMAGE_PORT}/", f":{port}/") for arg in argv]
-
-
 def shell_env(path_first: Path, **extra: str) -> dict[str, str]:
     """This environment with ``path_first`` leading PATH, as a Dockerfile RUN sees its
     interpreter first, and without any virtual environment of ours leaking in."""
@@ -103,7 +102,10 @@ def test_hadolint_reports_nothing_at_warning_level():
 
 
 def test_dockerfile_declares_a_slim_pinned_non_root_image():
-    assert re.fullmatch(r"python:3\.1[1-9]-slim(-\w+)?", the_only("FROM"))
+    bases = arguments_of("FROM")
+    assert bases and all(re.fullmatch(r"python:3\.1[1-9]-slim(-\w+)?( AS \w+)?", base)
+                         for base in bases)
+    assert f"--from={bases[0].split()[-1]} {IMAGE_VENV} {IMAGE_VENV}" in arguments_of("COPY")
     assert the_only("EXPOSE") == IMAGE_PORT
 
     requirements = [line.split("#")[0].strip()
@@ -124,7 +126,7 @@ def test_dockerfile_declares_a_slim_pinned_non_root_image():
     command = exec_form(the_only("CMD"))
     assert command[:3] == ["streamlit", "run", "app.py"]
     assert {"--server.address=0.0.0.0", "--server.headless=true"} <= set(command)
-    assert any(f"http://localhost:{IMAGE_PORT}/_stcore/health" in arg
+    assert any("/_stcore/health" in arg and "STREAMLIT_SERVER_PORT" in arg
                for arg in healthcheck_command())
 
 
@@ -179,8 +181,11 @@ def test_install_and_start_commands_serve_a_healthy_app_from_a_fresh_venv(tmp_pa
     HEALTHCHECK; the page must also render with only the image's requirements."""
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
-    image_env = environment()
+    # The image's settings with its virtual environment's place and PATH made this one's.
+    image_env = {key: value.replace(IMAGE_VENV, str(venv)).replace("$PATH", os.environ["PATH"])
+                 for key, value in environment().items()}
     image_env.pop("PIP_NO_CACHE_DIR")  # reuse pip's cache here; the image keeps none
+    image_env.pop("PYTHONPYCACHEPREFIX")  # the container's own /tmp; here the venv's folders
     env = shell_env(venv / "bin", **{**image_env, "ASTROML_DATA": str(tmp_path / "data")})
 
     install = subprocess.run(["/bin/sh", "-c", run_line("pip install")], cwd=ROOT, env=env,
@@ -190,11 +195,12 @@ def test_install_and_start_commands_serve_a_healthy_app_from_a_fresh_venv(tmp_pa
     assert Path(shutil.which(command[0], path=env["PATH"])).parent == venv / "bin"
 
     port = free_port()
-    health_check = with_port(healthcheck_command(), port)
+    env["STREAMLIT_SERVER_PORT"] = str(port)  # the health check follows the server's port
+    health_check = healthcheck_command()
     down = subprocess.run(health_check, cwd=ROOT, env=env, capture_output=True, timeout=60)
     assert down.returncode != 0, "the health check passes with no server running"
 
-    with running_server([*command, f"--server.port={port}"],
+    with running_server(command,
                         url=f"http://localhost:{port}",
                         health_url=f"http://localhost:{port}/_stcore/health",
                         cwd=ROOT, env=env, log_dir=tmp_path) as server:

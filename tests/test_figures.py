@@ -15,9 +15,13 @@ from plotly.colors import hex_to_rgb
 from dashboard.figures import (
     BLEND_LEVELS,
     COMPONENT_COLORS,
+    DEFAULT_OPTIONS,
+    EQUAL,
+    FILL,
     axis_ranges,
     blend_codes,
     blend_rgb,
+    figure_options,
     frame_iterations,
     matched_colors,
     mixture_figure,
@@ -148,3 +152,48 @@ def test_mixture_figure_draws_labelled_points_ellipses_and_means_on_shared_axes(
     x_range, y_range = axis_ranges(data.xy)
     assert fig["layout"]["xaxis"]["range"] == list(x_range)
     assert fig["layout"]["yaxis"]["range"] == list(y_range)
+
+
+# ------------------------------------------------------------------ true to scale
+def scale_of(fig: dict) -> tuple[object, object]:
+    """What ties the y axis to the x axis: (scaleanchor, scaleratio)."""
+    y = fig["layout"]["yaxis"]
+    return y.get("scaleanchor"), y.get("scaleratio")
+
+
+def data_space_figures(fig69_fit, aspect: str) -> dict[str, go.Figure]:
+    """Every Python-built figure drawn in data space, with ``aspect``."""
+    from dashboard import catalog_view, math_view
+    from gmm_core import GMM
+    from gmm_core.stepper import EMStepper
+
+    X, trace = fig69_fit
+    options = figure_options(aspect=aspect)
+    data = plot_data(X, trace.sample_index)
+    labels = trace.labels(-1)[data.positions]
+    stepper = EMStepper(X, 4, seed=0)
+    model = GMM(k=4, seed=0).fit(X)
+    return {
+        "mixture": mixture_figure(data, trace.means[-1], trace.covariances[-1], labels,
+                                  list(COMPONENT_COLORS[:4]), "ours", options),
+        "step": math_view.step_figure(X, ("x", "y"), stepper.state, 0, options=options),
+        "density": math_view.density_figure(data, trace, options),
+        "uncertainty": math_view.uncertainty_figure(data, trace, options),
+        "catalog": catalog_view.catalog_figure(X[:200], model, ("x", "y"), aspect),
+    }
+
+
+def test_data_space_figures_are_true_to_scale_by_default(fig69_fit):
+    for name, figure in data_space_figures(fig69_fit, EQUAL).items():
+        assert scale_of(wire(figure)) == ("x", 1), name
+    assert DEFAULT_OPTIONS.aspect == EQUAL
+
+
+def test_filling_the_frame_unties_the_axes(fig69_fit):
+    for name, figure in data_space_figures(fig69_fit, FILL).items():
+        assert scale_of(wire(figure)) == (None, None), name
+
+
+def test_an_unknown_aspect_is_refused():
+    with pytest.raises(ValueError, match="aspect must be one of equal, fill"):
+        figure_options(aspect="stretch")

@@ -198,3 +198,12 @@ def test_largest_view_the_controls_allow_is_under_the_budget():
     _, arrays = unpack(payload := animation_payload(plot_data(X, trace.sample_index), trace))
     assert len(arrays["iterations"]) == MAX_FRAMES
     assert len(payload) < PAYLOAD_BUDGET_BYTES
+
+
+def test_the_payloads_say_whether_the_browser_draws_true_to_scale(fig69_fit):
+    X, trace = fig69_fit
+    data = plot_data(X, trace.sample_index)
+    default, _ = unpack(animation_payload(data, trace))
+    filled, _ = unpack(animation_payload(data, trace, FigureOptions(aspect="fill")))
+    assert default["aspect"] == "equal" and filled["aspect"] == "fill"
+    assert default["fit_id"] != filled["fit_id"]  # the browser redraws on a change

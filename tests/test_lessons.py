@@ -258,3 +258,11 @@ def test_label_switching_same_partition_other_numbers():
     matched = confusion_matrix(first.labels, second.labels).argmax(axis=1)
     assert sorted(matched) == list(range(first.request.k))
     assert np.all(matched != np.arange(first.request.k))
+
+
+def test_a_link_carries_the_display_options_of_the_page_it_is_on():
+    view = LessonView("a view", (("dataset", "iris"), ("k", "3")))
+    query = dict(parse_qsl(urlsplit(view.link({"present": "true",
+                                               "palette": "okabe_ito"})).query))
+    assert query == {"present": "true", "palette": "okabe_ito", "dataset": "iris", "k": "3"}
+    assert view.link() == view.url

@@ -154,7 +154,7 @@ def test_bad_data_gives_a_clear_error(X, message):
         ({"tol": -1.0}, "tol must be a finite number"),
         ({"reg_covar": float("nan")}, "reg_covar must be a finite number"),
         ({"on_degenerate": "ignore"}, "on_degenerate must be one of"),
-        ({"weights_init": [0.5, 0.6]}, "weights_init must be positive and sum to 1"),
+        ({"weights_init": [0.5, 0.6]}, "weights_init must sum to 1; got sum 1.1"),
         ({"means_init": np.zeros((3, 2))}, "means_init must have shape"),
         ({"covariances_init": np.zeros((2, 2))}, "covariances_init must have shape"),
     ],

@@ -115,7 +115,7 @@ def test_bad_requests_are_refused_with_clear_messages(three_blobs, small_sweep):
     with pytest.raises(ValueError, match="init must be one of"):
         sweep(three_blobs, k_values=[1], init="magic")
     with pytest.raises(ValueError, match="criterion must be one of"):
-        small_sweep.best("icl")
+        small_sweep.best("entropy")
 
 
 def test_big_sweeps_go_to_worker_processes(three_blobs, monkeypatch):

@@ -104,6 +104,60 @@ function axis(title, range, extra = {}) {
   return { title: { text: title }, range, automargin: true, ...extra };
 }
 
+// ------------------------------------------------------------------ layout: scale and size
+// Data-space axes true to scale (as dashboard/figures.py data_axes): the y axis tied to
+// the x axis, so one unit is as long on both at any size of the frame, Plotly widening
+// one range to keep the data in view; "fill" stretches the data to the frame.
+function dataAxes(meta) {
+  if (meta.aspect === "fill") return [{}, {}];
+  return [{ constrain: "range" }, { scaleanchor: "x", scaleratio: 1, constrain: "range" }];
+}
+
+// Plotly widens one range of a true-to-scale plot to keep its scale. Given the payload's
+// ranges again on the next frame it would widen them again and redraw every trace (4x
+// slower playback); given back the ranges it drew (or the user zoomed to), it only
+// restyles. ``key`` names the frame's size and data: a new one starts from the payload's.
+function keepDrawnRanges(gd, layout, key) {
+  if (layout.yaxis.scaleanchor && gd.gmmRangesKey === key && gd.layout?.xaxis?.range) {
+    layout.xaxis.range = [...gd.layout.xaxis.range];
+    layout.yaxis.range = [...gd.layout.yaxis.range];
+  }
+  gd.gmmRangesKey = key;
+  return layout;
+}
+
+const MIN_PLOT_HEIGHT = 300;
+const FOLD_GAP = 8; // between the controls under the plot and the window's bottom edge
+
+function scrollParent(element) {
+  for (let e = element.parentElement; e; e = e.parentElement) {
+    if (/(auto|scroll)/.test(getComputedStyle(e).overflowY)) return e;
+  }
+  return document.scrollingElement;
+}
+
+// The plot's height: ``wanted``, or less when the window is shorter, so that the plot and
+// the controls under it (``root``'s rest) are on screen when the page is at its top.
+function fittedHeight(root, plot, wanted) {
+  const box = plot.getBoundingClientRect();
+  const topAtRest = box.top + scrollParent(plot).scrollTop;
+  const below = root.getBoundingClientRect().bottom - box.bottom;
+  const room = window.innerHeight - topAtRest - below - FOLD_GAP;
+  return Math.round(Math.max(MIN_PLOT_HEIGHT, Math.min(wanted, room)));
+}
+
+// Plotly's ``responsive`` follows the window only; the figure's column also changes width
+// when the sidebar opens or closes. ``onResize`` runs once per change of width.
+function followWidth(root, onResize) {
+  let width = root.clientWidth, frame = 0;
+  new ResizeObserver(() => {
+    if (root.clientWidth === width) return;
+    width = root.clientWidth;
+    cancelAnimationFrame(frame);
+    frame = requestAnimationFrame(onResize);
+  }).observe(root);
+}
+
 // ------------------------------------------------------------------ the animation
 // The colour of each blend code (dashboard/figures.py blend_codes): 0 for a point no
 // component claims, else 1 + j * levels + level, component j's colour blended with white
@@ -236,8 +290,8 @@ function animationLayout(meta, state) {
     margin: { l: 10, r: 10, t: 50, b: 40, autoexpand: true },
     dragmode: state.placing ? false : "zoom", // a click places a point instead of zooming
     title: { text: title },
-    xaxis: axis(meta.x_title, meta.x_range, { domain: [0, 0.55], anchor: "y" }),
-    yaxis: axis(meta.y_title, meta.y_range, { domain: [0, 1], anchor: "x" }),
+    xaxis: axis(meta.x_title, meta.x_range, { domain: [0, 0.55], anchor: "y", ...dataAxes(meta)[0] }),
+    yaxis: axis(meta.y_title, meta.y_range, { domain: [0, 1], anchor: "x", ...dataAxes(meta)[1] }),
     xaxis2: { domain: [0.7, 1], anchor: "y2" },
     yaxis2: { domain: [0.57, 1], anchor: "x2", title: { text: "log-likelihood" }, automargin: true },
     xaxis3: { domain: [0.7, 1], anchor: "y3", matches: "x2", title: { text: "iteration" } },
@@ -629,6 +683,29 @@ class AnimationView {
     };
     document.addEventListener("keydown", onKey);
     this.access = new FigureAccess(this);
+    this.followSize();
+  }
+
+  rangesKey() {
+    const { fit_id: fit, x_range: x, y_range: y } = this.payload.meta;
+    return JSON.stringify([fit, x, y, this.plot.clientWidth, this.height]);
+  }
+
+  // ---- layout: the plot fits the window's height and follows its column's width
+  followSize() {
+    const refit = () => {
+      const drawn = this.plot._fullLayout;
+      if (!this.payload || !drawn) return;
+      this.height = fittedHeight(this.root, this.plot, this.payload.meta.height);
+      const width = this.plot.clientWidth;
+      if (drawn.width === width && drawn.height === this.height) return;
+      const { x_range: x, y_range: y } = this.payload.meta;  // scaled anew for the new size
+      this.plot.gmmRangesKey = this.rangesKey();
+      this.Plotly.relayout(this.plot, { width, height: this.height, "xaxis.range": [...x], "yaxis.range": [...y] });
+    };
+    followWidth(this.root, refit);
+    const onWindow = () => (this.root.isConnected ? refit() : window.removeEventListener("resize", onWindow));
+    window.addEventListener("resize", onWindow);
   }
 
   get frames() {
@@ -655,6 +732,7 @@ class AnimationView {
     this.scrub.max = String(this.frames - 1);
     if (drawingCarriedOver && payload.meta.can_sketch) this.markDrawing(true);
     drawingCarriedOver = false;
+    this.height = fittedHeight(this.root, this.plot, payload.meta.height);
     await this.show(stateOf(payload, this.frames - 1, false));
     return true;
   }
@@ -695,9 +773,10 @@ class AnimationView {
     // Quick clicks while placing a start must not read as Plotly's double-click, which
     // rescales the axes under the next click.
     const config = placing || this.drawing ? { ...PLOT_CONFIG, doubleClick: false } : PLOT_CONFIG;
-    const [traces, layout] = meta.n_dims === 1 ? densityFigure(this.payload, this.points, state)
+    const [traces, figureLayout] = meta.n_dims === 1 ? densityFigure(this.payload, this.points, state)
       : [[...animationTraces(this.payload, this.points, state), ...this.access.cursorTraces()],
          animationLayout(meta, state)];
+    const layout = keepDrawnRanges(this.plot, { ...figureLayout, height: this.height }, this.rangesKey());
     readableTicks(layout, this.payload);
     if (this.drawing) layout.dragmode = this.sketch.shape.value;
     const drawn = this.Plotly.react(this.plot, traces, layout, config)
@@ -956,6 +1035,7 @@ class PanelsView {
     root.dataset.gmmView = "panels";
     this.visible = false;
     this.pending = null;
+    followWidth(root, () => root.querySelectorAll(".js-plotly-plot").forEach((gd) => Plotly.Plots.resize(gd)));
     new IntersectionObserver((entries) => {
       this.visible = entries.some((entry) => entry.isIntersecting);
       if (this.visible && this.pending) this.drawPending();
@@ -979,7 +1059,9 @@ class PanelsView {
     }
     return Promise.all(meta.panels.map((panel, i) => {
       const [traces, axes] = meta.n_dims === 1 ? densityPanelFigure(payload, points, i)
-        : [panelTraces(payload, points, i), { xaxis: axis(meta.x_title, meta.x_range), yaxis: axis(meta.y_title, meta.y_range) }];
+        : [panelTraces(payload, points, i),
+           { xaxis: axis(meta.x_title, meta.x_range, dataAxes(meta)[0]),
+             yaxis: axis(meta.y_title, meta.y_range, dataAxes(meta)[1]) }];
       return this.Plotly.react(
         this.root.children[i], traces,
         { title: { text: panel.title }, height: meta.height, showlegend: false, font: { size: meta.font_size },

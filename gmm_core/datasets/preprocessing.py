@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gmm_core.datasets.base import DatasetError
+from gmm_core.scaling import check_magnitudes, location_and_spread
 
 PREPROCESSING_METHODS = ("none", "standardize")
 
@@ -56,7 +57,10 @@ def preprocess(X, method: str = "none", columns=None) -> tuple[np.ndarray, Prepr
     """Scale ``X`` by ``method`` and return the scaled data with its record.
 
     Standardizing divides by the population standard deviation (ddof=0, scikit-learn's
-    StandardScaler). A constant column keeps scale 1, and the record says so.
+    StandardScaler), computed without overflow or underflow (gmm_core.scaling): a column
+    of values near 1e-200 is standardized like any other. A constant column (every value
+    the same) keeps scale 1, and the record says so. A column whose variance overflows
+    float64 is refused: no covariance could be brought back to its units.
     """
     if method not in PREPROCESSING_METHODS:
         raise DatasetError(
@@ -68,9 +72,12 @@ def preprocess(X, method: str = "none", columns=None) -> tuple[np.ndarray, Prepr
     names = list(columns) if columns is not None else [f"column {j}" for j in range(d)]
     if method == "none":
         return X, Preprocessing(method, (0.0,) * d, (1.0,) * d)
-    mean = X.mean(axis=0)
-    scale = X.std(axis=0)
-    constant = scale == 0
+    mean, scale = location_and_spread(X)
+    try:
+        check_magnitudes(scale, names, small=False)
+    except ValueError as exc:
+        raise DatasetError(str(exc)) from None
+    constant = X.min(axis=0) == X.max(axis=0)
     scale[constant] = 1.0
     notes = tuple(f"{names[j]} is constant; it was centred but not scaled"
                   for j in np.flatnonzero(constant))

@@ -141,6 +141,9 @@ def test_the_downloaded_animation_plays_offline(page, browser, tmp_path):
         saved = offline.new_page()
         saved.goto(path.as_uri())
         expect(saved.locator(f"{ANIMATION} .js-plotly-plot")).to_be_visible()
+        x_scale, y_scale = saved.locator(f"{ANIMATION} .js-plotly-plot").evaluate(
+            "(gd) => [gd._fullLayout.xaxis._m, -gd._fullLayout.yaxis._m]")
+        assert y_scale == pytest.approx(x_scale, rel=0.02)  # true to scale offline too
         label = saved.locator(f"{ANIMATION} .gmm-iteration")
         shown = label.text_content()
         saved.locator(f"{ANIMATION} .gmm-play").click()
