@@ -15,14 +15,19 @@ each a user's single input, and for each kind prints:
 - the browser's main-thread time for it (Chrome's Performance metrics: script, layout
   and style, all tasks).
 
-plus the first figure after opening the page on a warm server (cached: the view was
-shown before; uncached: a new seed). A round is: seed +1, k ±1, tolerance one stop,
-covariance type to "diag", back to "full" (a return to an earlier setting: cached), X
-feature to another, Play (time until the first animation frame is drawn). Every
-interaction except the return changes the fit, so it is uncached.
+plus the first figure after opening the page: on a server just started (cold), in a new tab
+of the same browser on the running server, for a new visitor (a fresh browser profile:
+nothing cached), and for a view not fitted before (a new seed), each with where its wait
+went (the page's own clock: plotly.js fetched and run, the payload at the view, drawn);
+and playback: the time between frames painted while Play runs at "fast" (40 ms a frame)
+and "normal" (150 ms), with the browser's main-thread time per frame. A round is: seed
++1, k ±1, tolerance one stop, covariance type to "diag", back to "full" (a return to an
+earlier setting: cached), X feature to another, Play (time until the first animation
+frame is drawn). Every interaction except the return changes the fit, so it is uncached.
 
     .venv/bin/python benchmarks/bench_browser.py                  # all views, 7 rounds
     .venv/bin/python benchmarks/bench_browser.py --views default --rounds 3
+    .venv/bin/python benchmarks/bench_browser.py --views default --rounds 0 --plays 5
     .venv/bin/python benchmarks/bench_browser.py --profile py-spy.svg   # needs py-spy
 """
 
@@ -49,6 +54,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.process_stats import cpu_seconds  # noqa: E402
 from tests.browser.explore_page import (  # noqa: E402
+    ANIMATION,
     APP_IDLE,
     EXCEPTION,
     FIGURE_CHANGED_JS,
@@ -122,18 +128,66 @@ MARKS_JS = """(t0) => {
 }"""
 
 
+# Where a first figure's wait went, on the page's clock from the navigation's start:
+# plotly.js fetched (its response's end) and run (fit_view.js's mark), the payload handed
+# to the view, the figure drawn.
+FIRST_FIGURE_JS = """() => {
+    const last = (name) => {
+        const entries = performance.getEntriesByName(name);
+        return entries.length ? entries[entries.length - 1] : null;
+    };
+    const plotly = performance.getEntriesByType('resource')
+        .find(e => e.name.includes('/plotly'));
+    const plot = last('gmm-plot-animation');
+    return {'plotly.js fetched': plotly ? plotly.responseEnd : NaN,
+            'plotly.js run': last('gmm-plotly-loaded')?.startTime ?? NaN,
+            'payload at view': performance.getEntriesByName('gmm-payload')
+                .find(e => e.detail > 0)?.startTime ?? NaN,
+            'drawn': plot ? plot.startTime + plot.duration : NaN,
+            'plotly.js KB': plotly ? plotly.encodedBodySize / 1024 : NaN};
+}"""
+
+# Playback: the time of each painted frame, i.e. the first animation frame after the
+# iteration label changed (the view draws the frame in the same task).
+WATCH_FRAMES_JS = """(label) => {
+    window.gmmFrameTimes = [];
+    if (label.gmmWatched) return;
+    label.gmmWatched = true;
+    new MutationObserver(() => requestAnimationFrame((t) => window.gmmFrameTimes.push(t)))
+        .observe(label, {childList: true, characterData: true, subtree: true});
+}"""
+SPEEDS = ("fast", "normal")  # the view's speed menu: 40 and 150 ms a frame
+
+
+@dataclass
+class Playback:
+    intervals_ms: list[float] = field(default_factory=list)
+    # Per play: the browser's main-thread time (wall and CPU) and its renderer's CPU, per frame.
+    per_frame_ms: dict[str, list[float]] = field(default_factory=lambda: {
+        "tasks": [], "main-thread CPU": [], "renderer CPU": []})
+
+
+@dataclass
+class FirstFigure:
+    seconds: float
+    marks_ms: dict
+
+
 @dataclass
 class ViewResult:
     samples: dict[str, list[Sample]] = field(default_factory=lambda: defaultdict(list))
-    first_figure_s: dict[str, float] = field(default_factory=dict)
+    first_figure: dict[str, FirstFigure] = field(default_factory=dict)
+    playback: dict[str, Playback] = field(default_factory=lambda: defaultdict(Playback))
 
 
 class Session:
     """One browser tab on the page, with the counters an interaction is measured by."""
 
-    def __init__(self, browser, server, url: str):
+    def __init__(self, browser, server, url: str, context=None):
+        """A tab in a new browser profile, or a new tab in ``context``'s."""
         self.server = server
-        self.context = browser.new_context(viewport=VIEWPORT)
+        self.owns_context = context is None
+        self.context = context or browser.new_context(viewport=VIEWPORT)
         self.page = self.context.new_page()
         self.page.set_default_timeout(180_000)
         self.received = 0
@@ -143,7 +197,8 @@ class Session:
         start = time.perf_counter()
         self.page.goto(url)
         self.wait_for_figure()
-        self.first_figure_s = time.perf_counter() - start
+        self.first_figure = FirstFigure(time.perf_counter() - start,
+                                        self.page.evaluate(FIRST_FIGURE_JS))
         self.page.wait_for_selector(APP_IDLE)
 
     def _watch(self, websocket) -> None:
@@ -160,7 +215,10 @@ class Session:
         return {"script": 1000 * metrics["ScriptDuration"],
                 "layout+style": 1000 * (metrics["LayoutDuration"]
                                         + metrics["RecalcStyleDuration"]),
-                "tasks": 1000 * metrics["TaskDuration"]}
+                "tasks": 1000 * metrics["TaskDuration"],
+                # CPU time, which other processes on the machine do not stretch.
+                "main-thread CPU": 1000 * metrics.get("ThreadTime", np.nan),
+                "renderer CPU": 1000 * metrics.get("ProcessTime", np.nan)}
 
     def measure(self, action: Callable[[], None], shown: Callable[[str], None]) -> Sample:
         """``action`` is one input; ``shown(before)`` returns once its figure is drawn."""
@@ -182,10 +240,30 @@ class Session:
     def figure_changed(self, before: str) -> None:
         self.page.wait_for_function(FIGURE_CHANGED_JS, arg=before, polling="raf")
 
+    def play(self, speed: str, playback: Playback) -> None:
+        """Play the animation through at ``speed``; add its frame times to ``playback``."""
+        page = self.page
+        page.wait_for_selector(APP_IDLE)
+        page.locator(f"{ANIMATION} .gmm-speed").select_option(label=speed)
+        page.evaluate(WATCH_FRAMES_JS, iteration_label(page).element_handle())
+        before = self.browser_ms()
+        play_button(page).click()
+        page.wait_for_function("() => window.gmmFrameTimes.length > 1", polling="raf")
+        page.locator(f"{ANIMATION} .gmm-play").filter(has_text="Play").wait_for()
+        page.wait_for_timeout(100)  # the last frame's paint
+        after = self.browser_ms()
+        times = page.evaluate("() => window.gmmFrameTimes")
+        playback.intervals_ms.extend(np.diff(times).tolist())
+        for key, per_frame in playback.per_frame_ms.items():
+            per_frame.append((after[key] - before[key]) / len(times))
+
     def close(self) -> None:
         if self.page.locator(EXCEPTION).count():
             raise SystemExit("an exception box is on the page")
-        self.context.close()
+        if self.owns_context:
+            self.context.close()
+        else:
+            self.page.close()
 
 
 def select_option(page, label: str, option: str) -> None:
@@ -235,7 +313,8 @@ def round_of_interactions(session: Session, view: View, round_: int) -> dict[str
     return samples
 
 
-def run_view(browser, view: View, rounds: int, profile: Path | None) -> ViewResult:
+def run_view(browser, view: View, rounds: int, plays: int,
+             profile: Path | None) -> ViewResult:
     result = ViewResult()
     with tempfile.TemporaryDirectory() as data_home:
         if view.sdss:
@@ -243,14 +322,21 @@ def run_view(browser, view: View, rounds: int, profile: Path | None) -> ViewResu
         env = {**os.environ, "ASTROML_DATA": data_home}
         with running_streamlit(ROOT / "app.py", cwd=ROOT, env=env) as server:
             url = f"{server.url}/?{urlencode(view.query)}"
-            warm_up = Session(browser, server, url)  # imports, the data set, the first fit
-            warm_up.close()
-            cached = Session(browser, server, url)
-            result.first_figure_s["cached"] = cached.first_figure_s
-            cached.close()
+            cold = Session(browser, server, url)  # imports, the data set, the first fit
+            result.first_figure["cold server"] = cold.first_figure
+            new_tab = Session(browser, server, url, context=cold.context)
+            result.first_figure["new tab"] = new_tab.first_figure
+            new_tab.close()
+            cold.close()
+            visitor = Session(browser, server, url)
+            result.first_figure["new visitor"] = visitor.first_figure
+            visitor.close()
             session = Session(browser, server, f"{server.url}/?"
                               + urlencode({**view.query, "seed": "7"}))
-            result.first_figure_s["uncached"] = session.first_figure_s
+            result.first_figure["new fit"] = session.first_figure
+            for _ in range(plays):
+                for speed in SPEEDS:
+                    session.play(speed, result.playback[speed])
             spy = _start_profiler(server.pid, profile)
             for round_ in range(rounds):
                 for kind, sample in round_of_interactions(session, view, round_).items():
@@ -287,11 +373,31 @@ def _cell(value: float, width: int, scale: float = 1.0) -> str:
     return f"{'-':>{width}}" if np.isnan(value) else f"{value * scale:>{width}.0f}"
 
 
+def print_first_figures(result: ViewResult) -> None:
+    marks = next(iter(result.first_figure.values())).marks_ms
+    print(f"  {'first figure':<17}{'s':>6}" + "".join(f"{name:>18}" for name in marks))
+    for kind, first in result.first_figure.items():
+        print(f"  {kind:<17}{first.seconds:>6.2f}"
+              + "".join(_cell(first.marks_ms[name], 18) for name in marks))
+
+
+def print_playback(result: ViewResult) -> None:
+    print(f"  {'playback':<17}{'frames':>8}{'p50 ms':>8}{'p95 ms':>8}   per frame (ms): "
+          "main-thread tasks, main-thread CPU, renderer CPU")
+    for speed, playback in result.playback.items():
+        intervals = playback.intervals_ms
+        print(f"  {speed:<17}{len(intervals):>8}{np.percentile(intervals, 50):>8.0f}"
+              f"{np.percentile(intervals, 95):>8.0f}   "
+              + "".join(_cell(_median(values), 8) for values in playback.per_frame_ms.values()))
+
+
 def print_view(view: View, result: ViewResult) -> None:
     print(f"\n{view.name}")
-    print(f"  first figure after opening the page (warm server): "
-          f"cached {result.first_figure_s['cached']:.2f} s, "
-          f"uncached {result.first_figure_s['uncached']:.2f} s")
+    print_first_figures(result)
+    if result.playback:
+        print_playback(result)
+    if not result.samples:
+        return
     print(f"  {'interaction':<17}{'p50 ms':>8}{'p95 ms':>8}{'server CPU ms':>15}"
           f"{'ws KB':>8}{'to payload':>12}{'plot':>7}{'browser script':>16}"
           f"{'layout+style':>14}{'all tasks':>11}")
@@ -312,6 +418,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--views", nargs="+", choices=list(VIEWS), default=list(VIEWS))
     parser.add_argument("--rounds", type=int, default=7, help="rounds per view (default 7)")
+    parser.add_argument("--plays", type=int, default=3,
+                        help="plays through per speed and view (default 3)")
     parser.add_argument("--profile", type=Path, help="record the server with py-spy during "
                         "the first view's rounds into this file (.svg flame graph, .json "
                         "speedscope, .txt collapsed stacks)")
@@ -322,11 +430,12 @@ def main(argv=None) -> int:
         return 1
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}. p50/p95: input -> "
           "new figure drawn. Medians: server CPU, websocket bytes, input -> payload at the "
-          "view, Plotly's drawing of it, browser main-thread time.")
+          "view, Plotly's drawing of it, browser main-thread time. First figures: seconds from "
+          "opening the page, and page-clock ms of what it waited for.")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(**chromium_launch_options())
         for index, name in enumerate(args.views):
-            result = run_view(browser, VIEWS[name], args.rounds,
+            result = run_view(browser, VIEWS[name], args.rounds, args.plays,
                               args.profile if index == 0 else None)
             print_view(VIEWS[name], result)
         browser.close()

@@ -130,7 +130,7 @@ def test_the_html_page_carries_plotly_the_drawing_script_and_the_whole_animation
         "Iris <k=3>")
     assert html.lower().startswith("<!doctype html>") and html.rstrip().endswith("</html>")
     assert not re.search(r"<script[^>]*\bsrc=", html)  # nothing to fetch: works offline
-    assert "plotly.js v" in html  # the library itself is inside
+    assert re.search(r"plotly\.js (\(basic[^)]*\) )?v\d", html)  # the library itself is inside
     assert "<title>Iris &lt;k=3&gt;</title>" in html
     (encoded,) = re.findall(r'mountStandalone\(document\.getElementById\("figure"\), "([^"]+)"\)',
                             html)

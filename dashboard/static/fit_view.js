@@ -20,6 +20,8 @@ const TYPED = { f4: Float32Array, f8: Float64Array, u1: Uint8Array, u2: Uint16Ar
 const PLOT_CONFIG = { displaylogo: false, showSendToCloud: false, responsive: true };
 const MEAN_HOVER = "component %{customdata}<br>(%{x:.4g}, %{y:.4g})<extra></extra>";
 const SPEEDS = [["slow", 600], ["normal", 150], ["fast", 40]];
+// The animation's traces that move from one iteration to the next (besides the points).
+const MOVING_TRACE = /^(component \d+ (ellipses|path)|means|current .*)$/;
 const KEPT_POINT_SETS = 4;
 
 // Point sets by id, shared by every view on the page: a panel draws the points the
@@ -36,7 +38,10 @@ function loadPlotly() {
   plotlyLoading ??= new Promise((resolve, reject) => {
     const script = document.createElement("script");
     script.src = PLOTLY_URL;
-    script.onload = () => resolve((globalThis.gmmExplorerPlotly = window.Plotly));
+    script.onload = () => {
+      performance.mark("gmm-plotly-loaded"); // for profiling (benchmarks/bench_browser.py)
+      resolve((globalThis.gmmExplorerPlotly = window.Plotly));
+    };
     script.onerror = () => reject(new Error(`could not load ${PLOTLY_URL}`));
     document.head.appendChild(script);
   });
@@ -732,7 +737,8 @@ class AnimationView {
     return true;
   }
 
-  show(state) {
+  // The iteration shown, in the controls under the figure.
+  showPosition(state) {
     const { meta, arrays } = this.payload;
     this.state = state;
     this.scrub.value = String(state.colours);
@@ -745,6 +751,11 @@ class AnimationView {
     this.buttons.next.disabled = f === this.frames - 1;
     this.buttons.mStep.disabled = state.half || !this.consecutive(f);
     this.buttons.eStep.disabled = !state.half;
+  }
+
+  show(state) {
+    const { meta } = this.payload;
+    this.showPosition(state);
     const placing = Array.isArray(state.placing);
     const canPlace = meta.can_place && this.report !== null;
     this.startControls.place.hidden = !canPlace || placing;
@@ -843,18 +854,52 @@ class AnimationView {
     else this.stop();
   }
 
+  // Frames are due one speed apart from the start of the last one, however long it took
+  // to draw. The first and last are whole draws (show); between them only what moves.
   start() {
     this.buttons.play.textContent = "Pause";
     let f = 0;
     const step = () => {
-      this.show(stateOf(this.payload, f, false)).then(() => {
+      const due = performance.now() + Number(this.speed.value);
+      const state = stateOf(this.payload, f, false);
+      const drawn = f === 0 || f === this.frames - 1 ? this.show(state) : this.showFrame(state);
+      drawn.then(() => {
         if (this.timer === null) return;
         f += 1;
         if (f >= this.frames) return this.stop();
-        this.timer = setTimeout(step, Number(this.speed.value));
+        this.timer = setTimeout(step, Math.max(0, due - performance.now()));
       });
     };
     this.timer = setTimeout(step, 0);
+  }
+
+  // A frame of playback. Plotly.react would recompute and redraw every trace and axis;
+  // here Plotly.animate's no-redraw path moves only the traces that change between
+  // iterations (the points' colours, the ellipses, mean paths, means and the markers on
+  // the curves), and the title follows. Anything else on the figure (a one-feature fit,
+  // a sketch being drawn, a start being placed, the keyboard's cross) takes a whole draw.
+  showFrame(state) {
+    const { meta } = this.payload;
+    const shown = this.plot.data ?? [];
+    if (meta.n_dims === 1 || this.drawing || this.access.cursor || this.state?.placing || this.state?.sent) {
+      return this.show(state);
+    }
+    const traces = animationTraces(this.payload, this.points, state);
+    if (traces.length !== shown.length || traces.some((trace, i) => trace.name !== shown[i].name)) {
+      return this.show(state);
+    }
+    const moving = [], data = [];
+    traces.forEach((trace, i) => {
+      if (trace.name === "data") data.push({ marker: { color: trace.marker.color, symbol: trace.marker.symbol } });
+      else if (MOVING_TRACE.test(trace.name)) data.push({ x: trace.x, y: trace.y });
+      else return;
+      moving.push(i);
+    });
+    this.showPosition(state);
+    return this.Plotly.animate(this.plot, { data, traces: moving },
+                               { mode: "immediate", transition: { duration: 0 }, frame: { duration: 0, redraw: false } })
+      .then(() => this.Plotly.relayout(this.plot, { "title.text": animationLayout(meta, state).title.text }))
+      .then(() => this.access.afterDraw());
   }
 
   stop() {
