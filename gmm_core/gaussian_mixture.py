@@ -25,8 +25,10 @@ from sklearn.mixture._gaussian_mixture import _check_means, _check_precisions, _
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from gmm_core.covariance import structure_for
 from gmm_core.model import GMM, EMRun
-from gmm_core.mstep import evaluate_mixture
+from gmm_core.mstep import MixtureParameters, evaluate_mixture
+from gmm_core.scaling import FeatureScaling
 from gmm_core.trace import NOT_POSITIVE_DEFINITE
 
 # scikit-learn's names for its starts, and this engine's.
@@ -93,7 +95,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         if X.shape[0] < self.n_components:
             raise ValueError("Expected n_samples >= n_components but got n_components = "
                              f"{self.n_components}, n_samples = {X.shape[0]}")
-        engine = self._engine(X.shape[1])
+        engine = self._engine(self.n_components, X.shape[1])
         rows, blocks, structure, scaling, regularization = engine._prepare(X)
         do_init = not (self.warm_start and hasattr(self, "converged_"))
         random_state = check_random_state(self.random_state)
@@ -136,21 +138,45 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         # The labels of the final parameters, as fit(X).predict(X) gives them.
         return self._evaluate(X)[1].argmax(axis=1)
 
-    def _engine(self, n_features: int) -> GMM:
+    def _initialize(self, X, resp):
+        """The parameters of one M-step from the responsibilities ``resp``, the given
+        starts in their place, as scikit-learn's ``GaussianMixture._initialize``."""
+        # scikit-learn's tests call this private method, with as many components as resp has.
+        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        engine = self._engine(resp.shape[1], X.shape[1])
+        rows, blocks, structure, scaling, regularization = engine._prepare(X)
+        run = EMRun(engine, rows, blocks, structure, check_random_state(self.random_state),
+                    regularization, scaling)
+        run.start(np.asarray(resp, dtype=np.float64))
+        _refuse_repairs(run)
+        self._set_state((run.params, run.prec_chol), structure, scaling, blocks.shift[:, 0],
+                        X.dtype)
+
+    def _set_parameters(self, params):
+        """The fitted state from ``(weights, means, covariances, precisions_cholesky)`` in
+        the data's units, as scikit-learn's private setter (its tests call it)."""
+        weights, means, covariances, prec_chol = (np.asarray(value) for value in params)
+        structure = structure_for(self.covariance_type, *means.shape)
+        state = (MixtureParameters(*(value.astype(np.float64)
+                                     for value in (weights, means, covariances))),
+                 prec_chol.astype(np.float64))
+        self._set_state(state, structure, FeatureScaling.identity(structure),
+                        np.zeros(means.shape[1]), means.dtype)
+
+    def _engine(self, n_components: int, n_features: int) -> GMM:
         """The engine's settings for this fit, the given starts checked as scikit-learn
         checks them."""
         given = {}
         if self.weights_init is not None:
-            given["weights_init"] = _check_weights(self.weights_init, self.n_components, xp=np)
+            given["weights_init"] = _check_weights(self.weights_init, n_components, xp=np)
         if self.means_init is not None:
-            given["means_init"] = _check_means(self.means_init, self.n_components, n_features,
-                                               xp=np)
+            given["means_init"] = _check_means(self.means_init, n_components, n_features, xp=np)
         if self.precisions_init is not None:
             precisions = _check_precisions(self.precisions_init, self.covariance_type,
-                                           self.n_components, n_features, xp=np)
+                                           n_components, n_features, xp=np)
             given["covariances_init"] = _covariances_from_precisions(
                 np.asarray(precisions, dtype=np.float64), self.covariance_type)
-        return GMM(k=self.n_components, covariance_type=self.covariance_type,
+        return GMM(k=n_components, covariance_type=self.covariance_type,
                    tol=self.tol, max_iters=max(1, self.max_iter), reg_covar=self.reg_covar,
                    init=STARTS[self.init_params], seed=0, trace_points=1, **given)
 

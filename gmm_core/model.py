@@ -14,7 +14,7 @@ from gmm_core.covariance import (
 )
 from gmm_core.distributed import is_dask_array
 from gmm_core.estep import DesignBlocks, PassResult
-from gmm_core.init import initial_parameters
+from gmm_core.init import initial_parameters, parameters_from_partition
 from gmm_core.mstep import (
     MixtureParameters,
     design_weights,
@@ -331,10 +331,11 @@ class EMRun:
         self.singular: dict[int, str] = {}
 
     # -- the loop, and its two half-steps (the classroom stepper drives them too) -------
-    def start(self) -> None:
-        """Initial parameters, checked for degenerate components (iteration 0)."""
+    def start(self, responsibilities: np.ndarray | None = None) -> None:
+        """Initial parameters, checked for degenerate components (iteration 0): one M-step
+        from ``responsibilities`` ``(n, k)`` when given, else from the model's start."""
         self.structure.start_run()
-        self.params = self._initial_parameters()
+        self.params = self._initial_parameters(responsibilities)
         self.prec_chol = self._checked_factors(self.params, iteration=0)
         self._check_start_computable()
 
@@ -389,7 +390,7 @@ class EMRun:
                              result.sample_responsibilities)
 
     # -- initialization ----------------------------------------------------------------
-    def _initial_parameters(self) -> MixtureParameters:
+    def _initial_parameters(self, responsibilities: np.ndarray | None) -> MixtureParameters:
         m, k, d = self.model, self.model.k, self.structure.d
         # Each given value is checked before anything is computed from it, so a message
         # names what the user gave, never a value derived from it.
@@ -407,8 +408,13 @@ class EMRun:
             given["covariances"] = self.scaling.covariances_to_internal(given["covariances"])
         if all(value is not None for value in given.values()):
             return MixtureParameters(**given)
-        params = initial_parameters(m.init, self.X, m.k, self.structure, self.blocks.in_memory,
-                                    self.reg, self.rng, given["means"])
+        if responsibilities is None:
+            params = initial_parameters(m.init, self.X, m.k, self.structure,
+                                        self.blocks.in_memory, self.reg, self.rng,
+                                        given["means"])
+        else:
+            params = parameters_from_partition(responsibilities, m.k, self.structure,
+                                               self.blocks.in_memory, self.reg)
         for name, value in given.items():
             if value is not None:
                 setattr(params, name, value)
