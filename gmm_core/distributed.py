@@ -52,8 +52,10 @@ def connect(address: str | None = None):
     address = address or os.environ.get(SCHEDULER_ADDRESS)
     if address:
         return Client(address)
+    # The scheduler serves HTTP (health, metrics) even without a dashboard, on 8787 unless
+    # told otherwise: a free port, so that another cluster there costs no warning.
     return Client(LocalCluster(n_workers=LOCAL_WORKERS, threads_per_worker=1,
-                               processes=True, dashboard_address=None))
+                               processes=True, dashboard_address=":0"))
 
 
 def is_dask_array(X) -> bool:
