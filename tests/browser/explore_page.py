@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 VIEWPORT = {"width": 1400, "height": 1000}  # every test's and benchmark's browser window
 K_SLIDER_LABEL = "Components (k)"
@@ -86,3 +87,14 @@ def fitted_rows(page) -> int:
     """The row count the page states above the figure ("… — 120 rows, fitted in …")."""
     text = page.get_by_test_id("stMarkdown").filter(has_text="rows, fitted in").first
     return int(re.search(r"— ([\d,]+) rows", text.inner_text()).group(1).replace(",", ""))
+
+
+def download_animation(page, folder: Path) -> Path:
+    """The Explore page's "Animated figure (HTML)" download, saved in ``folder``."""
+    button = page.get_by_test_id("stDownloadButton").filter(has_text="Animated figure (HTML)")
+    button.scroll_into_view_if_needed()
+    with page.expect_download() as download:
+        button.click()
+    path = folder / "animation.html"
+    download.value.save_as(path)
+    return path

@@ -19,6 +19,7 @@ from tests.browser.explore_page import (
     SKLEARN_HEADING_TEXT,
     VIEWPORT,
     animated_chart,
+    download_animation,
     fitted_rows,
     iteration_label,
     labelled,
@@ -129,12 +130,7 @@ def test_the_scikit_learn_panels_are_drawn_when_scrolled_to(page):
 
 def test_the_downloaded_animation_plays_offline(page, browser, tmp_path):
     wait_for_first_run(page)
-    button = page.get_by_test_id("stDownloadButton").filter(has_text="Animated figure (HTML)")
-    button.scroll_into_view_if_needed()
-    with page.expect_download() as download:
-        button.click()
-    path = tmp_path / "animation.html"
-    download.value.save_as(path)
+    path = download_animation(page, tmp_path)
 
     offline = browser.new_context(offline=True)
     try:

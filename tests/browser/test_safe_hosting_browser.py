@@ -18,6 +18,7 @@ from tests.browser.explore_page import (
     EXCEPTION,
     VIEWPORT,
     animated_chart,
+    download_animation,
     labelled,
     play_button,
     seed_step_up,
@@ -173,12 +174,7 @@ def test_nothing_leaves_the_server_and_nothing_offers_to_share(guarded, explore_
     expect(nav.get_by_role("link", name="The data")).to_be_visible()
     expect(nav.get_by_text("Large catalog")).to_have_count(0)  # no catalog configured
 
-    button = tab.get_by_test_id("stDownloadButton").filter(has_text="Animated figure (HTML)")
-    button.scroll_into_view_if_needed()
-    with tab.expect_download() as download:
-        button.click()
-    exported = tmp_path / "animation.html"
-    download.value.save_as(exported)
+    exported = download_animation(tab, tmp_path)
 
     open_from_sidebar(tab, "Model selection", wait_for_chart=False)
     tab.get_by_role("button", name="Run the sweep").click()
