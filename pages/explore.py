@@ -15,6 +15,7 @@ from dashboard import (
     exports,
     fit_component,
     navigation,
+    pairs_plot,
     pipeline,
     sketch,
     status,
@@ -93,6 +94,7 @@ st.caption(
     + "Play replays the fit from the start; the slider picks an iteration; ◀ ▶ step one "
     "iteration, M-step and E-step one half of it; the keys are listed under the figure, "
     "and \"Show as table\" lists the components at the iteration shown.")
+pairs_plot.show(prepared, outcome, options, view.present)  # fits in more than 2 features
 
 events = status.event_lines(outcome)
 if events:

@@ -1,0 +1,202 @@
+"""Classification across every dimension: the pairs plot of a fit in more than two.
+
+mclust's ``plot(fit, what = "classification")`` for d > 2: a d x d grid whose panel in
+row r, column c draws feature c across and feature r up. Off the diagonal, the drawn
+points in the colour of the component most responsible for them, with each component's
+1σ/2σ/3σ ellipses of its 2-D marginal (the 2x2 block of its covariance on the two
+features, ``gmm_core.geometry``) and its mean; each such panel is true to scale like
+every data-space figure (one unit as long across as up), unless the user fills the
+frame. On the diagonal, that feature's histogram over every fitted row (as a density),
+each component's weighted 1-D marginal density in its colour and the mixture's in black.
+The final iteration of the fit, as a still Plotly figure.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboard import presentation
+from dashboard.figures import (
+    DENSITY_POINTS,
+    ELLIPSE_VERTICES,
+    PLOTLY_CONFIG,
+    FigureOptions,
+    axis_ranges,
+    component_colors,
+    component_densities,
+    data_axes,
+    density_ranges,
+    histogram,
+    outline_xy,
+    plot_data,
+)
+from dashboard.pipeline import FitOutcome, PreparedData
+from dashboard.plain_text import plotly_plain
+from gmm_core import FitTrace
+from gmm_core.geometry import ellipse_outlines
+from gmm_core.wording import counted
+
+# The drawn points: at most PANEL_POINTS a panel, and MARKER_BUDGET over all the
+# off-diagonal panels together. The browser draws every marker of every panel (SVG) and
+# the page sends them all on every rerun, so ten features share as many markers as four.
+PANEL_POINTS = 1000
+MARKER_BUDGET = 12_000
+# Between panels: across, a share of the width (the tick labels of the panel on the
+# right); down, pixels (the tick labels of the panel above and a feature's name).
+GAP_ACROSS = 0.035
+GAP_DOWN_PX = 42
+PANEL_PX = 220  # a panel's height, within the figure's limits below
+HEIGHT_PX = (480, 1100)
+KEY = "pairs_plot"
+
+
+def drawn_per_panel(n_features: int, n_sample: int) -> int:
+    """How many of the display sample's ``n_sample`` rows each panel draws."""
+    panels = n_features * (n_features - 1)
+    return min(n_sample, PANEL_POINTS, MARKER_BUDGET // max(panels, 1))
+
+
+def _axis_names(n_features: int, row: int, col: int) -> tuple[str, str]:
+    """Plotly's names ("x7", "y7") of the axes of the panel at ``row``, ``col``."""
+    n = row * n_features + col + 1
+    suffix = "" if n == 1 else str(n)  # plotly.js: "x", "x2", …; no "x1"
+    return f"x{suffix}", f"y{suffix}"
+
+
+def _domain(index: int, n_features: int, gap: float, top_down: bool = False) -> list[float]:
+    width = (1 - gap * (n_features - 1)) / n_features
+    start = index * (width + gap)
+    if top_down:  # rows count down from the top; Plotly's y runs up
+        start = 1 - start - width
+    return [max(round(start, 9), 0.0), min(round(start + width, 9), 1.0)]
+
+
+def _scatter_panel(data, means, covariances, labels, colors, dims, axes,
+                   options: FigureOptions) -> list[dict]:
+    """Points, ellipses and means of one off-diagonal panel (``dims``: the features
+    across and up, also ``data``'s columns: it holds every feature)."""
+    x_axis, y_axis = axes
+    place = {"xaxis": x_axis, "yaxis": y_axis}
+    traces = [{"type": "scatter", "mode": "markers", "name": "data",
+               "x": data.xy[:, dims[0]], "y": data.xy[:, dims[1]], "hoverinfo": "x+y",
+               "marker": {"size": max(2.0, 0.6 * options.marker_size), "opacity": 0.7,
+                          "color": np.asarray(colors)[labels].tolist()}, **place}]
+    outlines = ellipse_outlines(means, covariances, options.sigma_levels, dims,
+                                ELLIPSE_VERTICES)
+    for j, outline in enumerate(outlines):
+        x, y = outline_xy(outline)
+        traces.append({"type": "scatter", "mode": "lines", "name": f"component {j} ellipses",
+                       "x": x, "y": y, "hoverinfo": "skip",
+                       "line": {"color": colors[j], "width": 1.2}, **place})
+    traces.append({"type": "scatter", "mode": "markers", "name": "means",
+                   "x": means[:, dims[0]], "y": means[:, dims[1]],
+                   "customdata": list(range(len(means))),
+                   "hovertemplate": "component %{customdata}<extra></extra>",
+                   "marker": {"color": list(colors), "size": 9, "symbol": "x",
+                              "line": {"color": "black", "width": 1}}, **place})
+    return traces
+
+
+def _density_panel(values, weights, means, variances, colors,
+                   axes) -> tuple[list[dict], tuple[float, float], tuple[float, float]]:
+    """One feature's histogram and marginal densities, with the panel's x and y ranges."""
+    x_axis, y_axis = axes
+    place = {"xaxis": x_axis, "yaxis": y_axis}
+    counts = histogram(values)
+    x_range, (_, top) = density_ranges(counts, weights, means, variances)
+    grid = np.linspace(*x_range, DENSITY_POINTS)
+    curves = component_densities(grid, weights, means, variances)
+    traces = [{"type": "bar", "name": "histogram", "x": (counts.edges[:-1] + counts.edges[1:]) / 2,
+               "y": counts.density, "width": np.diff(counts.edges), "hoverinfo": "skip",
+               "marker": {"color": "rgba(120,120,120,0.35)"}, **place}]
+    traces += [{"type": "scatter", "mode": "lines", "name": f"component {j} density",
+                "x": grid, "y": curve, "hoverinfo": "skip",
+                "line": {"color": colors[j], "width": 1.5}, **place}
+               for j, curve in enumerate(curves)]
+    traces.append({"type": "scatter", "mode": "lines", "name": "mixture density", "x": grid,
+                   "y": curves.sum(axis=0), "hoverinfo": "skip",
+                   "line": {"color": "black", "width": 2}, **place})
+    return traces, x_range, (0.0, top)
+
+
+def pairs_title(trace: FitTrace) -> str:
+    """The figure's title, which names it to a screen reader too."""
+    return (f"Classification in every pair of the {trace.n_features} features: k = "
+            f"{trace.n_components}, iteration {trace.n_iter}")
+
+
+def pairs_figure(X, titles, trace: FitTrace, options: FigureOptions) -> go.Figure:
+    """The pairs plot of ``trace``'s final mixture over ``X`` (the fitted matrix, its
+    columns named ``titles``): the display sample thinned to ``drawn_per_panel``."""
+    X = np.asarray(X)
+    d = X.shape[1]
+    weights, means = trace.weights[-1], np.asarray(trace.means[-1], dtype=float)
+    covariances = np.asarray(trace.covariances[-1], dtype=float)
+    colors = component_colors(trace.n_components, options.palette)
+    data = plot_data(X, trace.sample_index, tuple(range(d)), titles,
+                     drawn_per_panel(d, len(trace.sample_index)))
+    labels = trace.labels(-1)[data.positions]
+    names = [plotly_plain(title) for title in titles]
+    font = {"size": options.font_size}
+    height = int(np.clip(d * PANEL_PX, *HEIGHT_PX))
+    traces, layout = [], {
+        "title": {"text": plotly_plain(pairs_title(trace))}, "showlegend": False,
+        "height": height, "bargap": 0, "font": font,
+        "margin": {"l": 10, "r": 10, "t": 70, "b": 10}}
+    for row in range(d):
+        for col in range(d):
+            x_axis, y_axis = _axis_names(d, row, col)
+            x = {"domain": _domain(col, d, GAP_ACROSS), "anchor": y_axis, "automargin": True,
+                 "title": {"text": names[col] if row == d - 1 else ""}}
+            y = {"domain": _domain(row, d, GAP_DOWN_PX / height, top_down=True),
+                 "anchor": x_axis, "automargin": True,
+                 "title": {"text": names[row] if col == 0 and row != col else ""}}
+            if row == col:
+                panel, x_range, y_range = _density_panel(
+                    X[:, col], weights, means[:, col], covariances[:, col, col], colors,
+                    (x_axis, y_axis))
+                y["showticklabels"] = False  # a density's scale: the shapes are the point
+                y["title"]["text"] = "density" if col == 0 else ""
+            else:
+                panel = _scatter_panel(data, means, covariances, labels, colors, (col, row),
+                                       (x_axis, y_axis), options)
+                x_range, y_range = axis_ranges(data.xy[:, [col, row]])
+                x_scale, y_scale = data_axes(options.aspect)
+                x.update(x_scale)
+                y.update({**y_scale, "scaleanchor": x_axis} if y_scale else {})
+            traces += panel
+            layout["xaxis" + x_axis[1:]] = {**x, "range": list(x_range)}
+            layout["yaxis" + y_axis[1:]] = {**y, "range": list(y_range)}
+    # Each feature's name over its diagonal panel, as R's pairs() writes it.
+    layout["annotations"] = [
+        {"text": names[i], "showarrow": False, "xref": f"{xa} domain",
+         "yref": f"{ya} domain", "x": 0.5, "y": 1.0, "yanchor": "bottom", "font": font}
+        for i, (xa, ya) in enumerate(_axis_names(d, i, i) for i in range(d))]
+    return go.Figure(data=traces, layout=layout, _validate=False)
+
+
+def pairs_caption(n_features: int, n_drawn: int, n_rows: int) -> str:
+    return (f"Every pair of the {n_features} fitted features at the last iteration, as "
+            "mclust's classification plot draws it. Off the diagonal: the feature of the "
+            "column across, the row's up; points in the colour of their most responsible "
+            "component, each component's 1σ, 2σ and 3σ ellipses of its marginal on the "
+            f"two features, and its mean (×); {counted(n_drawn, 'row')} of "
+            f"{counted(n_rows, 'fitted row')} drawn in each panel. On the diagonal: the "
+            "feature's histogram over every fitted row, each component's weighted density "
+            "in its colour and the mixture's in black. Each panel is true to scale unless "
+            "\"Fill the frame\" is on.")
+
+
+def show(prepared: PreparedData, outcome: FitOutcome, options: FigureOptions,
+         present: bool) -> None:
+    """The pairs plot under the Explore figure, for a fit in more than two features."""
+    d = prepared.X.shape[1]
+    if d <= 2:
+        return
+    figure = pairs_figure(prepared.X, prepared.axis_titles, outcome.trace, options)
+    st.subheader("Classification across every dimension")
+    st.plotly_chart(presentation.sized(figure, present), key=KEY, config=PLOTLY_CONFIG)
+    st.caption(pairs_caption(d, drawn_per_panel(d, len(outcome.trace.sample_index)),
+                             len(prepared.X)))
