@@ -3,6 +3,7 @@ type renders, the controls change the fit, the URL round-trips, failures are mes
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 import dashboard.cache
 import gmm_core.datasets.sdss
+from dashboard import pairs_plot
 from dashboard.binary_payload import unpack
 from dashboard.download import DOWNLOAD_FAILED
 from dashboard.figures import OKABE_ITO, PRESENTATION
@@ -185,6 +187,32 @@ def test_extra_dimensions_join_the_fit_while_the_plot_keeps_x_and_y():
     assert "fitted in 4 dimensions" in at.markdown[0].value
     assert at.query_params["extra"] == "sepal_length,sepal_width"
     assert animation(at).meta["x_title"] == "petal length [cm]"
+
+
+def pairs_plots(at: AppTest) -> list[dict]:
+    """The pairs plot's Plotly figure as sent to the browser (none, or one)."""
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")
+            if chart.key == pairs_plot.KEY]
+
+
+def test_a_fit_in_three_features_adds_the_pairs_plot_and_two_features_do_not():
+    at = run_page({"dataset": "iris", "palette": "okabe_ito"})
+    assert_clean(at)
+    assert pairs_plots(at) == []
+    at.multiselect(key="extra").set_value(["sepal_length"]).run()
+    assert_clean(at)
+    (figure,) = pairs_plots(at)
+    layout = figure["layout"]
+    assert len([key for key in layout if key.startswith("xaxis")]) == 9
+    assert [a["text"] for a in layout["annotations"]] == [
+        "petal length [cm]", "petal width [cm]", "sepal length [cm]"]
+    assert layout["title"]["text"].startswith("Classification in every pair of the 3 "
+                                              "features: k = ")
+    ellipses = {t["line"]["color"] for t in figure["data"] if t["name"] == "component 0 ellipses"}
+    assert ellipses == {OKABE_ITO[0]}
+    assert any("drawn in each panel" in caption.value for caption in at.caption)
+    at.multiselect(key="extra").set_value([]).run()
+    assert pairs_plots(at) == []
 
 
 def test_returning_to_an_earlier_setting_is_served_from_the_cache(monkeypatch):
