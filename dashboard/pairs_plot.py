@@ -40,7 +40,7 @@ from gmm_core.wording import counted
 
 # The drawn points: at most PANEL_POINTS a panel, and MARKER_BUDGET over all the
 # off-diagonal panels together. The browser draws every marker of every panel (SVG) and
-# the page sends them all on every rerun, so ten features share as many markers as four.
+# the server serializes them on every rerun, so ten features share as many as four do.
 PANEL_POINTS = 1000
 MARKER_BUDGET = 12_000
 # Between panels: across, a share of the width (the tick labels of the panel on the
@@ -50,6 +50,7 @@ GAP_DOWN_PX = 42
 PANEL_PX = 220  # a panel's height, within the figure's limits below
 HEIGHT_PX = (480, 1100)
 KEY = "pairs_plot"
+UNCLAIMED = "#000000"
 
 
 def drawn_per_panel(n_features: int, n_sample: int) -> int:
@@ -73,7 +74,7 @@ def _domain(index: int, n_features: int, gap: float, top_down: bool = False) -> 
     return [max(round(start, 9), 0.0), min(round(start + width, 9), 1.0)]
 
 
-def _scatter_panel(data, means, covariances, labels, colors, dims, axes,
+def _scatter_panel(data, point_colors, means, covariances, colors, dims, axes,
                    options: FigureOptions) -> list[dict]:
     """Points, ellipses and means of one off-diagonal panel (``dims``: the features
     across and up, also ``data``'s columns: it holds every feature)."""
@@ -82,7 +83,7 @@ def _scatter_panel(data, means, covariances, labels, colors, dims, axes,
     traces = [{"type": "scatter", "mode": "markers", "name": "data",
                "x": data.xy[:, dims[0]], "y": data.xy[:, dims[1]], "hoverinfo": "x+y",
                "marker": {"size": max(2.0, 0.6 * options.marker_size), "opacity": 0.7,
-                          "color": np.asarray(colors)[labels].tolist()}, **place}]
+                          "color": point_colors}, **place}]
     outlines = ellipse_outlines(means, covariances, options.sigma_levels, dims,
                                 ELLIPSE_VERTICES)
     for j, outline in enumerate(outlines):
@@ -137,7 +138,10 @@ def pairs_figure(X, titles, trace: FitTrace, options: FigureOptions) -> go.Figur
     colors = component_colors(trace.n_components, options.palette)
     data = plot_data(X, trace.sample_index, tuple(range(d)), titles,
                      drawn_per_panel(d, len(trace.sample_index)))
-    labels = trace.labels(-1)[data.positions]
+    # A row no component claims (the notebook's ε-normalization) is black, as above.
+    claimed = trace.responsibilities[-1][data.positions].sum(axis=1) >= 0.5
+    point_colors = np.where(claimed, np.asarray(colors)[trace.labels(-1)[data.positions]],
+                            UNCLAIMED).tolist()
     names = [plotly_plain(title) for title in titles]
     font = {"size": options.font_size}
     height = int(np.clip(d * PANEL_PX, *HEIGHT_PX))
@@ -160,7 +164,7 @@ def pairs_figure(X, titles, trace: FitTrace, options: FigureOptions) -> go.Figur
                 y["showticklabels"] = False  # a density's scale: the shapes are the point
                 y["title"]["text"] = "density" if col == 0 else ""
             else:
-                panel = _scatter_panel(data, means, covariances, labels, colors, (col, row),
+                panel = _scatter_panel(data, point_colors, means, covariances, colors, (col, row),
                                        (x_axis, y_axis), options)
                 x_range, y_range = axis_ranges(data.xy[:, [col, row]])
                 x_scale, y_scale = data_axes(options.aspect)

@@ -3,6 +3,8 @@ back as the browser gets it, without a server."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import plotly.graph_objects as go
 import pytest
@@ -98,6 +100,17 @@ def test_points_take_their_winning_components_colour_from_the_explore_palette(th
             (ellipse,) = [t for t in fig["data"] if t["name"] == f"component {j} ellipses"
                           and t["xaxis"] == "x2"]
             assert ellipse["line"]["color"] == colors[j]
+
+
+def test_rows_no_component_claims_are_drawn_black(three_d):
+    X, trace = three_d
+    resp = trace.responsibilities.copy()
+    resp[-1, :5] = 0.0  # as the notebook's ε-normalization leaves rows of zero density
+    fig = wire(pairs_figure(X, TITLES, replace(trace, responsibilities=resp),
+                            figure_options()))
+    colors = panel_traces(fig, *axes_of(2, 0, 3))[0]["marker"]["color"]
+    assert colors[:5] == ["#000000"] * 5
+    assert colors[5:] == [COMPONENT_COLORS[j] for j in trace.labels(-1)[5:]]
 
 
 def test_diagonal_densities_are_each_components_weighted_marginal(three_d):
