@@ -1,5 +1,6 @@
 """The Explore page's downloads: labels and responsibilities (CSV), the fitted parameters
-(JSON), and the animated figure as a standalone web page (HTML).
+(JSON), and the animated figure as a standalone web page (HTML), with the pairs plot
+under it for a fit in more than two features.
 
 Each payload is a function of what the page already holds, called only when its button
 is clicked (Streamlit's deferred downloads), so the page never builds a file nobody asks
@@ -13,7 +14,11 @@ import html
 import json
 import re
 
+import plotly.graph_objects as go
+import plotly.io as pio
+
 from dashboard import assets
+from dashboard.figures import PLOTLY_CONFIG
 from dashboard.fitted_rows import fitted_rows, row_responsibilities
 from dashboard.pipeline import FitOutcome, PreparedData
 from gmm_core import FitRequest
@@ -62,6 +67,14 @@ def parameters_json_text(request: FitRequest, prepared: PreparedData,
     return parameters_json(outcome.model, request, prepared.preprocessing, X=prepared.X)
 
 
+_PAIRS = """<h2>Classification across every dimension</h2>
+<div id="pairs"></div>
+<script>
+{{ const figure = {figure};
+  window.Plotly.newPlot("pairs", figure.data, figure.layout, {config}); }}
+</script>
+"""
+
 _PAGE = """<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -79,15 +92,24 @@ _PAGE = """<!DOCTYPE html>
 {view_js}
 mountStandalone(document.getElementById("figure"), {payload});
 </script>
-</body>
+{pairs}</body>
 </html>
 """
 
 
-def animation_html(payload: bytes, title: str) -> str:
+def _script_json(value: str) -> str:
+    """JSON that cannot end the <script> it sits in."""
+    return value.replace("</", "<\\/")
+
+
+def animation_html(payload: bytes, title: str, pairs: go.Figure | None = None) -> str:
     """The animation as a web page that works offline: plotly.js and the page's own
-    drawing script inside, the payload (with its points) as base64; no autoplay."""
+    drawing script inside, the payload (with its points) as base64; no autoplay.
+    ``pairs``, the pairs plot (``dashboard.pairs_plot``), is drawn under it."""
+    pairs_html = "" if pairs is None else _PAIRS.format(
+        figure=_script_json(pio.to_json(pairs, validate=False)),
+        config=json.dumps(PLOTLY_CONFIG))
     return _PAGE.format(
         title=html.escape(title), css=assets.read_text("fit_view.css"),
         plotly_js=assets.read_text("plotly.min.js"), view_js=assets.read_text("fit_view.js"),
-        payload=json.dumps(base64.b64encode(payload).decode("ascii")))
+        payload=json.dumps(base64.b64encode(payload).decode("ascii")), pairs=pairs_html)

@@ -193,13 +193,21 @@ def pairs_caption(n_features: int, n_drawn: int, n_rows: int) -> str:
             "\"Fill the frame\" is on.")
 
 
+def figure_for(prepared: PreparedData, outcome: FitOutcome,
+               options: FigureOptions) -> go.Figure | None:
+    """The pairs plot of a fit in more than two features; None for one or two."""
+    if prepared.X.shape[1] <= 2:
+        return None
+    return pairs_figure(prepared.X, prepared.axis_titles, outcome.trace, options)
+
+
 def show(prepared: PreparedData, outcome: FitOutcome, options: FigureOptions,
          present: bool) -> None:
     """The pairs plot under the Explore figure, for a fit in more than two features."""
-    d = prepared.X.shape[1]
-    if d <= 2:
+    figure = figure_for(prepared, outcome, options)
+    if figure is None:
         return
-    figure = pairs_figure(prepared.X, prepared.axis_titles, outcome.trace, options)
+    d = prepared.X.shape[1]
     st.subheader("Classification across every dimension")
     st.plotly_chart(presentation.sized(figure, present), key=KEY, config=PLOTLY_CONFIG)
     st.caption(pairs_caption(d, drawn_per_panel(d, len(outcome.trace.sample_index)),

@@ -157,6 +157,7 @@ downloads[2].download_button(
     "Animated figure (HTML)", on_click="ignore", mime="text/html",
     data=lambda: exports.animation_html(
         cache.animation(request, fingerprint, options, include_points=True),
-        title=f"GMM Explorer: {dataset.title}"),
+        title=f"GMM Explorer: {dataset.title}",
+        pairs=pairs_plot.figure_for(prepared, outcome, options)),
     file_name=f"{stem}_animation.html", key="download_animation",
     help="The animation above as a web page that opens without this server, offline too.")

@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 from test_app_explore import APP, _own_data_home, assert_clean  # noqa: F401 (an autouse fixture)
 from test_page_views import with_gaps
 
-from dashboard import exports
+from dashboard import exports, pairs_plot
 from dashboard.binary_payload import unpack
 from dashboard.figures import FigureOptions
 from dashboard.pipeline import animation_bytes, drawn_points, prepare_data, run_fit
@@ -138,6 +138,23 @@ def test_the_html_page_carries_plotly_the_drawing_script_and_the_whole_animation
     assert meta["kind"] == "animation" and meta["n_iter"] == outcome.trace.n_iter
     assert len(arrays["points"]) == len(drawn_points(prepared, outcome.trace).rows)
     assert arrays["iterations"][-1] == outcome.trace.n_iter
+
+
+def test_the_html_page_draws_the_pairs_plot_under_the_animation_in_three_features():
+    dataset = load_dataset("iris")
+    request = FitRequest(dataset="iris", k=3,
+                         features=("petal_length", "petal_width", "sepal_length"))
+    prepared, outcome = fitted(dataset, request)
+    payload = animation_bytes(prepared, request, outcome, FigureOptions(), include_points=True)
+    assert pairs_plot.figure_for(prepared, outcome, FigureOptions()) is not None
+    html = exports.animation_html(payload, "Iris", pairs=pairs_plot.figure_for(
+        prepared, outcome, FigureOptions()))
+    (figure,) = re.findall(r"const figure = (.*);\n", html)
+    assert "</" not in figure  # cannot close its <script> early
+    figure = json.loads(figure)
+    assert len([key for key in figure["layout"] if key.startswith("xaxis")]) == 9
+    assert {t["type"] for t in figure["data"]} <= {"scatter", "bar"}  # the basic bundle's
+    assert "const figure" not in exports.animation_html(payload, "Iris")
 
 
 def test_file_names_say_what_was_fitted():
