@@ -44,9 +44,9 @@ from gmm_core.wording import counted
 PANEL_POINTS = 1000
 MARKER_BUDGET = 12_000
 # Between panels: across, a share of the width (the tick labels of the panel on the
-# right); down, pixels (the tick labels of the panel above and a feature's name).
-GAP_ACROSS = 0.035
-GAP_DOWN_PX = 42
+# right, or a diagonal panel's name); down, font sizes (the tick labels above).
+GAP_ACROSS = 0.05
+GAP_DOWN_FONTS = 2.4
 PANEL_PX = 220  # a panel's height, within the figure's limits below
 HEIGHT_PX = (480, 1100)
 KEY = "pairs_plot"
@@ -148,21 +148,23 @@ def pairs_figure(X, titles, trace: FitTrace, options: FigureOptions) -> go.Figur
     traces, layout = [], {
         "title": {"text": plotly_plain(pairs_title(trace))}, "showlegend": False,
         "height": height, "bargap": 0, "font": font,
-        "margin": {"l": 10, "r": 10, "t": 70, "b": 10}}
+        "margin": {"l": 10, "r": 10, "t": 50, "b": 10}}
     for row in range(d):
         for col in range(d):
             x_axis, y_axis = _axis_names(d, row, col)
             x = {"domain": _domain(col, d, GAP_ACROSS), "anchor": y_axis, "automargin": True,
                  "title": {"text": names[col] if row == d - 1 else ""}}
-            y = {"domain": _domain(row, d, GAP_DOWN_PX / height, top_down=True),
+            y = {"domain": _domain(row, d, GAP_DOWN_FONTS * options.font_size / height,
+                                   top_down=True),
                  "anchor": x_axis, "automargin": True,
-                 "title": {"text": names[row] if col == 0 and row != col else ""}}
+                 "title": {"text": names[row] if col in (0, row) else ""}}
             if row == col:
                 panel, x_range, y_range = _density_panel(
                     X[:, col], weights, means[:, col], covariances[:, col, col], colors,
                     (x_axis, y_axis))
-                y["showticklabels"] = False  # a density's scale: the shapes are the point
-                y["title"]["text"] = "density" if col == 0 else ""
+                # A density's scale: the shapes are the point. The feature's name takes
+                # the place of the numbers, as R's pairs() writes it on the diagonal.
+                y["showticklabels"] = False
             else:
                 panel = _scatter_panel(data, point_colors, means, covariances, colors, (col, row),
                                        (x_axis, y_axis), options)
@@ -173,11 +175,6 @@ def pairs_figure(X, titles, trace: FitTrace, options: FigureOptions) -> go.Figur
             traces += panel
             layout["xaxis" + x_axis[1:]] = {**x, "range": list(x_range)}
             layout["yaxis" + y_axis[1:]] = {**y, "range": list(y_range)}
-    # Each feature's name over its diagonal panel, as R's pairs() writes it.
-    layout["annotations"] = [
-        {"text": names[i], "showarrow": False, "xref": f"{xa} domain",
-         "yref": f"{ya} domain", "x": 0.5, "y": 1.0, "yanchor": "bottom", "font": font}
-        for i, (xa, ya) in enumerate(_axis_names(d, i, i) for i in range(d))]
     return go.Figure(data=traces, layout=layout, _validate=False)
 
 

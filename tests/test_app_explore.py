@@ -204,7 +204,7 @@ def test_a_fit_in_three_features_adds_the_pairs_plot_and_two_features_do_not():
     (figure,) = pairs_plots(at)
     layout = figure["layout"]
     assert len([key for key in layout if key.startswith("xaxis")]) == 9
-    assert [a["text"] for a in layout["annotations"]] == [
+    assert [layout[f"xaxis{n}"]["title"]["text"] for n in (7, 8, 9)] == [
         "petal length [cm]", "petal width [cm]", "sepal length [cm]"]
     assert layout["title"]["text"].startswith("Classification in every pair of the 3 "
                                               "features: k = ")

@@ -133,10 +133,13 @@ def test_column_names_are_plain_text_in_titles_and_labels(three_d):
     X, trace = three_d
     fig = wire(pairs_figure(X, TITLES, trace, figure_options()))
     escaped = "&lt;b&gt;bold&lt;/b&gt; &amp; co"
-    texts = [a["text"] for a in fig["layout"]["annotations"]]
-    assert texts == ["alpha", escaped, "gamma [m]"]
-    assert fig["layout"]["xaxis8"]["title"]["text"] == escaped  # bottom row, middle column
-    assert fig["layout"]["yaxis4"]["title"]["text"] == escaped  # second row, left column
+    layout = fig["layout"]
+    # Each diagonal panel is named by its feature, beside it.
+    assert [layout[f"yaxis{n}"]["title"]["text"] for n in ("", 5, 9)] == [
+        "alpha", escaped, "gamma [m]"]
+    assert layout["xaxis8"]["title"]["text"] == escaped  # bottom row, middle column
+    assert layout["yaxis4"]["title"]["text"] == escaped  # second row, left column
+    assert layout["yaxis6"]["title"]["text"] == ""  # inner panels: no titles
     assert "<b>" not in str(fig["layout"])
     assert fig["layout"]["title"]["text"].startswith(
         "Classification in every pair of the 3 features: k = 3, iteration ")
