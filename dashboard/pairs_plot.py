@@ -13,6 +13,8 @@ The final iteration of the fit, as a still Plotly figure.
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
@@ -49,6 +51,7 @@ GAP_ACROSS = 0.05
 GAP_DOWN_FONTS = 2.4
 PANEL_PX = 220  # a panel's height, within the figure's limits below
 HEIGHT_PX = (480, 1100)
+CHAR_WIDTH = 0.55  # an average character's width, in font sizes
 KEY = "pairs_plot"
 UNCLAIMED = "#000000"
 
@@ -122,6 +125,14 @@ def _density_panel(values, weights, means, variances, colors,
     return traces, x_range, (0.0, top)
 
 
+def _wrapped(title: str, panel_px: float, font_size: float) -> str:
+    """``title`` as plain text, broken into lines at spaces where it is longer than a
+    panel (many features make small panels, and a name may not reach past its own)."""
+    width = max(8, int(panel_px / (CHAR_WIDTH * font_size)))
+    return "<br>".join(plotly_plain(line) for line in textwrap.wrap(
+        str(title), width, break_long_words=False, break_on_hyphens=False))
+
+
 def pairs_title(trace: FitTrace) -> str:
     """The figure's title, which names it to a screen reader too."""
     return (f"Classification in every pair of the {trace.n_features} features: k = "
@@ -142,9 +153,11 @@ def pairs_figure(X, titles, trace: FitTrace, options: FigureOptions) -> go.Figur
     claimed = trace.responsibilities[-1][data.positions].sum(axis=1) >= 0.5
     point_colors = np.where(claimed, np.asarray(colors)[trace.labels(-1)[data.positions]],
                             UNCLAIMED).tolist()
-    names = [plotly_plain(title) for title in titles]
     font = {"size": options.font_size}
     height = int(np.clip(d * PANEL_PX, *HEIGHT_PX))
+    gap_down = GAP_DOWN_FONTS * options.font_size / height
+    panel_px = height * (1 - gap_down * (d - 1)) / d
+    names = [_wrapped(title, panel_px, options.font_size) for title in titles]
     traces, layout = [], {
         "title": {"text": plotly_plain(pairs_title(trace))}, "showlegend": False,
         "height": height, "bargap": 0, "font": font,
@@ -154,8 +167,7 @@ def pairs_figure(X, titles, trace: FitTrace, options: FigureOptions) -> go.Figur
             x_axis, y_axis = _axis_names(d, row, col)
             x = {"domain": _domain(col, d, GAP_ACROSS), "anchor": y_axis, "automargin": True,
                  "title": {"text": names[col] if row == d - 1 else ""}}
-            y = {"domain": _domain(row, d, GAP_DOWN_FONTS * options.font_size / height,
-                                   top_down=True),
+            y = {"domain": _domain(row, d, gap_down, top_down=True),
                  "anchor": x_axis, "automargin": True,
                  "title": {"text": names[row] if col in (0, row) else ""}}
             if row == col:

@@ -165,11 +165,15 @@ def test_points_are_capped_per_panel_and_over_the_grid():
     rng = np.random.default_rng(2)
     X = rng.normal(size=(5000, 5))
     trace = GMM(k=2, seed=0, trace_points=2000, max_iters=3).fit(X).trace_
-    fig = wire(pairs_figure(X, [f"f{i}" for i in range(5)], trace, figure_options()))
+    names = [f"a long & winding name of feature {i} (standardized)" for i in range(5)]
+    fig = wire(pairs_figure(X, names, trace, figure_options()))
     drawn = [len(numbers(t["x"])) for t in fig["data"] if t["name"] == "data"]
     assert len(drawn) == 20
     assert set(drawn) == {min(PANEL_POINTS, MARKER_BUDGET // 20)}
     assert sum(drawn) <= MARKER_BUDGET
+    # Names longer than a panel break into lines at spaces, each line plain text.
+    lines = fig["layout"]["xaxis21"]["title"]["text"].split("<br>")
+    assert len(lines) > 1 and " ".join(lines) == names[0].replace("&", "&amp;")
 
 
 def test_the_figure_passes_plotlys_full_validation(three_d):
