@@ -8,7 +8,8 @@ features, ``gmm_core.geometry``) and its mean; each such panel is true to scale 
 every data-space figure (one unit as long across as up), unless the user fills the
 frame. On the diagonal, that feature's histogram over every fitted row (as a density),
 each component's weighted 1-D marginal density in its colour and the mixture's in black.
-The final iteration of the fit, as a still Plotly figure.
+The final iteration of the fit, as a still Plotly figure (``pairs_figure``, pure);
+``show`` puts it under the Explore figure, and the HTML download draws it too.
 """
 
 from __future__ import annotations
