@@ -1,0 +1,183 @@
+"""The noise component (mclust's Vinv): a uniform density 1/hypvol for outliers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import multivariate_normal
+
+from gmm_core import GMM
+from gmm_core.model import bic_from
+from gmm_core.noise import log_hypervolume
+
+N_CLEAN, N_OUTLIERS = 600, 60
+
+
+def planted(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two Gaussian clusters, then uniform outliers over a box far wider than them."""
+    rng = np.random.default_rng(seed)
+    clean = np.vstack([rng.normal([0, 0], 1, (N_CLEAN // 2, 2)),
+                       rng.normal([8, 3], [1.5, 0.7], (N_CLEAN // 2, 2))])
+    outliers = rng.uniform([-15, -15], [25, 20], (N_OUTLIERS, 2))
+    return clean, np.vstack([clean, outliers])
+
+
+def by_first_mean(model: GMM) -> np.ndarray:
+    return np.argsort(model.means_[:, 0])
+
+
+# ---------------------------------------------------------------- hypvol
+
+
+def test_hypervolume_is_the_box_along_the_features_when_that_is_smaller():
+    rng = np.random.default_rng(1)
+    X = rng.uniform([0, 0, 0], [2, 3, 0.5], (4000, 3))
+    X[:8] = [[a, b, c] for a in (0, 2) for b in (0, 3) for c in (0, 0.5)]  # the corners
+    assert log_hypervolume(X) == pytest.approx(np.log(2 * 3 * 0.5))
+
+
+def test_hypervolume_is_the_box_along_the_principal_axes_when_that_is_smaller():
+    # A 4 x 1 rectangle turned by 30 degrees: its principal axes are its sides, so the
+    # box along them is the rectangle (area 4); the box along x and y is larger. A grid
+    # over it has exactly these principal axes.
+    local = np.stack(np.meshgrid(np.linspace(0, 4, 81), np.linspace(0, 1, 21)), -1).reshape(-1, 2)
+    turn = np.radians(30)
+    rotation = np.array([[np.cos(turn), -np.sin(turn)], [np.sin(turn), np.cos(turn)]])
+    X = local @ rotation.T + [5.0, -2.0]
+    box = np.log(np.ptp(X, axis=0)).sum()
+    assert box > np.log(4) + 0.5
+    assert log_hypervolume(X) == pytest.approx(np.log(4), rel=1e-9)
+
+
+def test_flat_data_has_no_volume_for_a_noise_component():
+    X = np.column_stack([np.arange(10.0), np.ones(10)])
+    with pytest.raises(ValueError, match="no volume"):
+        log_hypervolume(X)
+    with pytest.raises(ValueError, match="no volume"):
+        GMM(k=1, noise=True).fit(X)
+
+
+# ---------------------------------------------------------------- EM with noise
+
+
+def test_log_likelihood_never_decreases_with_noise():
+    _, X = planted()
+    for covariance_type in ("full", "diag", "spherical", "tied"):
+        model = GMM(k=3, covariance_type=covariance_type, noise=True, tol=0.0, max_iters=60,
+                    seed=3).fit(X)
+        steps = np.diff(model.trace_.mean_log_likelihood)
+        assert steps.min() >= -1e-10, covariance_type
+
+
+def test_the_noise_component_catches_planted_outliers_and_leaves_the_clusters_as_clean():
+    clean, X = planted()
+    noisy = GMM(k=2, noise=True, seed=0).fit(X)
+    without = GMM(k=2, seed=0).fit(X)
+    reference = GMM(k=2, seed=0).fit(clean)
+    labels = noisy.predict(X)
+    assert np.mean(labels[N_CLEAN:] == -1) >= 0.85
+    assert np.mean(labels[:N_CLEAN] == -1) <= 0.02
+    ours, theirs = by_first_mean(noisy), by_first_mean(reference)
+    np.testing.assert_allclose(noisy.means_[ours], reference.means_[theirs], atol=0.1)
+    np.testing.assert_allclose(noisy.covariances_[ours], reference.covariances_[theirs],
+                               atol=0.15)
+    # Without it the outliers stretch the Gaussians.
+    spread = np.abs(without.covariances_[by_first_mean(without)]
+                    - reference.covariances_[theirs]).max()
+    assert spread > 1.0
+    assert noisy.noise_weight_ == pytest.approx(N_OUTLIERS / len(X), abs=0.02)
+
+
+def test_weights_and_noise_weight_sum_to_one_at_every_iteration():
+    _, X = planted()
+    model = GMM(k=2, noise=True, seed=0).fit(X)
+    assert model.weights_.sum() + model.noise_weight_ == pytest.approx(1.0)
+    trace = model.trace_
+    assert trace.noise_weights.shape == (len(trace.iterations),)
+    assert trace.noise_weights[0] == pytest.approx(model.noise_init)
+    np.testing.assert_allclose(trace.weights.sum(axis=1) + trace.noise_weights, 1.0)
+    assert trace.noise_weights[-1] == pytest.approx(model.noise_weight_)
+    assert trace.responsibilities.shape[2] == 3  # k Gaussians, then the noise column
+    np.testing.assert_allclose(trace.responsibilities.sum(axis=2), 1.0, rtol=1e-5)
+    assert trace.to_dict()["noise_weights"] == trace.noise_weights.tolist()
+
+
+def test_density_is_the_gaussians_plus_the_noise_weight_times_vinv():
+    _, X = planted()
+    model = GMM(k=2, noise=True, seed=0).fit(X)
+    density = sum(w * multivariate_normal(m, c).pdf(X) for w, m, c in
+                  zip(model.weights_, model.means_, model.covariances_, strict=True))
+    density = density + model.noise_weight_ * model.vinv_
+    np.testing.assert_allclose(model.score_samples(X), np.log(density), rtol=1e-9)
+    assert model.vinv_ == pytest.approx(np.exp(-log_hypervolume(X)))
+    proba = model.predict_proba(X)
+    np.testing.assert_allclose(proba[:, -1], model.noise_weight_ * model.vinv_ / density,
+                               rtol=1e-7)
+    labels = model.predict(X)
+    np.testing.assert_array_equal(labels == -1, proba.argmax(axis=1) == 2)
+
+
+def test_a_given_vinv_is_the_noise_density():
+    _, X = planted()
+    model = GMM(k=2, noise=True, vinv=1e-4, seed=0).fit(X)
+    assert model.vinv_ == pytest.approx(1e-4)
+    # A denser noise explains more rows better than the Gaussians do.
+    denser = GMM(k=2, noise=True, vinv=1e-2, seed=0).fit(X)
+    assert denser.noise_weight_ > model.noise_weight_ + 0.05
+
+
+def test_the_noise_fit_is_the_same_in_any_units():
+    _, X = planted()
+    scale = 2.0**24  # far from 1: the fit runs on internally rescaled features
+    unit = GMM(k=2, noise=True, seed=0).fit(X)
+    large = GMM(k=2, noise=True, seed=0).fit(X * scale)
+    np.testing.assert_allclose(large.means_, unit.means_ * scale, rtol=1e-6)
+    assert large.noise_weight_ == pytest.approx(unit.noise_weight_, rel=1e-6)
+    assert large.vinv_ == pytest.approx(unit.vinv_ / scale**2, rel=1e-9)
+    assert large.score(X * scale) == pytest.approx(unit.score(X) - 2 * np.log(scale),
+                                                   rel=1e-9)
+
+
+def test_noise_adds_one_parameter_to_bic_aic_and_icl():
+    _, X = planted()
+    noisy = GMM(k=2, noise=True, seed=0).fit(X)
+    plain = GMM(k=2, seed=0).fit(X)
+    assert noisy.n_parameters() == plain.n_parameters() + 1 == 12
+    n = len(X)
+    assert noisy.bic(X) == pytest.approx(bic_from(noisy.score(X), n, 12))
+    assert noisy.aic(X) == pytest.approx(-2 * noisy.score(X) * n + 2 * 12)
+    # ICL's entropy term counts the noise column as one more class.
+    proba = noisy.predict_proba(X)
+    assert noisy.icl(X) == pytest.approx(noisy.bic(X) - 2 * np.log(proba.max(axis=1)).sum())
+    # On these data the noise component earns its parameter.
+    assert noisy.bic(X) < plain.bic(X)
+
+
+def test_without_noise_nothing_changes():
+    _, X = planted()
+    model = GMM(k=2, seed=0).fit(X)
+    assert model.noise_weight_ is None and model.vinv_ is None
+    assert model.trace_.noise_weights is None
+    assert model.predict_proba(X).shape == (len(X), 2)
+    assert "noise_weights" not in model.trace_.to_dict()
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    ({"noise": True, "vinv": -1.0}, "vinv must be a finite number > 0"),
+    ({"noise": True, "vinv": 0.0}, "vinv must be a finite number > 0"),
+    ({"noise": True, "vinv": np.inf}, "vinv must be a finite number > 0"),
+    ({"vinv": 1e-3}, "needs noise=True"),
+    ({"noise": True, "noise_init": 0.0}, "noise_init must be a proportion"),
+    ({"noise": True, "noise_init": 1.0}, "noise_init must be a proportion"),
+    ({"noise": "yes"}, "noise must be True or False"),
+])
+def test_bad_noise_arguments_are_refused(arguments, message):
+    _, X = planted()
+    with pytest.raises(ValueError, match=message):
+        GMM(k=2, **arguments).fit(X)
+
+
+def test_sample_refuses_a_fit_with_noise():
+    _, X = planted()
+    with pytest.raises(ValueError, match="noise"):
+        GMM(k=2, noise=True, seed=0).fit(X).sample(10)
