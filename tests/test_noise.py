@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from scipy.stats import multivariate_normal
 
 from gmm_core import GMM
+from gmm_core.__main__ import main
 from gmm_core.model import bic_from
 from gmm_core.noise import log_hypervolume
 
@@ -181,3 +184,47 @@ def test_sample_refuses_a_fit_with_noise():
     _, X = planted()
     with pytest.raises(ValueError, match="noise"):
         GMM(k=2, noise=True, seed=0).fit(X).sample(10)
+
+
+# ---------------------------------------------------------------- the CLI
+
+
+@pytest.fixture
+def planted_csv(tmp_path):
+    _, X = planted()
+    path = tmp_path / "planted.csv"
+    path.write_text("x,y\n" + "".join(f"{x:.17g},{y:.17g}\n" for x, y in X))
+    return path
+
+
+def test_cli_noise_flag_fits_and_reports_the_noise_component(capsys, planted_csv):
+    status = main(["fit", "--csv", str(planted_csv), "--k", "2", "--seed", "0", "--noise",
+                   "--json"])
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    result = json.loads(out)
+    _, X = planted()
+    model = GMM(k=2, noise=True, seed=0).fit(X)
+    assert result["request"]["noise"] is True
+    assert result["noise_weight"] == pytest.approx(model.noise_weight_)
+    assert result["vinv"] == pytest.approx(model.vinv_)
+    assert result["bic"] == pytest.approx(model.bic(X))
+    assert sum(result["counts"]) + result["noise_count"] == len(X)
+    assert result["noise_count"] == int((model.predict(X) == -1).sum())
+
+    status = main(["fit", "--csv", str(planted_csv), "--k", "2", "--seed", "0", "--noise"])
+    out, _ = capsys.readouterr()
+    noise_line = next(line for line in out.splitlines() if line.strip().startswith("noise"))
+    assert f"{result['noise_count']}" in noise_line and "uniform, density" in noise_line
+
+
+def test_cli_without_noise_reports_none(capsys, planted_csv):
+    assert main(["fit", "--csv", str(planted_csv), "--k", "2", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert "noise_weight" not in result and result["request"]["noise"] is False
+
+
+def test_cli_noise_is_refused_for_a_catalog(capsys, tmp_path):
+    status = main(["fit", "--parquet", str(tmp_path / "none.parquet"), "--noise"])
+    assert status == 2
+    assert "--noise apply to --csv and --dataset" in capsys.readouterr().err
