@@ -54,7 +54,9 @@ def describe_the_data() -> None:
                    "the plot shows the first two. ")
                 + ("Replaying **the notebook's algorithm**." if replay
                            else f"EM with k = {request.k}, {request.covariance_type} "
-                                "covariance."))
+                                "covariance" + (" and a noise component (a uniform density "
+                                                "over the data's volume, mclust's)."
+                                                if request.noise else ".")))
     if dataset.citation or prepared.notes:
         with st.expander("About the data"):
             if dataset.citation:

@@ -228,3 +228,43 @@ def test_cli_noise_is_refused_for_a_catalog(capsys, tmp_path):
     status = main(["fit", "--parquet", str(tmp_path / "none.parquet"), "--noise"])
     assert status == 2
     assert "--noise apply to --csv and --dataset" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- the browser's payload
+
+
+def test_the_animation_draws_noise_rows_in_the_noise_colour_and_tables_its_weight():
+    from dashboard.binary_payload import unpack
+    from dashboard.figures import BLEND_LEVELS, NOISE_COLOR, component_colors, histogram, plot_data
+    from dashboard.fit_payload import animation_payload, density_animation_payload
+
+    _, X = planted()
+    model = GMM(k=2, noise=True, seed=0).fit(X)
+    trace = model.trace_
+    meta, arrays = unpack(animation_payload(plot_data(X, trace.sample_index), trace))
+    assert meta["k"] == 2
+    assert meta["palette"] == [*component_colors(2), NOISE_COLOR]
+    assert meta["noise_code"] == 1 + 2 * BLEND_LEVELS
+    shown = arrays["iterations"]
+    np.testing.assert_allclose(arrays["noise_weights"], trace.noise_weights[shown], rtol=1e-6)
+    last = arrays["colors"][-1]
+    is_noise = model.predict(X[trace.sample_index]) == -1
+    assert is_noise.sum() >= 50
+    np.testing.assert_array_equal(last >= meta["noise_code"], is_noise)
+    assert arrays["centres"].shape[1] == 2  # ellipses for the Gaussians only
+
+    meta, arrays = unpack(density_animation_payload(
+        plot_data(X[:, :1], trace.sample_index, dims=(0,)), histogram(X[:, :1]), trace))
+    assert "noise_weights" in arrays and meta["palette"][-1] == NOISE_COLOR
+
+
+def test_a_fit_without_noise_sends_no_noise():
+    from dashboard.binary_payload import unpack
+    from dashboard.figures import plot_data
+    from dashboard.fit_payload import animation_payload
+
+    _, X = planted()
+    trace = GMM(k=2, seed=0).fit(X).trace_
+    meta, arrays = unpack(animation_payload(plot_data(X, trace.sample_index), trace))
+    assert "noise_code" not in meta and "noise_weights" not in arrays
+    assert len(meta["palette"]) == 2
