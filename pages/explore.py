@@ -85,6 +85,8 @@ st.caption(
      else "Points: a reproducible sample of at most 2,000 rows (the fit uses every row), ")
     + ("in the colour of the component most responsible for them, paler the less sure; "
        "black × are claimed by no component (the notebook's ε-normalization). "
+       + ("Open grey circles: rows the noise component explains best. " if request.noise
+          else "")
        if view.color_by == "responsibility"
        else "coloured by how uncertain their assignment is. ")
     + ("" if one_feature else "Ellipses: 1σ, 2σ and 3σ of each component. Dotted lines: "
