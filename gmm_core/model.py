@@ -21,7 +21,11 @@ from gmm_core.mstep import (
     evaluate_mixture,
     parameters_from_statistics,
 )
-from gmm_core.noise import check_noise_options, log_noise_density
+from gmm_core.noise import (
+    check_noise_options,
+    labels_from_responsibilities,
+    log_noise_density,
+)
 from gmm_core.request import (
     CONVERGENCE_RULES,
     COVARIANCE_CHOICES,
@@ -268,10 +272,7 @@ class GMM:
 
     def predict(self, X) -> np.ndarray:
         """Each row's most responsible component; -1 for the noise component."""
-        labels = self.predict_proba(X).argmax(axis=1)
-        if self.noise:
-            labels[labels == self.k] = -1
-        return labels
+        return labels_from_responsibilities(self.predict_proba(X), self.noise)
 
     def n_parameters(self) -> int:
         """Free parameters; the noise component adds its weight (mclust's

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+# What ``GMM.predict`` calls the rows the noise component wins (mclust calls them 0).
+NOISE_LABEL = -1
 # Rows projected on the principal axes at a time: bounds the memory of ``log_hypervolume``.
 PROJECTION_ROWS = 1 << 16
 
@@ -54,6 +56,15 @@ def _principal_box(X: np.ndarray) -> float:
         np.minimum(low, scores.min(axis=0), out=low)
         np.maximum(high, scores.max(axis=0), out=high)
     return _log_ranges(low, high)
+
+
+def labels_from_responsibilities(responsibilities: np.ndarray, noise: bool) -> np.ndarray:
+    """Each row's most responsible component; ``NOISE_LABEL`` where that is the noise
+    component (with ``noise``, the last column)."""
+    labels = np.asarray(responsibilities).argmax(axis=1)
+    if noise:
+        labels[labels == np.shape(responsibilities)[1] - 1] = NOISE_LABEL
+    return labels
 
 
 def check_noise_options(noise, vinv, noise_init) -> None:

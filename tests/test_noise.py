@@ -268,3 +268,73 @@ def test_a_fit_without_noise_sends_no_noise():
     meta, arrays = unpack(animation_payload(plot_data(X, trace.sample_index), trace))
     assert "noise_code" not in meta and "noise_weights" not in arrays
     assert len(meta["palette"]) == 2
+
+
+# ---------------------------------------------------------------- downloads and the Data page
+
+
+def test_the_parameters_file_keeps_the_noise_component_and_starts_the_same_mixture():
+    from gmm_core.export import parameters_json, read_parameters_json
+
+    _, X = planted()
+    model = GMM(k=2, noise=True, seed=0).fit(X)
+    text = parameters_json(model, X=X)
+    read = read_parameters_json(text)
+    assert read.noise_weight == pytest.approx(model.noise_weight_)
+    assert read.vinv == pytest.approx(model.vinv_)
+    restarted = GMM(**read.gmm_init(), max_iters=1).fit(X)
+    np.testing.assert_allclose(restarted.trace_.weights[0], model.weights_, rtol=1e-12)
+    assert restarted.trace_.noise_weights[0] == pytest.approx(model.noise_weight_, rel=1e-12)
+    assert restarted.trace_.mean_log_likelihood[0] == pytest.approx(model.score(X), rel=1e-9)
+
+    document = json.loads(text)
+    for name, value, message in (("noise_weight", 1.0, "noise_weight must lie strictly"),
+                                 ("vinv", -2.0, "vinv must be a number > 0"),
+                                 ("noise_weight", 0.5, "must sum to 1")):
+        with pytest.raises(ValueError, match=message):
+            read_parameters_json(json.dumps({**document, name: value}))
+    with pytest.raises(ValueError, match="noise_weight is missing"):
+        read_parameters_json(json.dumps({k: v for k, v in document.items()
+                                         if k != "noise_weight"}))
+
+
+def test_the_data_page_names_noise_rows_and_leaves_them_out_of_the_mean_spectra():
+    import pandas as pd
+
+    from dashboard import data_view
+    from dashboard.figures import NOISE_COLOR
+    from gmm_core.datasets import Dataset, FeatureInfo
+
+    spectra = np.array([[1.0, 2.0], [3.0, 4.0], [100.0, 100.0]])
+    mask = np.zeros_like(spectra, dtype=bool)
+    clusters = pd.Series([0, 0, -1], index=[0, 1, 2])
+    means, sizes = data_view.mean_spectra(spectra, mask, clusters)
+    np.testing.assert_allclose(means, [[2.0, 3.0]])
+    np.testing.assert_array_equal(sizes, [2])
+    assert data_view.cluster_name(-1) == "noise"
+
+    dataset = Dataset("three", "Three rows", pd.DataFrame({"a": [1.0, 2.0, 50.0]}),
+                      {"a": FeatureInfo("a", "a")}, ("a",))
+    figure = data_view.histogram_figure(dataset, ["a"], clusters)
+    noise = [trace for trace in figure.data if trace.name == "noise"]
+    assert len(noise) == 1 and noise[0].marker.color == NOISE_COLOR
+    assert list(noise[0].x) == [50.0]
+
+
+def test_the_labels_csv_names_the_noise_column_and_labels_its_rows():
+    import io
+
+    import pandas as pd
+
+    from gmm_core.export import labels_csv
+    from gmm_core.noise import labels_from_responsibilities
+
+    _, X = planted()
+    model = GMM(k=2, noise=True, seed=0).fit(X)
+    proba = model.predict_proba(X)
+    text = labels_csv(X, proba, labels_from_responsibilities(proba, noise=True), noise=True)
+    table = pd.read_csv(io.StringIO(text))
+    assert list(table.columns)[-4:] == ["label", "responsibility_0", "responsibility_1",
+                                        "responsibility_noise"]
+    np.testing.assert_array_equal(table["label"], model.predict(X))
+    assert (table["label"] == -1).sum() >= 50
