@@ -105,6 +105,31 @@ def test_weights_and_noise_weight_sum_to_one_at_every_iteration():
     assert trace.to_dict()["noise_weights"] == trace.noise_weights.tolist()
 
 
+def test_one_em_step_with_noise_is_the_textbook_update():
+    # Banfield & Raftery's EM with a noise term, written out: the noise column's
+    # responsibility is pi_0 Vinv over the mixture's density, and its new weight their mean.
+    _, X = planted()
+    weights, means = np.array([0.5, 0.5]), np.array([[1.0, 0.5], [6.0, 2.0]])
+    covariances = np.array([[[2.0, 0.3], [0.3, 1.5]], [[3.0, -0.2], [-0.2, 1.0]]])
+    model = GMM(k=2, noise=True, noise_init=0.2, weights_init=weights, means_init=means,
+                covariances_init=covariances, max_iters=1, tol=0.0, reg_covar=0.0).fit(X)
+    vinv = np.exp(-log_hypervolume(X))
+    terms = np.column_stack([0.8 * w * multivariate_normal(m, c).pdf(X) for w, m, c in
+                             zip(weights, means, covariances, strict=True)] + [
+        np.full(len(X), 0.2 * vinv)])
+    resp = terms / terms.sum(axis=1, keepdims=True)
+    trace = model.trace_
+    assert trace.mean_log_likelihood[0] == pytest.approx(np.log(terms.sum(axis=1)).mean(),
+                                                         rel=1e-12)
+    assert trace.noise_weights[1] == pytest.approx(resp[:, 2].mean(), rel=1e-9)
+    np.testing.assert_allclose(trace.weights[1], resp[:, :2].mean(axis=0), rtol=1e-9)
+    for j in range(2):
+        mean = resp[:, j] @ X / resp[:, j].sum()
+        scatter = (resp[:, j, None] * (X - mean)).T @ (X - mean) / resp[:, j].sum()
+        np.testing.assert_allclose(trace.means[1][j], mean, rtol=1e-9)
+        np.testing.assert_allclose(trace.covariances[1][j], scatter, rtol=1e-8)
+
+
 def test_density_is_the_gaussians_plus_the_noise_weight_times_vinv():
     _, X = planted()
     model = GMM(k=2, noise=True, seed=0).fit(X)
