@@ -48,8 +48,8 @@ SKETCH_TITLE = "Sketch: draw your own points…"
 # The sidebar's widget keys whose values can be set by code (not buttons or uploaders).
 SIDEBAR_KEYS = ("dataset", "x", "y", "x_wavelength", "y_wavelength", "extra", "k", "tol",
                 "seed", "max_iters", "covariance_type", "init", "convergence", "reg_covar",
-                "standardize", "replay", "color", "palette", "present", "aspect", sketch.START,
-                sketch.COUNT, sketch.SPREAD)
+                "noise", "standardize", "replay", "color", "palette", "present", "aspect",
+                sketch.START, sketch.COUNT, sketch.SPREAD)
 COVARIANCE_LABELS = {"full": "full", "tied": "tied (one shared by all)",
                      "diag": "diagonal", "spherical": "spherical"}
 INIT_LABELS = {"kmeans++": "k-means++ centres", "kmeans": "k-means clusters",
@@ -97,6 +97,7 @@ def _state_for_view(view: ExploreView) -> dict:
             "max_iters": int(r.max_iters), "covariance_type": r.covariance_type,
             "init": r.init, "convergence": r.convergence, "reg_covar": float(r.reg_covar),
             "standardize": bool(r.standardize), "replay": r.algorithm == "notebook",
+            "noise": bool(r.noise),
             "color": view.color_by, "palette": view.palette, "present": view.present,
             "aspect": view.aspect == FILL,
             PLACED_MEANS: list(r.placed_means), _WANTED_FEATURES: tuple(r.features)} | (
@@ -138,6 +139,12 @@ def _fit_controls() -> None:
                  "Or place the start yourself: “Place start” under the figure, then click "
                  "one point per component. Its covariances and weights are then taken "
                  "as a k-means++ start takes them: from the rows nearest each point.")
+    st.checkbox("Noise component (outliers)", key="noise", disabled=replay,
+                help=not_in_replay if replay else
+                "Add mclust's noise component: a uniform density over the data's volume "
+                "(mclust's hypvol) that takes the points no Gaussian explains, drawn as "
+                "open grey circles. Its weight is estimated with the others and counts as "
+                "one more parameter in BIC.")
     st.number_input("Seed", *SEED_RANGE, step=1, key="seed",
                     help="Seeds the start, and the sample of points drawn.")
     st.subheader("Stopping")
@@ -255,7 +262,8 @@ def _view_in_state(dataset_name: str, dataset_params: tuple,
         init=init, placed_means=placed if init == PLACED else (),
         convergence=s["convergence"], max_iters=int(s["max_iters"]),
         reg_covar=float(s["reg_covar"]), standardize=bool(s["standardize"]),
-        algorithm="notebook" if s["replay"] else "em")
+        algorithm="notebook" if s["replay"] else "em",
+        noise=bool(s["noise"]) and not s["replay"])
     return ExploreView(request, s["color"], s["palette"], bool(s["present"]),
                        FILL if s["aspect"] else EQUAL), messages
 

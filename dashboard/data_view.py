@@ -15,9 +15,10 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 from sklearn.metrics import adjusted_rand_score
 
-from dashboard.figures import component_colors
+from dashboard.figures import NOISE_COLOR, component_colors
 from dashboard.plain_text import plotly_plain
 from gmm_core.datasets import Dataset
+from gmm_core.noise import NOISE_LABEL
 from gmm_core.wording import counted
 
 PREVIEW_ROWS = 20
@@ -37,7 +38,7 @@ def preview(dataset: Dataset, n_rows: int = PREVIEW_ROWS) -> pd.DataFrame:
 
 
 def cluster_name(j: int) -> str:
-    return f"cluster {j}"
+    return "noise" if j == NOISE_LABEL else f"cluster {j}"
 
 
 def histogram_figure(dataset: Dataset, columns, clusters: pd.Series | None = None) -> go.Figure:
@@ -53,7 +54,7 @@ def histogram_figure(dataset: Dataset, columns, clusters: pd.Series | None = Non
         groups = [("all rows", dataset.frame.index, UNFITTED_COLOR)]
     else:
         colors = component_colors(int(clusters.max()) + 1)
-        groups = [(cluster_name(j), rows.index, colors[j])
+        groups = [(cluster_name(j), rows.index, NOISE_COLOR if j == NOISE_LABEL else colors[j])
                   for j, rows in clusters.groupby(clusters, sort=True)]
         unfitted = dataset.frame.index.difference(clusters.index)
         if len(unfitted):
@@ -120,10 +121,12 @@ def spectrum_figure(wavelengths, flux, mask, title: str) -> go.Figure:
 
 def mean_spectra(spectra, mask, clusters: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """The mean spectrum of each cluster ``(k, L)`` over its unmasked pixels (NaN where
-    every member is masked), and each cluster's size ``(k,)``."""
+    every member is masked), and each cluster's size ``(k,)``. Rows of a noise component
+    (``NOISE_LABEL``) belong to no cluster."""
+    clusters = clusters[clusters != NOISE_LABEL]
     spectra = np.asarray(spectra)[clusters.index]
     kept = ~np.asarray(mask)[clusters.index]
-    k = int(clusters.max()) + 1
+    k = int(clusters.max()) + 1 if len(clusters) else 0
     members = np.zeros((k, len(clusters)))
     members[clusters.to_numpy(), np.arange(len(clusters))] = 1.0
     totals = members @ np.where(kept, spectra, 0.0)

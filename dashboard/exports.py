@@ -24,6 +24,7 @@ from dashboard.pipeline import FitOutcome, PreparedData
 from gmm_core import FitRequest
 from gmm_core.datasets import Dataset
 from gmm_core.export import labels_csv, parameters_json
+from gmm_core.noise import labels_from_responsibilities
 
 
 def file_stem(request: FitRequest) -> str:
@@ -53,8 +54,10 @@ def labels_csv_text(dataset: Dataset, prepared: PreparedData, outcome: FitOutcom
     responsibilities = row_responsibilities(outcome, prepared.X)
     rows = fitted_rows(dataset, prepared.columns, len(prepared.X))
     features = dataset.frame.iloc[rows][list(prepared.columns)]
-    return labels_csv(features, responsibilities, responsibilities.argmax(axis=1),
-                      rows=dataset.row_numbers[rows])
+    noise = outcome.trace.has_noise
+    return labels_csv(features, responsibilities,
+                      labels_from_responsibilities(responsibilities, noise),
+                      rows=dataset.row_numbers[rows], noise=noise)
 
 
 def parameters_json_text(request: FitRequest, prepared: PreparedData,

@@ -43,6 +43,9 @@ COMPONENT_COLORS = ("#636EFA", "#EF553B", "#00CC96", "#FECB52", "#FF97FF", "#7F7
 OKABE_ITO = ("#0072B2", "#D55E00", "#F0E442", "#000000", "#56B4E9", "#999999",
              "#E69F00", "#009E73", "#CC79A7")
 PALETTES = {"plotly": COMPONENT_COLORS, "okabe_ito": OKABE_ITO}
+# The noise component (gmm_core.noise): a grey lighter than both palettes' greys; its
+# points are also open circles, so they never read as a component of either palette.
+NOISE_COLOR = "#B4B4B4"
 _PALETTE_RGB = {name: np.array([hex_to_rgb(c) for c in colors], dtype=float)
                 for name, colors in PALETTES.items()}
 COLOR_BY = ("responsibility", "uncertainty")
@@ -257,9 +260,13 @@ def blend_rgb(responsibilities, palette: str = "plotly") -> np.ndarray:
     return np.where(claimed[:, None], _tint(rgb[winner % len(rgb)], sure), 0.0)
 
 
-def blend_codes(responsibilities, palette: str = "plotly") -> np.ndarray:
+def blend_codes(responsibilities, palette: str = "plotly",
+                noise_slot: int | None = None) -> np.ndarray:
     """The blends as byte codes: 0 for a row no component claims, else
     ``1 + j * BLEND_LEVELS + level`` for winner ``j`` at sureness ``level``.
+
+    With ``noise_slot`` the last column is a noise component's: the rows it wins take
+    colour ``noise_slot`` (past the components' colours).
 
     One byte a point per frame, against nine for "#rrggbb"; the browser maps codes to
     colours from the palette (dashboard/static/fit_view.js). ``palette`` only says how
@@ -267,6 +274,8 @@ def blend_codes(responsibilities, palette: str = "plotly") -> np.ndarray:
     """
     winner, sure, claimed = _claims(responsibilities)
     j = winner % len(PALETTES[palette])
+    if noise_slot is not None:
+        j = np.where(winner == np.shape(responsibilities)[1] - 1, noise_slot, j)
     level = np.rint(sure * (BLEND_LEVELS - 1)).astype(np.uint16)
     return np.where(claimed, 1 + j * BLEND_LEVELS + level, 0).astype(np.uint8)
 

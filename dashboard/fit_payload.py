@@ -23,6 +23,7 @@ from dashboard.figures import (
     BLEND_LEVELS,
     DEFAULT_OPTIONS,
     DENSITY_POINTS,
+    NOISE_COLOR,
     PALEST,
     FigureOptions,
     Histogram,
@@ -81,9 +82,10 @@ def _point_colors(trace: FitTrace, shown: np.ndarray, data: PlotData,
                   options: FigureOptions) -> np.ndarray:
     """Per shown iteration the drawn points' colours: responsibility blends (codes) or
     uncertainty (bytes, 0-255 for 0-1)."""
-    resp = trace.responsibilities[shown][:, data.positions]  # (frames, m, k)
+    resp = trace.responsibilities[shown][:, data.positions]  # (frames, m, k [+ noise])
     if options.color_by == "responsibility":
-        return np.stack([blend_codes(frame, options.palette) for frame in resp])
+        noise_slot = trace.n_components if trace.has_noise else None
+        return np.stack([blend_codes(frame, options.palette, noise_slot) for frame in resp])
     return np.rint(np.stack([uncertainty(frame) for frame in resp]) * 255).astype(np.uint8)
 
 
@@ -94,14 +96,18 @@ def _shown_iterations(trace: FitTrace, options: FigureOptions) -> np.ndarray:
 
 def _fit_meta(trace: FitTrace, shown: np.ndarray, options: FigureOptions) -> dict:
     """What an animation says about its fit whatever it draws: components and their
-    colours, how points are coloured, each frame's title, the lower curve, the events."""
+    colours, how points are coloured, each frame's title, the lower curve, the events.
+    A fit with a noise component has one colour more, the noise's, last (``noise_code``:
+    the first point colour code of its points)."""
     k = trace.n_components
+    classes = k + trace.has_noise
     _, second_title, second_axis = second_series(trace)
+    noise = {"noise_code": 1 + k * BLEND_LEVELS} if trace.has_noise else {}
     return {
         "kind": "animation", "k": k, "n_iter": trace.n_iter,
-        "palette": component_colors(k, options.palette),
+        "palette": component_colors(k, options.palette) + [NOISE_COLOR] * trace.has_noise,
         "color_by": options.color_by, "blend_levels": BLEND_LEVELS, "palest": PALEST,
-        "uncertainty_max": 1.0 - 1.0 / k if k > 1 else 1.0,
+        "uncertainty_max": 1.0 - 1.0 / classes if classes > 1 else 1.0, **noise,
         "titles": [event_title(trace, int(t)) for t in shown],
         "second_title": second_title, "second_axis": second_axis,
         "events": [{"iteration": e.iteration,
@@ -115,6 +121,13 @@ def _fit_meta(trace: FitTrace, shown: np.ndarray, options: FigureOptions) -> dic
 def _curves(trace: FitTrace) -> dict[str, np.ndarray]:
     return {"log_likelihood": np.asarray(trace.log_likelihood, dtype=np.float64),
             "second": np.asarray(second_series(trace)[0], dtype=np.float64)}
+
+
+def _noise_weights(trace: FitTrace, shown: np.ndarray) -> dict[str, np.ndarray]:
+    """The noise component's weight per shown frame (for "Show as table"), if it has one."""
+    if not trace.has_noise:
+        return {}
+    return {"noise_weights": trace.noise_weights[shown].astype(np.float32)}
 
 
 def animation_payload(data: PlotData, trace: FitTrace, options: FigureOptions = DEFAULT_OPTIONS,
@@ -141,7 +154,8 @@ def animation_payload(data: PlotData, trace: FitTrace, options: FigureOptions = 
     arrays = {"iterations": shown.astype(np.int32),
               "colors": _point_colors(trace, shown, data, options),
               "centres": np.stack(centres), "axes": np.stack(axes), **_curves(trace),
-              "weights": trace.weights[shown].astype(np.float32)}  # for "Show as table"
+              "weights": trace.weights[shown].astype(np.float32),  # for "Show as table"
+              **_noise_weights(trace, shown)}
     meta["fit_id"] = _digest(meta, arrays)
     if include_points:
         arrays["points"] = _points(data)
@@ -191,7 +205,7 @@ def density_animation_payload(data: PlotData, counts: Histogram, trace: FitTrace
     arrays = {"iterations": shown.astype(np.int32),
               "colors": _point_colors(trace, shown, data, options),
               "weights": weights, "means": means, "variances": variances,
-              **_histogram_arrays(counts), **_curves(trace)}
+              **_histogram_arrays(counts), **_curves(trace), **_noise_weights(trace, shown)}
     meta["fit_id"] = _digest(meta, arrays)
     if include_points:
         arrays["points"] = _points(data)

@@ -14,6 +14,7 @@ import numpy as np
 
 from dashboard.figures import (
     MAX_POINTS,
+    NOISE_COLOR,
     FigureOptions,
     PlotData,
     component_colors,
@@ -210,7 +211,8 @@ def panels_bytes(prepared: PreparedData, outcome: FitOutcome, compared: Comparis
     ours_name = "The notebook's algorithm" if outcome.model is None else "Ours (gmm_core)"
     panels = [
         Panel(ours_name, trace.labels(-1)[data.positions], trace.weights[-1], trace.means[-1],
-              trace.covariances[-1], component_colors(trace.n_components, options.palette)),
+              trace.covariances[-1], component_colors(trace.n_components, options.palette)
+              + [NOISE_COLOR] * trace.has_noise),
         Panel("scikit-learn GaussianMixture", theirs.labels[data.positions], theirs.weights,
               theirs.means, theirs.full_covariances,
               matched_colors(compared.permutation, options.palette)),

@@ -68,6 +68,8 @@ def view_to_query(view: ExploreView) -> dict[str, str]:
         params["extra"] = ",".join(r.features[2:])
     if r.placed_means:
         params["means"] = points_to_text(r.placed_means)
+    if r.noise:  # off by default: links without it stay as they were
+        params["noise"] = "true"
     sketch = dict(r.dataset_params).get("points", ()) if r.dataset == SKETCH else ()
     if 0 < len(sketch) <= LINKED_SKETCH_POINTS:
         params["sketch"] = points_to_text(sketch, digits=6)
@@ -213,6 +215,7 @@ def view_from_query(params: Mapping[str, object], default: ExploreView,
         reg_covar=read.on_scale("reg_covar", REGULARIZATIONS, d.reg_covar),
         standardize=read.flag("standardize", d.standardize),
         algorithm="notebook" if read.flag("replay", d.algorithm == "notebook") else "em",
+        noise=read.flag("noise", d.noise),
     )
     view = ExploreView(request, read.choice("color", COLOR_BY, default.color_by),
                        read.choice("palette", list(PALETTES), default.palette),

@@ -19,7 +19,8 @@ class Status:
 
 
 def status_line(outcome: FitOutcome) -> Status:
-    """Converged or stopped, iterations, final log-likelihood, BIC; a warning when
+    """Converged or stopped, iterations, final log-likelihood, BIC (the noise component's
+    weight, for a fit with one); a warning when
     something happened on the way (a collapse, identical components, a repair)."""
     trace = outcome.trace
     if trace.stop_reason == STOP_CONVERGED:
@@ -34,6 +35,9 @@ def status_line(outcome: FitOutcome) -> Status:
                 else "log-likelihood as the notebook computes it (its ε added to every density)")
     text = (f"{head} · {measured} {trace.log_likelihood[-1]:,.1f} "
             f"({trace.mean_log_likelihood[-1]:.4f} per point) · {_bic_text(outcome)}")
+    if trace.has_noise:
+        text += (f" · noise component weight {trace.noise_weights[-1]:.3f} (its points: open "
+                 "grey circles)")
     if trace.events:
         text += f" · {counted(len(trace.events), 'event')} along the way (listed below)"
     return Status(text, level)

@@ -130,6 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
                           "each feature's variance (the same fit in any units)")
     fit.add_argument("--standardize", action="store_true",
                      help="z-score each column before fitting")
+    fit.add_argument("--noise", action="store_true",
+                     help="add mclust's noise component for outliers: a uniform density "
+                          "1/V over the data's hypervolume V (mclust's hypvol); its rows "
+                          "are counted apart")
     fit.add_argument("--json", action="store_true", help="print one JSON object")
     fit.add_argument("--progress", action="store_true",
                      help="one line per iteration on stderr (always on with --parquet)")
@@ -216,7 +220,8 @@ def run_fit(args) -> int:
         seed=args.seed, covariance_type=args.covariance, init=args.init,
         convergence=args.convergence, max_iters=args.max_iter, reg_covar=args.reg,
         standardize=args.standardize, on_degenerate=args.on_degenerate,
-        regularization=args.regularization, dataset_params=tuple(args.param))
+        regularization=args.regularization, dataset_params=tuple(args.param),
+        noise=args.noise)
     progress = IterationProgress(echo=args.progress)
     with progress.interruptible(), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -260,8 +265,10 @@ def _fit_data_source(args) -> tuple[Dataset, list[str]]:
 
 def fit_summary(gmm: GMM, X: np.ndarray) -> dict:
     """The fitted parameters and scores as plain JSON-ready values."""
+    labels = gmm.predict(X)
+    noise = {} if gmm.noise_weight_ is None else {"noise_count": int((labels == -1).sum())}
     return {**_fitted(gmm, gmm.score(X), len(X)), "icl": float(gmm.icl(X)),
-            "counts": np.bincount(gmm.predict(X), minlength=gmm.k).tolist()}
+            "counts": np.bincount(labels[labels >= 0], minlength=gmm.k).tolist(), **noise}
 
 
 def _fitted(gmm: GMM, mean_loglik: float, n_samples: int) -> dict:
@@ -280,15 +287,16 @@ def _fitted(gmm: GMM, mean_loglik: float, n_samples: int) -> dict:
         "covariances": np.asarray(gmm.covariances_).tolist(),
         "singular": {str(component): why for component, why in gmm.singular_.items()},
         "events": [event.to_dict() for event in gmm.trace_.events],
-    }
+    } | ({} if gmm.noise_weight_ is None else
+         {"noise_weight": float(gmm.noise_weight_), "vinv": float(gmm.vinv_)})
 
 
 def run_catalog_fit(args) -> int:
     """Fit a catalog on a Dask cluster, one progress line per iteration on stderr."""
     from gmm_core.catalog import open_catalog
 
-    if args.param or args.standardize:
-        raise UsageError("--param and --standardize apply to --csv and --dataset")
+    if args.param or args.standardize or args.noise:
+        raise UsageError("--param, --standardize and --noise apply to --csv and --dataset")
     try:
         client = _connect_ignoring_ctrl_c(args.scheduler)
     except OSError as exc:
@@ -367,6 +375,9 @@ def _readable_fit(result: dict, dataset: Dataset) -> str:
             zip(result["weights"], result["counts"], result["means"], strict=True)):
         coords = ", ".join(f"{value:.4g}" for value in mean)
         lines.append(f"{j:>9}  {weight:>7.4f}  {count:>7}  ({coords})")
+    if "noise_weight" in result:
+        lines.append(f"{'noise':>9}  {result['noise_weight']:>7.4f}  "
+                     f"{result['noise_count']:>7}  (uniform, density {result['vinv']:.4g})")
     lines += [f"event ({event['kind']}): {event['message']}" for event in result["events"]]
     return "\n".join(lines)
 

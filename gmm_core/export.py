@@ -64,10 +64,12 @@ def csv_text(frame: pd.DataFrame) -> str:
     return safe.to_csv(index=False)
 
 
-def labels_csv(dataset_frame_or_X, responsibilities, labels, rows=None) -> str:
+def labels_csv(dataset_frame_or_X, responsibilities, labels, rows=None,
+               noise: bool = False) -> str:
     """CSV text: ``row`` (given ``rows``, each row's number in the data set, so that rows
     left out of the fit show as gaps), the feature columns, ``label`` and
-    ``responsibility_j`` per component."""
+    ``responsibility_j`` per component; with ``noise`` the last column of
+    ``responsibilities`` is a noise component's, ``responsibility_noise``."""
     if isinstance(dataset_frame_or_X, pd.DataFrame):
         features = dataset_frame_or_X.reset_index(drop=True)
     else:
@@ -87,8 +89,8 @@ def labels_csv(dataset_frame_or_X, responsibilities, labels, rows=None) -> str:
     if rows is not None and np.shape(rows) != (n,):
         raise ValueError(f"rows must have shape ({n},) for {counted(n, 'row')}; got "
                          f"{np.shape(rows)}")
-    row, *added = [ROW_COLUMN, LABEL_COLUMN, *(f"{RESPONSIBILITY_PREFIX}{j}"
-                                               for j in range(responsibilities.shape[1]))]
+    names = [*range(responsibilities.shape[1] - noise), *["noise"] * noise]
+    row, *added = [ROW_COLUMN, LABEL_COLUMN, *(f"{RESPONSIBILITY_PREFIX}{j}" for j in names)]
     written = added if rows is None else [row, *added]
     if set(written) & {str(name) for name in features.columns}:
         row, *added = [CLASH_PREFIX + name for name in (row, *added)]
@@ -157,7 +159,8 @@ def _from_model(model: GMM, X) -> dict:
         **_fit_summary(trace),
         "bic": None if X is None else float(model.bic(X)),
         "aic": None if X is None else float(model.aic(X)),
-    }
+    } | ({} if model.noise_weight_ is None else
+         {"noise_weight": float(model.noise_weight_), "vinv": float(model.vinv_)})
 
 
 def _from_trace(trace: FitTrace) -> dict:
@@ -188,12 +191,21 @@ class FittedParameters:
     preprocessing: Preprocessing | None
     request: FitRequest | None
     document: dict
+    # A fit with a noise component (gmm_core.noise): its weight and density; ``weights``
+    # then sum to 1 minus ``noise_weight``.
+    noise_weight: float | None = None
+    vinv: float | None = None
 
     def gmm_init(self) -> dict:
         """Keyword arguments that start a ``GMM`` at these parameters."""
-        return {"k": len(self.weights), "covariance_type": self.covariance_type,
+        init = {"k": len(self.weights), "covariance_type": self.covariance_type,
                 "weights_init": self.weights, "means_init": self.means,
                 "covariances_init": self.covariances}
+        if self.noise_weight is None:
+            return init
+        # The noise start scales the given weights by 1 - noise_init.
+        return init | {"weights_init": self.weights / (1 - self.noise_weight), "noise": True,
+                       "vinv": self.vinv, "noise_init": self.noise_weight}
 
 
 def read_parameters_json(text: str) -> FittedParameters:
@@ -220,7 +232,13 @@ def read_parameters_json(text: str) -> FittedParameters:
     covariance_type = _field(document, "covariance_type", str)
     check_choice("covariance_type", covariance_type, COVARIANCE_TYPES)
     k, d = _count(document, "n_components"), _count(document, "n_features")
-    weights = check_initial_weights(_numbers(document, "weights"), k, name="weights")
+    noise_weight, vinv = _noise(document)
+    weights = _numbers(document, "weights")
+    if noise_weight is None:
+        weights = check_initial_weights(weights, k, name="weights")
+    else:
+        weights = check_initial_weights(np.append(weights, noise_weight), k + 1,
+                                        name="weights and noise_weight")[:k]
     means = check_initial_means(_numbers(document, "means"), k, d, name="means")
     covariances = check_initial_covariances(_numbers(document, "covariances"),
                                             covariance_type, k, d, name="covariances")
@@ -230,7 +248,21 @@ def read_parameters_json(text: str) -> FittedParameters:
         preprocessing=_preprocessing(document, d),
         request=_request(document, k, covariance_type),
         document=document,
+        noise_weight=noise_weight, vinv=vinv,
     )
+
+
+def _noise(document: dict) -> tuple[float | None, float | None]:
+    """The noise component's weight and density, both or neither."""
+    if "noise_weight" not in document and "vinv" not in document:
+        return None, None
+    noise_weight = _field(document, "noise_weight", (int, float))
+    vinv = _field(document, "vinv", (int, float))
+    if not 0 < noise_weight < 1:
+        raise ValueError(f"noise_weight must lie strictly between 0 and 1; got {noise_weight}")
+    if not vinv > 0:
+        raise ValueError(f"vinv must be a number > 0 (1 / the data's volume); got {vinv}")
+    return float(noise_weight), float(vinv)
 
 
 def _refuse_non_finite(value, path: str) -> None:

@@ -21,6 +21,11 @@ from gmm_core.mstep import (
     evaluate_mixture,
     parameters_from_statistics,
 )
+from gmm_core.noise import (
+    check_noise_options,
+    labels_from_responsibilities,
+    log_noise_density,
+)
 from gmm_core.request import (
     CONVERGENCE_RULES,
     COVARIANCE_CHOICES,
@@ -137,6 +142,13 @@ class GMM:
     ``singular_`` maps each singular component of the fit to why it is singular (empty
     for a sound fit; see gmm_core.singular). With ``n_init`` restarts a sound fit is kept
     over a singular one of higher likelihood.
+
+    ``noise=True`` adds mclust's noise component (gmm_core.noise): a constant density
+    ``vinv`` (default 1 / mclust's ``hypvol`` of the data) whose weight EM estimates
+    with the others, starting at ``noise_init`` (the Gaussians' start keeps the rest).
+    ``noise_weight_`` is its fitted weight (``weights_`` then sum to 1 minus it), its
+    responsibility is the last column of ``predict_proba``, ``predict`` labels its rows
+    -1 (mclust's 0), and it counts as one more free parameter in BIC, AIC and ICL.
     """
 
     def __init__(self, k: int = 2, covariance_type: str = "full", tol: float = 1e-4,
@@ -145,7 +157,8 @@ class GMM:
                  weights_init=None, means_init=None, covariances_init=None,
                  on_degenerate: str = "regularize", trace_points: int = 5000,
                  trace_memory_mb: float = 256, on_iteration=None,
-                 regularization: str = "absolute"):
+                 regularization: str = "absolute", noise: bool = False,
+                 vinv: float | None = None, noise_init: float = 0.1):
         self.k = k
         self.covariance_type = covariance_type
         self.tol = tol
@@ -165,6 +178,9 @@ class GMM:
         # progress of a long fit (a catalog on a cluster).
         self.on_iteration = on_iteration
         self.regularization = regularization
+        self.noise = noise
+        self.vinv = vinv
+        self.noise_init = noise_init
 
     # ------------------------------------------------------------------ public API
     def fit(self, X) -> GMM:
@@ -175,12 +191,16 @@ class GMM:
         rng = np.random.RandomState(self.seed)
         # A sound fit beats a singular one of higher likelihood: a singular component's
         # likelihood is bounded only by the regularization (gmm_core.singular).
-        runs = [EMRun(self, X, blocks, structure, rng, regularization, scaling).run()
+        runs = [EMRun(self, X, blocks, structure, rng, regularization, scaling,
+                      self._log_vinv).run()
                 for _ in range(self.n_init)]
         best = max(runs, key=lambda run: (not run.singular, run.lower_bound))
         self._params, self._prec_chol = best.params, best.prec_chol
         fitted = scaling.to_data(best.params)
         self.weights_ = fitted.weights
+        self.noise_weight_ = fitted.noise_weight
+        self.vinv_ = (None if self._log_vinv is None
+                      else float(np.exp(self._log_vinv + scaling.log_likelihood_shift)))
         self.means_ = fitted.means
         self.covariances_ = fitted.covariances
         self.precisions_cholesky_ = scaling.precision_cholesky_to_data(best.prec_chol)
@@ -195,7 +215,12 @@ class GMM:
     def _prepare(self, X):
         """The rows in the fit's internal units, their blocks, the covariance structure,
         the scaling to and from the data's units, and the regularization in internal
-        units. Sets ``_structure``, ``_scaling`` and ``_shift`` for scoring."""
+        units. Sets ``_structure``, ``_scaling``, ``_shift`` and ``_log_vinv`` (the noise
+        component's log-density in internal units, None without one) for scoring."""
+        if is_dask_array(X) and self.noise:
+            raise ValueError("a noise component needs the rows in memory (its volume is "
+                             "the data's); it is not available on a Dask cluster")
+        log_vinv = None
         if is_dask_array(X):
             from gmm_core.distributed import ClusterBlocks, check_rows
 
@@ -208,6 +233,8 @@ class GMM:
             spread = blocks.spread
         else:
             X = validate_data(X, min_rows=self.k)
+            if self.noise:
+                log_vinv = log_noise_density(X, self.vinv)
             n, d = X.shape
             structure = structure_for(self.covariance_type, self.k, d)
             shift, spread = location_and_spread(X)
@@ -222,11 +249,14 @@ class GMM:
                                                  scaling.scale)
         self._structure, self._scaling = structure, scaling
         self._shift = blocks.shift[:, 0]
+        # Densities in internal units are those in the data's times prod(scale).
+        self._log_vinv = (None if log_vinv is None
+                          else log_vinv - scaling.log_likelihood_shift)
         return X, blocks, structure, scaling, regularization
 
     def _sample_size(self, n_samples: int) -> int:
-        return display_sample_size(n_samples, self.k, self.max_iters, self.trace_points,
-                                   int(self.trace_memory_mb * 2**20))
+        return display_sample_size(n_samples, self.k + self.noise, self.max_iters,
+                                   self.trace_points, int(self.trace_memory_mb * 2**20))
 
     def fit_predict(self, X) -> np.ndarray:
         return self.fit(X).predict(X)
@@ -241,11 +271,14 @@ class GMM:
         return self._evaluate(X)[1]
 
     def predict(self, X) -> np.ndarray:
-        return self.predict_proba(X).argmax(axis=1)
+        """Each row's most responsible component; -1 for the noise component."""
+        return labels_from_responsibilities(self.predict_proba(X), self.noise)
 
     def n_parameters(self) -> int:
+        """Free parameters; the noise component adds its weight (mclust's
+        ``nMclustParams(..., noise = TRUE)``)."""
         self._check_fitted()
-        return n_parameters(self.covariance_type, self.k, self.n_features_in_)
+        return n_parameters(self.covariance_type, self.k, self.n_features_in_) + self.noise
 
     def bic(self, X) -> float:
         X = validate_data(X)
@@ -264,6 +297,10 @@ class GMM:
     def sample(self, n_samples: int = 1, seed: int | None = None):
         """Draw ``n_samples`` rows from the fitted mixture; returns ``(X, labels)``."""
         self._check_fitted()
+        if self.noise:
+            raise ValueError("sample() draws from Gaussian components; the noise "
+                             "component's region (mclust's hypvol) is a volume, not a shape "
+                             "to draw from")
         if int(n_samples) < 1:
             raise ValueError(f"n_samples must be at least 1; got {n_samples}")
         rng = np.random.default_rng(self.seed if seed is None else seed)
@@ -284,6 +321,7 @@ class GMM:
         check_choice("convergence", self.convergence, CONVERGENCE_RULES)
         check_choice("on_degenerate", self.on_degenerate, DEGENERATE_POLICIES)
         check_choice("regularization", self.regularization, REGULARIZATIONS)
+        check_noise_options(self.noise, self.vinv, self.noise_init)
         for name in ("k", "max_iters", "n_init", "trace_points"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
@@ -301,7 +339,7 @@ class GMM:
         self._check_fitted()
         X = self._scaling.to_internal_rows(validate_data(X, n_features=self.n_features_in_))
         log_likelihood, responsibilities = evaluate_mixture(
-            X, self._structure, self._params, self._prec_chol, self._shift)
+            X, self._structure, self._params, self._prec_chol, self._shift, self._log_vinv)
         return log_likelihood + self._scaling.log_likelihood_shift, responsibilities
 
 
@@ -310,10 +348,12 @@ class EMRun:
 
     def __init__(self, model: GMM, X: np.ndarray, blocks: DesignBlocks,
                  structure: CovarianceStructure, rng: np.random.RandomState,
-                 regularization=None, scaling: FeatureScaling | None = None):
+                 regularization=None, scaling: FeatureScaling | None = None,
+                 log_vinv: float | None = None):
         """``X`` and ``blocks`` in the fit's internal units (``scaling``, default none);
         ``regularization`` is what the M-step adds to each variance, in those units
-        (default: ``model.reg_covar``)."""
+        (default: ``model.reg_covar``); ``log_vinv``, in those units too, is the noise
+        component's log-density (None: no noise component)."""
         self.model = model
         self.reg = model.reg_covar if regularization is None else regularization
         self.scaling = scaling or FeatureScaling.identity(structure)
@@ -323,6 +363,7 @@ class EMRun:
         self.rng = rng
         self.n = blocks.n  # X holds every row in memory, only a sample on a cluster
         self.shift = blocks.shift[:, 0]
+        self.log_vinv = log_vinv
         self.recorder = TraceRecorder(structure.name, self.n, blocks.sample_index)
         self.extra_reg = np.zeros(model.k)
         self.collapsed: set[int] = set()
@@ -336,6 +377,9 @@ class EMRun:
         from ``responsibilities`` ``(n, k)`` when given, else from the model's start."""
         self.structure.start_run()
         self.params = self._initial_parameters(responsibilities)
+        if self.log_vinv is not None:
+            self.params.weights = self.params.weights * (1 - self.model.noise_init)
+            self.params.noise_weight = float(self.model.noise_init)
         self.prec_chol = self._checked_factors(self.params, iteration=0)
         self._check_start_computable()
 
@@ -357,7 +401,8 @@ class EMRun:
         self._check_singular(iteration)
 
     def design_weights(self) -> np.ndarray:
-        return design_weights(self.structure, self.params, self.prec_chol, self.shift)
+        return design_weights(self.structure, self.params, self.prec_chol, self.shift,
+                              self.log_vinv)
 
     def run(self) -> _Run:
         m = self.model
@@ -387,7 +432,8 @@ class EMRun:
         self.recorder.record(params.weights, params.means,
                              self.structure.to_full(params.covariances),
                              result.mean_log_likelihood + self.scaling.log_likelihood_shift,
-                             result.sample_responsibilities)
+                             result.sample_responsibilities,
+                             noise_weight=params.noise_weight)
 
     # -- initialization ----------------------------------------------------------------
     def _initial_parameters(self, responsibilities: np.ndarray | None) -> MixtureParameters:
@@ -425,7 +471,7 @@ class EMRun:
         so far from the data that its squared distance has no float64 value), naming the
         given arguments that placed it there."""
         with np.errstate(over="ignore", invalid="ignore"):
-            terms = self.design_weights()
+            terms = self.design_weights()[:, :self.model.k]  # the noise column is constant
         # A weight of 0 gives log-weight -inf, which is sound.
         broken = ~np.isfinite(terms[:-1]).all(axis=0) | ~(
             np.isfinite(terms[-1]) | (self.params.weights == 0))
@@ -569,7 +615,7 @@ class EMRun:
             self.structure.d)
         self.structure.set_component(params.covariances, component, data_cov)
         params.weights[component] = 1.0 / self.model.k
-        params.weights /= params.weights.sum()
+        params.weights *= (1 - (params.noise_weight or 0.0)) / params.weights.sum()
         self.extra_reg[component] = 0.0
         self.recorder.add_event(
             iteration, REINITIALIZED,

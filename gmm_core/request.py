@@ -55,6 +55,8 @@ class FitRequest:
     # init="placed": each component's starting mean on the first two features (the
     # plotted ones, in the fitted units); its other features start at the data mean.
     placed_means: tuple[tuple[float, float], ...] = ()
+    # mclust's noise component (gmm_core.noise): a uniform density over the data's volume.
+    noise: bool = False
 
     def __post_init__(self):
         checks = (
@@ -96,6 +98,7 @@ class FitRequest:
             "n_init": int(self.n_init),
             "on_degenerate": self.on_degenerate,
             "regularization": self.regularization,
+            "noise": bool(self.noise),
         }
 
     def with_changes(self, **changes) -> FitRequest:

@@ -189,7 +189,8 @@ class FeatureScaling:
         if self.is_identity:
             return params
         return MixtureParameters(params.weights, params.means * self.scale,
-                                 self.structure.rescaled(params.covariances, self.scale))
+                                 self.structure.rescaled(params.covariances, self.scale),
+                                 params.noise_weight)
 
     def precision_cholesky_to_data(self, prec_chol: np.ndarray) -> np.ndarray:
         if self.is_identity:

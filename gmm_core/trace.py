@@ -73,7 +73,10 @@ class FitTrace:
     so that snapshot and iteration then coincide):
 
     - ``weights``: ``(T, k)``; ``means``: ``(T, k, d)``; ``covariances``: ``(T, k, d, d)``
-    - ``responsibilities``: ``(T, m, k)`` float32, for the rows ``sample_index`` (m rows)
+    - ``responsibilities``: ``(T, m, k)`` float32, for the rows ``sample_index`` (m rows);
+      ``(T, m, k + 1)`` for a fit with a noise component, whose column is the last
+    - ``noise_weights``: ``(T,)`` the noise component's weight (gmm_core.noise), None for
+      a fit without one
 
     Per-iteration arrays have one entry per iteration ``t = 0 … n_iter``:
 
@@ -98,6 +101,7 @@ class FitTrace:
     zero_density: np.ndarray | None = None
     algorithm: str = "em"
     iterations: np.ndarray | None = None
+    noise_weights: np.ndarray | None = None
 
     def __post_init__(self):
         if self.iterations is None:  # every iteration kept
@@ -124,8 +128,13 @@ class FitTrace:
         """Total log-likelihood per snapshot (the notebook prints this one)."""
         return self.mean_log_likelihood * self.n_samples
 
+    @property
+    def has_noise(self) -> bool:
+        return self.noise_weights is not None
+
     def labels(self, iteration: int = -1) -> np.ndarray:
-        """Hard assignment of the display subsample at a kept snapshot."""
+        """Hard assignment of the display subsample at a kept snapshot (k for the noise
+        component of a fit that has one)."""
         return np.argmax(self.responsibilities[iteration], axis=1)
 
     def events_at(self, iteration: int) -> list[Event]:
@@ -153,7 +162,8 @@ class FitTrace:
             "mean_shift": np.nan_to_num(self.mean_shift, nan=0.0).tolist(),
             "zero_density": None if self.zero_density is None else self.zero_density.tolist(),
             "events": [event.to_dict() for event in self.events],
-        }
+        } | ({} if self.noise_weights is None else
+             {"noise_weights": self.noise_weights.tolist()})
 
 
 def display_sample_size(n_samples: int, n_components: int, max_iters: int,
@@ -190,7 +200,8 @@ class TraceRecorder:
         self.max_snapshots = max_snapshots
         self._head = max_snapshots // 2  # iterations 0 … head - 1 are all kept
         self._stride = 1  # spacing of the kept iterations after the head
-        self._kept: list[tuple] = []  # (iteration, weights, means, covariances, resp)
+        # (iteration, weights, means, covariances, resp, noise weight)
+        self._kept: list[tuple] = []
         self._latest: tuple | None = None  # the latest snapshot, kept or not
         self._mean_ll = array("d")
         self._mean_shift = array("d")
@@ -198,7 +209,8 @@ class TraceRecorder:
         self._zero_density: array | None = array("q") if track_zero_density else None
 
     def record(self, weights, means, covariances_full, mean_log_likelihood,
-               sample_responsibilities, zero_density: int | None = None) -> None:
+               sample_responsibilities, zero_density: int | None = None,
+               noise_weight: float | None = None) -> None:
         iteration = len(self._mean_ll)
         means = np.array(means, dtype=float)
         self._mean_ll.append(float(mean_log_likelihood))
@@ -209,7 +221,8 @@ class TraceRecorder:
             self._zero_density.append(int(zero_density or 0))
         self._latest = (iteration, np.array(weights, dtype=float), means,
                         np.array(covariances_full, dtype=float),
-                        np.asarray(sample_responsibilities, dtype=RESPONSIBILITY_DTYPE))
+                        np.asarray(sample_responsibilities, dtype=RESPONSIBILITY_DTYPE),
+                        noise_weight)
         if iteration >= self._head and (iteration - self._head) % self._stride:
             return
         if len(self._kept) == self.max_snapshots:
@@ -227,7 +240,7 @@ class TraceRecorder:
         kept = self._kept
         if kept[-1] is not self._latest:  # the last iteration is always kept
             kept = [*kept[:self.max_snapshots - 1], self._latest]
-        iterations, weights, means, covariances, resp = zip(*kept, strict=True)
+        iterations, weights, means, covariances, resp, noise = zip(*kept, strict=True)
         return FitTrace(
             covariance_type=self.covariance_type,
             n_samples=self.n_samples,
@@ -243,4 +256,5 @@ class TraceRecorder:
             zero_density=None if self._zero_density is None else np.array(self._zero_density),
             algorithm=self.algorithm,
             iterations=np.array(iterations),
+            noise_weights=None if noise[-1] is None else np.array(noise, dtype=float),
         )

@@ -55,7 +55,9 @@ def describe_the_data() -> None:
                    "the plot shows the first two. ")
                 + ("Replaying **the notebook's algorithm**." if replay
                            else f"EM with k = {request.k}, {request.covariance_type} "
-                                "covariance."))
+                                "covariance" + (" and a noise component (a uniform density "
+                                                "over the data's volume, mclust's)."
+                                                if request.noise else ".")))
     if dataset.citation or prepared.notes:
         with st.expander("About the data"):
             if dataset.citation:
@@ -84,6 +86,8 @@ st.caption(
      else "Points: a reproducible sample of at most 2,000 rows (the fit uses every row), ")
     + ("in the colour of the component most responsible for them, paler the less sure; "
        "black × are claimed by no component (the notebook's ε-normalization). "
+       + ("Open grey circles: rows the noise component explains best. " if request.noise
+          else "")
        if view.color_by == "responsibility"
        else "coloured by how uncertain their assignment is. ")
     + ("" if one_feature else "Ellipses: 1σ, 2σ and 3σ of each component. Dotted lines: "

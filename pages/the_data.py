@@ -64,7 +64,7 @@ if data_view.has_spectra(dataset):
     if "z" in dataset.frame:
         facts.append(f"redshift z = {dataset.frame['z'].iloc[row]:.4f}")
     if clusters is not None:
-        facts.append(f"cluster {clusters[row]}" if row in clusters.index
+        facts.append(data_view.cluster_name(clusters[row]) if row in clusters.index
                      else "not in the fit (a NaN in a fitted feature)")
     st.plotly_chart(presentation.sized(data_view.spectrum_figure(
         extras["wavelengths"], extras["spectra"][row], extras["mask"][row], f"Object {row}"),

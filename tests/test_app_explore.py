@@ -19,7 +19,7 @@ import gmm_core.datasets.sdss
 from dashboard import pairs_plot
 from dashboard.binary_payload import unpack
 from dashboard.download import DOWNLOAD_FAILED
-from dashboard.figures import OKABE_ITO, PRESENTATION
+from dashboard.figures import NOISE_COLOR, OKABE_ITO, PRESENTATION
 from dashboard.fit_component import ANIMATION_KEY, PANELS_KEY
 from dashboard.plain_text import plain
 from gmm_core.request import COVARIANCE_TYPES
@@ -420,3 +420,26 @@ def test_a_failed_download_is_a_message_and_the_page_stays(monkeypatch):
     assert at.error[0].value == DOWNLOAD_FAILED
     assert at.selectbox(key="dataset").value == "astroml_fig69"
     assert status(at).startswith("Converged")
+
+
+# ------------------------------------------------------------------ the noise component
+def test_the_noise_checkbox_fits_a_noise_component_and_goes_into_the_url():
+    at = run_page({"dataset": "iris", "k": "2"})
+    assert at.checkbox(key="noise").value is False
+    assert "noise" not in at.query_params
+    assert "noise_code" not in animation(at).meta
+    bic_without = re.search(r"BIC ([\d,.-]+)", status(at)).group(1)
+    at.checkbox(key="noise").check().run()
+    assert_clean(at)
+    assert at.query_params["noise"] == "true"
+    assert "noise component weight" in status(at)
+    assert re.search(r"BIC ([\d,.-]+)", status(at)).group(1) != bic_without
+    figure = animation(at)
+    assert figure.meta["palette"][-1] == NOISE_COLOR
+    assert len(figure.arrays["noise_weights"]) == len(figure.arrays["iterations"])
+    assert components(figure) == 2
+    # The link opens the same fit, checkbox ticked.
+    again = run_page(dict(at.query_params))
+    assert_clean(again)
+    assert again.checkbox(key="noise").value is True
+    assert status(again) == status(at)

@@ -285,3 +285,17 @@ def test_sdss_spectra_follow_the_chosen_object(sdss_file):
     assert after["layout"]["title"]["text"] == "Object 11"
     assert after["data"][1]["y"] != before["spectrum"]["data"][1]["y"]
     assert f"Object 11: {plain('spec_cln')} " in text(at)
+
+
+def test_the_data_page_with_a_noise_component_keeps_its_rows_apart(sdss_file):
+    at = open_page(DATA, {"noise": "true"})
+    assert_clean(at)
+    k = at.slider(key="k").value
+    names = {trace["name"] for trace in charts(at)["histograms"]["data"]}
+    # The fixture's spectra have rows no Gaussian explains: the noise takes them.
+    assert "noise" in names
+    assert names <= {f"cluster {j}" for j in range(k)} | {"noise", "not fitted"}
+    assert len(charts(at)["mean_spectra"]["data"]) <= k  # noise has no mean spectrum
+    clusters = at.dataframe[-1].value
+    assert -1 in clusters.index  # the cross-table's noise row, labelled as predict does
+    assert clusters.to_numpy().sum() == 200

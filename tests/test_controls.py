@@ -89,7 +89,7 @@ def test_the_url_names_every_setting_readably():
     ("init", "magic"), ("convergence", "never"), ("reg_covar", "inf"),
     ("standardize", "maybe"), ("replay", "2"), ("color", "rainbow"), ("palette", "neon"),
     ("aspect", "stretch"),
-    ("present", "loud"),
+    ("present", "loud"), ("noise", "some"),
 ])
 def test_a_bad_value_falls_back_to_the_default_with_one_message_naming_it(key, value):
     view, problems = view_from_query({key: value}, DEFAULT, DATASETS)
@@ -162,3 +162,14 @@ def test_the_upload_choice_comes_back_from_the_url_when_offered():
     assert problems == []
     assert view.request.dataset == "upload"
     assert view.request.features == ("a", "b")
+
+
+def test_the_noise_component_goes_into_the_url_only_when_on_and_comes_back():
+    plain = ExploreView(FitRequest(dataset="iris", features=("petal_length", "petal_width")))
+    assert "noise" not in view_to_query(plain)
+    noisy = ExploreView(FitRequest(dataset="iris", features=("petal_length", "petal_width"),
+                                   noise=True))
+    params = view_to_query(noisy)
+    assert params["noise"] == "true"
+    assert view_from_query(params, DEFAULT, DATASETS) == (noisy, [])
+    assert view_from_query({**params, "noise": "false"}, DEFAULT, DATASETS)[0] == plain

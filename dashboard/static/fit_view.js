@@ -194,10 +194,12 @@ function pointMarker(meta) {
 }
 
 // Points no component claims (code 0) are crosses, not dots: black is also a colour of
-// Okabe and Ito's set.
+// Okabe and Ito's set. The noise component's points (codes from ``noise_code``) are open
+// grey circles: both palettes also hold a grey.
 function pointSymbols(meta, colours) {
-  if (meta.color_by !== "responsibility" || !colours.includes(0)) return "circle";
-  return Array.from(colours, (code) => (code === 0 ? "x-thin-open" : "circle"));
+  const noise = meta.noise_code ?? Infinity;
+  if (meta.color_by !== "responsibility" || (!colours.includes(0) && noise === Infinity)) return "circle";
+  return Array.from(colours, (code) => (code === 0 ? "x-thin-open" : code >= noise ? "circle-open" : "circle"));
 }
 
 function frameColors(payload, f) {
@@ -501,8 +503,16 @@ function readableTicks(layout, payload) {
   return layout;
 }
 
-/** The components at a state of the fit: weight, mean and covariance on the plotted axes. */
+/** The components at a state of the fit: weight, mean and covariance on the plotted axes;
+ * then the noise component's weight, if the fit has one. */
 function componentRows(payload, state) {
+  const rows = gaussianRows(payload, state), noise = payload.arrays.noise_weights;
+  if (!noise) return rows;
+  return [...rows, { component: "noise", colour: payload.meta.palette[payload.meta.k],
+                     weight: frameSlice(noise, state.params)[0], mean: [], covariance: [] }];
+}
+
+function gaussianRows(payload, state) {
   const { meta, arrays } = payload;
   const weights = frameSlice(arrays.weights, state.params);
   if (meta.n_dims === 1) {
