@@ -24,6 +24,7 @@ from dashboard import presentation
 from dashboard.figures import (
     DENSITY_POINTS,
     ELLIPSE_VERTICES,
+    NOISE_COLOR,
     PLOTLY_CONFIG,
     FigureOptions,
     axis_ranges,
@@ -148,11 +149,13 @@ def pairs_figure(X, titles, trace: FitTrace, options: FigureOptions) -> go.Figur
     weights, means = trace.weights[-1], np.asarray(trace.means[-1], dtype=float)
     covariances = np.asarray(trace.covariances[-1], dtype=float)
     colors = component_colors(trace.n_components, options.palette)
+    # The noise component's points (label k) are grey, as in the figure above.
+    point_palette = np.asarray(colors + [NOISE_COLOR] * trace.has_noise)
     data = plot_data(X, trace.sample_index, tuple(range(d)), titles,
                      drawn_per_panel(d, len(trace.sample_index)))
     # A row no component claims (the notebook's ε-normalization) is black, as above.
     claimed = trace.responsibilities[-1][data.positions].sum(axis=1) >= 0.5
-    point_colors = np.where(claimed, np.asarray(colors)[trace.labels(-1)[data.positions]],
+    point_colors = np.where(claimed, point_palette[trace.labels(-1)[data.positions]],
                             UNCLAIMED).tolist()
     font = {"size": options.font_size}
     height = int(np.clip(d * PANEL_PX, *HEIGHT_PX))

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import pytest
 from test_figures import level_pieces, numbers, wire
 
-from dashboard.figures import COMPONENT_COLORS, OKABE_ITO, figure_options
+from dashboard.figures import COMPONENT_COLORS, NOISE_COLOR, OKABE_ITO, figure_options
 from dashboard.pairs_plot import (
     MARKER_BUDGET,
     PANEL_POINTS,
@@ -111,6 +111,21 @@ def test_rows_no_component_claims_are_drawn_black(three_d):
     colors = panel_traces(fig, *axes_of(2, 0, 3))[0]["marker"]["color"]
     assert colors[:5] == ["#000000"] * 5
     assert colors[5:] == [COMPONENT_COLORS[j] for j in trace.labels(-1)[5:]]
+
+
+def test_the_noise_components_points_are_grey_as_in_the_figure_above(three_d):
+    X, _ = three_d
+    rng = np.random.default_rng(1)
+    outliers = rng.uniform(X.min(axis=0) - 5, X.max(axis=0) + 5, size=(40, 3))
+    noisy = np.vstack([X, outliers])
+    trace = GMM(k=3, seed=1, noise=True, trace_points=len(noisy)).fit(noisy).trace_
+    labels = trace.labels(-1)
+    assert (labels == 3).any()  # some rows go to the noise component
+    fig = wire(pairs_figure(noisy, TITLES, trace, figure_options()))
+    colors = panel_traces(fig, *axes_of(1, 0, 3))[0]["marker"]["color"]
+    assert colors == [NOISE_COLOR if j == 3 else COMPONENT_COLORS[j] for j in labels]
+    assert len([t for t in fig["data"] if t["name"].endswith("ellipses")
+                and t["xaxis"] == "x4"]) == 3  # ellipses for the Gaussians only
 
 
 def test_diagonal_densities_are_each_components_weighted_marginal(three_d):
