@@ -38,6 +38,8 @@ Where this differs from mclust:
   ``vvv_merges``), which depends on the order of the rows; without ties the partition
   does not. Increases equal in exact arithmetic but not in floating point (two pairs
   of rows the same distance apart) may break differently from mclust's Fortran.
+- Where ``qclass`` would leave a class empty, the classes start at k evenly spaced
+  distinct values instead (see ``quantile_classes``).
 - Directions of zero variance are dropped from Z (mclust would divide by a zero
   singular value), as mclust drops columns that are constant.
 """
@@ -65,7 +67,7 @@ def svd_transform(X: np.ndarray) -> np.ndarray:
     return (S @ Vt[kept].T) / np.sqrt(singular[kept])
 
 
-def subset_rows(X: np.ndarray, limit: int = SUBSET_ROWS) -> np.ndarray:
+def subset_rows(X: np.ndarray, limit: int) -> np.ndarray:
     """Indices of the rows the agglomeration sees: all of them up to ``limit``, else
     ``limit`` rows evenly spaced through the rows sorted lexicographically."""
     n = len(X)
@@ -194,7 +196,14 @@ def quantile_classes(x: np.ndarray, k: int) -> np.ndarray:
         edges = np.delete(edges, closest)
     eps = np.sqrt(np.finfo(float).eps)
     edges[0], edges[-1] = x.min() - eps, x.max() + eps
-    return np.searchsorted(edges, x, side="right") - 1
+    labels = np.searchsorted(edges, x, side="right") - 1
+    if len(np.unique(labels)) < k:
+        # Two edges with no value between them: mclust would start a component from no
+        # rows. Here each class starts at one of k evenly spaced distinct values instead.
+        distinct = np.unique(x)
+        labels = np.searchsorted(distinct[np.arange(k) * len(distinct) // k], x,
+                                 side="right") - 1
+    return labels
 
 
 def hierarchical_partition(X: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -204,7 +213,7 @@ def hierarchical_partition(X: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarra
     if not 1 <= k <= len(X):
         raise ValueError(f"init='hierarchical' needs 1 <= k <= the number of rows "
                          f"({len(X)}); got k = {k}")
-    rows = subset_rows(X)
+    rows = subset_rows(X, SUBSET_ROWS)
     X = X[rows]
     Z = svd_transform(X)
     if k == 1 or Z.shape[1] == 0:
