@@ -39,7 +39,8 @@ Where this differs from mclust:
   does not. Increases equal in exact arithmetic but not in floating point (two pairs
   of rows the same distance apart) may break differently from mclust's Fortran.
 - Where ``qclass`` would leave a class empty, the classes start at k evenly spaced
-  distinct values instead (see ``quantile_classes``).
+  distinct values instead; with fewer than k distinct values (where mclust's loop
+  never ends) they are k runs of the sorted rows (see ``quantile_classes``).
 - Directions of zero variance are dropped from Z (mclust would divide by a zero
   singular value), as mclust drops columns that are constant.
 """
@@ -184,8 +185,11 @@ def quantile_classes(x: np.ndarray, k: int) -> np.ndarray:
     ``0..k-1``). Where quantiles coincide, more are taken and the closest dropped."""
     x = np.asarray(x, dtype=float).ravel()
     if len(np.unique(x)) < k:
-        raise ValueError(f"init='hierarchical' on one feature needs at least k = {k} "
-                         f"distinct values; got {len(np.unique(x))}")
+        # mclust's loop would never end. k runs of rows in sorted order, some sharing a
+        # value: the fit then reports identical components, as after any other start.
+        labels = np.empty(len(x), dtype=np.intp)
+        labels[np.argsort(x, kind="stable")] = np.arange(len(x)) * k // len(x)
+        return labels
     count = k
     edges = np.array([])
     while len(edges) < k + 1:

@@ -123,6 +123,8 @@ def test_one_feature_starts_from_quantile_classes():
     # Coinciding quantiles: more are taken and the closest dropped, so k classes remain.
     skewed = np.array([0.0] * 50 + [1.0] * 30 + list(range(2, 22)))
     assert len(np.unique(quantile_classes(skewed, 3))) == 3
+    # Fewer distinct values than classes: k runs of the sorted rows.
+    assert quantile_classes(np.array([2.0, 1.0, 2.0, 1.0]), 3).tolist() == [1, 0, 2, 0]
 
 
 def test_k_outside_one_to_n_is_refused():
@@ -131,8 +133,6 @@ def test_k_outside_one_to_n_is_refused():
         hierarchical_partition(X, 6)
     with pytest.raises(ValueError, match="got k = 0"):
         hierarchical_partition(X, 0)
-    with pytest.raises(ValueError, match="at least k = 3 distinct values; got 2"):
-        hierarchical_partition(np.array([[1.0], [1.0], [2.0], [2.0]]), 3)
 
 
 @pytest.fixture
