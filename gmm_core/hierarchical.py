@@ -33,7 +33,8 @@ criterion (Fraley 1998), here scipy's Ward linkage.
 Where this differs from mclust:
 
 - The subset is not random but every (n/2000)-th row in lexicographic order of the
-  rows, so the start is deterministic (it takes no seed) and the same in any row order.
+  rows, so the start is deterministic (it takes no seed) and picks the same rows in
+  any row order.
 - Ties (equal increases, e.g. duplicate rows) are broken as hcvvv breaks them (see
   ``vvv_merges``), which depends on the order of the rows; without ties the partition
   does not. Increases equal in exact arithmetic but not in floating point (two pairs
@@ -53,7 +54,7 @@ from scipy.spatial.distance import cdist
 
 # mclust.options("subset"): more rows than this, and the agglomeration sees this many.
 SUBSET_ROWS = 2000
-# vvvtij's beta and hcVVV's alpha factor, both 1 in mclust's defaults.
+# hcVVV's beta (its other argument, a factor on alpha, is 1 too in mclust's defaults).
 BETA = 1.0
 
 
