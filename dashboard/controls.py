@@ -56,6 +56,7 @@ INIT_LABELS = {"kmeans++": "k-means++ centres", "kmeans": "k-means clusters",
                "random_from_data": "random data rows as centres",
                "random": "random responsibilities",
                "notebook": "the notebook's (random rows, Cov(X) for all)",
+               "hierarchical": "mclust's hierarchical start (no seed)",
                PLACED: "placed by hand on the figure"}
 CONVERGENCE_LABELS = {"loglik": "log-likelihood changes < tol (scikit-learn)",
                       "means": "means move < tol (the notebook)"}

@@ -1,8 +1,10 @@
 """Initializers: the starting mixture for EM.
 
 Most start from a partition of the rows (hard labels or soft responsibilities) and take
-one M-step from it, as scikit-learn does. The notebook's start is a parameter choice
-instead: random rows as means, the data covariance for every component, equal weights.
+one M-step from it, as scikit-learn does; "hierarchical" is mclust's partition
+(gmm_core.hierarchical), deterministic: it ignores the seed. The notebook's start is a
+parameter choice instead: random rows as means, the data covariance for every component,
+equal weights.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sklearn.metrics import pairwise_distances_argmin
 
 from gmm_core.covariance import CovarianceStructure
 from gmm_core.estep import DesignBlocks, statistics_from_responsibilities
+from gmm_core.hierarchical import hierarchical_partition
 from gmm_core.mstep import MixtureParameters, parameters_from_statistics
 from gmm_core.request import PLACED
 
@@ -41,6 +44,17 @@ def _labels_kmeans(X, k, rng):
         return KMeans(n_clusters=k, n_init=1, random_state=rng).fit(X).labels_
 
 
+def _hierarchical_responsibilities(X, k, rng):
+    # On a subset, mclust takes the M-step from the subset's rows alone: the other rows
+    # get no responsibility.
+    rows, labels = hierarchical_partition(X, k)
+    if len(rows) == len(X):
+        return labels
+    resp = np.zeros((len(X), k))
+    resp[rows, labels] = 1.0
+    return resp
+
+
 def _random_responsibilities(X, k, rng):
     resp = rng.uniform(size=(len(X), k))
     return resp / resp.sum(axis=1, keepdims=True)
@@ -51,6 +65,7 @@ PARTITION_INITIALIZERS = {
     "random_from_data": _labels_random_from_data,
     "kmeans": _labels_kmeans,
     "random": _random_responsibilities,
+    "hierarchical": _hierarchical_responsibilities,
 }
 
 

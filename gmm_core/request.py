@@ -16,7 +16,7 @@ MCLUST_MODELS = ("EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE", "VEE", "EVE", 
 MCLUST_UNIVARIATE = ("E", "V")
 COVARIANCE_CHOICES = (*COVARIANCE_TYPES, *MCLUST_MODELS, *MCLUST_UNIVARIATE)
 # Starts drawn from the data; "placed" starts from means the user gives (means_init).
-INIT_METHODS = ("kmeans++", "kmeans", "random_from_data", "random", "notebook")
+INIT_METHODS = ("kmeans++", "kmeans", "random_from_data", "random", "notebook", "hierarchical")
 PLACED = "placed"
 STARTS = (*INIT_METHODS, PLACED)
 CONVERGENCE_RULES = ("loglik", "means")

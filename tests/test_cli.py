@@ -297,3 +297,15 @@ def test_csv_fit_with_an_mclust_model(capsys, points_csv):
     assert np.array(result["covariances"]).shape == (2, 3, 3)
     # ICL adds twice the classification's entropy to BIC: never below it.
     assert result["icl"] >= result["bic"]
+
+
+def test_csv_fit_from_mclusts_start_is_the_same_for_every_seed(capsys, points_csv):
+    results = []
+    for seed in ("1", "2"):
+        status, out, err = run_main(capsys, "fit", "--csv", str(points_csv), "--k", "2",
+                                    "--init", "hierarchical", "--seed", seed, "--json")
+        assert status == 0, err
+        results.append(json.loads(out))
+    assert results[0]["request"]["init"] == "hierarchical"
+    assert results[0]["means"] == results[1]["means"]
+    assert sorted(results[0]["counts"]) == [40, 59]

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from spec4000_fixture import write_spec4000
 
-from dashboard.controls import SPECTRUM, spectral_features
+from dashboard.controls import INIT_LABELS, SPECTRUM, spectral_features
 from dashboard.figures import COLOR_BY
 from dashboard.query_state import (
     K_RANGE,
@@ -27,7 +27,7 @@ from dashboard.query_state import (
 )
 from gmm_core import FitRequest
 from gmm_core.datasets import Dataset, FeatureInfo, load_dataset
-from gmm_core.request import CONVERGENCE_RULES, COVARIANCE_TYPES, INIT_METHODS
+from gmm_core.request import CONVERGENCE_RULES, COVARIANCE_TYPES, INIT_METHODS, PLACED
 
 DATASETS = ("sdss", "blobs", "astroml_fig69", "iris")
 DEFAULT = default_view(sdss_present=False)
@@ -97,6 +97,13 @@ def test_a_bad_value_falls_back_to_the_default_with_one_message_naming_it(key, v
     assert len(problems) == 1
     assert problems[0].startswith(f"{key}={value} is ")
     assert "using" in problems[0]
+
+
+def test_every_start_has_a_label_and_mclusts_is_read_from_the_address():
+    assert set(INIT_LABELS) == {*INIT_METHODS, PLACED}
+    view, problems = view_from_query({"init": "hierarchical"}, DEFAULT, DATASETS)
+    assert (view.request.init, problems) == ("hierarchical", [])
+    assert view_to_query(view)["init"] == "hierarchical"
 
 
 def test_a_tolerance_off_the_slider_snaps_to_the_nearest_on_a_log_scale():
