@@ -47,9 +47,9 @@ CRITERION_TITLES = {"bic": "BIC", "icl": "ICL", "aic": "AIC"}
 TOP = 3  # mclust's summary names the three best models
 # As mclust, each model has its own symbol and colour (the Explore page's palette, which
 # repeats after its 9 or 12 colours) and, here, its family's dash: no two models of a
-# family share a colour, and no two models a symbol. No 8 of either palette's colours
-# stay 20 apart (CIEDE2000) for the 8 ellipsoidal models: the symbols tell close ones
-# apart (tests/test_palettes.py).
+# family share a colour, and no two models a symbol. A family's colours stay 20 apart
+# (CIEDE2000) in the colour-blind safe palette; Plotly's puts some closer (blue and
+# purple), and the symbols tell those apart (tests/test_palettes.py).
 ALL_MODELS = (*MODELS, *MCLUST_UNIVARIATE)
 MODEL_SYMBOLS = dict(zip(ALL_MODELS, (
     "circle", "square", "diamond", "cross", "x", "triangle-up", "triangle-down",
