@@ -29,7 +29,8 @@ from gmm_core.request import COVARIANCE_CHOICES, COVARIANCE_TYPES, INIT_METHODS
 from gmm_core.threads import single_threaded
 from gmm_core.validation import validate_data
 
-# The criteria the dashboard's Model selection page plots; a sweep's table also holds ICL.
+# BIC and AIC, scikit-learn's criteria; a sweep's table adds ICL (the Model selection
+# page plots all three).
 CRITERIA = ("bic", "aic")
 TABLE_CRITERIA = (*CRITERIA, "icl")
 COLUMNS = ("k", "covariance_type", "bic", "aic", "icl", "mean_loglik", "converged", "n_iter",

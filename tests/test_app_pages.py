@@ -12,9 +12,9 @@ from urllib.parse import parse_qs, urlsplit
 import numpy as np
 import pytest
 from spec4000_fixture import write_spec4000
-from test_figures import numbers
 from streamlit.testing.v1 import AppTest
 from test_app_explore import _own_data_home, assert_clean  # noqa: F401 (an autouse fixture)
+from test_figures import numbers
 
 from dashboard import selection_view
 from dashboard.pipeline import prepare_data

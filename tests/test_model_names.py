@@ -21,14 +21,15 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 ONLY_MCLUST = ("EII", "EEI", "VEI", "EVI", "VEE", "EVE", "VVE", "EEV", "VEV", "EVV")
 
 
-def readme_rows() -> dict[str, tuple[str, str, str]]:
-    """The README's table of mclust's models: model -> (volume, shape, orientation)."""
+def readme_rows() -> dict[str, tuple[str, str, str, str]]:
+    """The README's table of mclust's models: model -> (family, volume, shape,
+    orientation)."""
+    cell = r" ([\w ]+|—) \|"
     rows = {}
     for line in README.read_text().splitlines():
-        match = re.match(r"\| (E|V|[EV][EVI][EVI])\b[^|]*\| (\w+|—) \| (\w+|—) \| (\w+|—) \|",
-                         line)
+        match = re.match(r"\| (E|V|[EV][EVI][EVI])\b[^|]*\|" + cell * 4, line)
         if match:
-            rows[match.group(1)] = match.group(2, 3, 4)
+            rows[match.group(1)] = match.group(2, 3, 4, 5)
     return rows
 
 
@@ -61,7 +62,8 @@ def test_the_readme_table_says_what_the_descriptions_say():
     rows = readme_rows()
     assert set(rows) == {*MCLUST_MODELS, *MCLUST_UNIVARIATE}
     words = {"identity": "round", "axes": "along the axes", "—": ""}
-    for model, (volume, shape, orientation) in rows.items():
+    for model, (family, volume, shape, orientation) in rows.items():
+        assert model_names.family(model) == family
         said = model_names.description(model)
         assert said.startswith(volume)
         for word, letter_word in ((shape, f"{shape} shape"),
