@@ -34,11 +34,11 @@ from gmm_core.model_names import (
     UNIVARIATE,
     family,
     label,
-    mclust_name,
     models_for,
 )
 from gmm_core.request import MCLUST_UNIVARIATE
 from gmm_core.selection import SweepResult, sweep
+from gmm_core.selection import top_models as sweep_top
 
 DATA_ENTRIES = 8  # data sets (or feature choices) whose fits are kept
 N_INIT_RANGE = (1, 20)
@@ -206,19 +206,9 @@ def best_summary(result: SweepResult, criterion: str = "bic") -> str:
 
 
 def top_models(result: SweepResult, criterion: str = "bic", n: int = TOP) -> pd.DataFrame:
-    """mclust's "Top 3 models": the ``n`` sound fits of lowest criterion, each as
-    "VEV,2" with its value and its difference to the best (mclust prints the same numbers
-    negated). Columns ``k`` and ``covariance_type`` name each fit for a link."""
-    sound = result.table[result.table["singular"] == ""]
-    top = sound.sort_values(criterion, kind="stable").head(n)
-    name = CRITERION_TITLES[criterion]
-    return pd.DataFrame({
-        "model,k": [f"{mclust_name(t)},{k}" for t, k in zip(top["covariance_type"], top["k"],
-                                                               strict=True)],
-        name: top[criterion].to_numpy(),
-        "difference to the best": top[criterion].to_numpy() - top[criterion].min(),
-        "k": top["k"].to_numpy(), "covariance_type": top["covariance_type"].to_numpy(),
-    })
+    """mclust's "Top 3 models" (``gmm_core.selection.top_models``), the criterion's
+    column under its name ("BIC")."""
+    return sweep_top(result, criterion, n).rename(columns=CRITERION_TITLES)
 
 
 def singular_fits(result: SweepResult) -> list[str]:
