@@ -113,17 +113,20 @@ def beside_scikit_learn() -> None:
     if missing:  # said plainly rather than compared with another model
         st.info(f"{missing}. Choose one of those to see scikit-learn's fit beside ours.")
         return
-    st.caption("scikit-learn's GaussianMixture with the same k, tolerance, seed, iteration "
-               "limit and regularization"
-               + (" and full covariances" if replay else " and covariance type")
-               + ", started its own way (k-means), as a user would run it. Its components "
-               "take the colour of ours they are matched to (least total distance between "
-               "means).")
     try:
         compared = cache.comparison(request, fingerprint)
     except Exception as exc:
         st.error(f"scikit-learn's fit cannot be run: {plain(exc)}")
         return
+    theirs = compared.theirs.covariance_type
+    st.caption("scikit-learn's GaussianMixture with the same k, tolerance, seed, iteration "
+               "limit and regularization"
+               + (" and full covariances" if replay else " and covariance type" if
+                  theirs == request.covariance_type else
+                  f" and the same model under its name, {theirs}")
+               + ", started its own way (k-means), as a user would run it. Its components "
+               "take the colour of ours they are matched to (least total distance between "
+               "means).")
     fit_component.show_panels(cache.panels(request, fingerprint, options))
 
     scores, matched = cache.comparison_tables(request, fingerprint)

@@ -111,3 +111,4 @@ def test_one_feature_fits_e_and_compares_it_with_scikit_learns_tied():
     assert at.query_params["covariance_type"] == "E"
     assert PANELS_KEY in [e.key for e in at.get("bidi_component")]
     assert any(i.value.startswith("Both reached the same optimum") for i in at.info)
+    assert any("the same model under its name, tied" in c.value for c in at.caption)
