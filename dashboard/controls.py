@@ -51,7 +51,7 @@ SIDEBAR_KEYS = ("dataset", "x", "y", "x_wavelength", "y_wavelength", "extra", "k
                 "standardize", "replay", "color", "palette", "present", "aspect", sketch.START,
                 sketch.COUNT, sketch.SPREAD)
 # mclust's models grouped as mclust lists them, scikit-learn's four under its own names.
-COVARIANCE_CHOICES = (*model_names.MODELS, *MCLUST_UNIVARIATE)
+COVARIANCE_OPTIONS = (*model_names.MODELS, *MCLUST_UNIVARIATE)
 MULTIVARIATE_MODEL = {"E": "EII", "V": "spherical"}  # E and V in several dimensions
 INIT_LABELS = {"kmeans++": "k-means++ centres", "kmeans": "k-means clusters",
                "random_from_data": "random data rows as centres",
@@ -130,7 +130,7 @@ def _fit_controls() -> None:
     st.subheader("Model")
     st.slider("Components (k)", *K_RANGE, key="k")
     covariance_type = st.selectbox(
-        "Covariance type", COVARIANCE_CHOICES, key="covariance_type",
+        "Covariance type", COVARIANCE_OPTIONS, key="covariance_type",
         format_func=covariance_choice, disabled=replay,
         help=not_in_replay if replay else
         "mclust's models: volume, shape and orientation, each Equal across components, "
@@ -254,8 +254,8 @@ def _view_in_state(dataset_name: str, dataset_params: tuple,
     if model_names.family(covariance_type) == model_names.UNIVARIATE and len(features) > 1:
         covariance_type = MULTIVARIATE_MODEL[covariance_type]
         messages.append(f"{covariance_type_words(s['covariance_type'])} is a model of one "
-                        f"feature: fitting {covariance_type_words(covariance_type)}, the "
-                        f"same in {len(features)} dimensions.")
+                        f"feature: fitting its counterpart in {len(features)} dimensions, "
+                        f"{covariance_type_words(covariance_type)}.")
     if init == PLACED and len(placed) != k:
         messages.append(f"The start placed by hand has {counted(len(placed), 'point')} for "
                         f"k = {k}: fitting from {INIT_LABELS[INIT_METHODS[0]]} until you "

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from spec4000_fixture import write_spec4000
 
-from dashboard.controls import COVARIANCE_CHOICES, SPECTRUM, spectral_features
+from dashboard.controls import COVARIANCE_OPTIONS, SPECTRUM, spectral_features
 from dashboard.figures import COLOR_BY
 from dashboard.query_state import (
     K_RANGE,
@@ -42,7 +42,7 @@ views = st.builds(
     st.sampled_from(DATASETS),
     st.lists(FEATURE_NAMES, min_size=2, max_size=5, unique=True).map(tuple),
     st.integers(*K_RANGE), st.sampled_from(TOLERANCES), st.integers(*SEED_RANGE),
-    st.integers(*MAX_ITERS_RANGE), st.sampled_from(COVARIANCE_CHOICES),
+    st.integers(*MAX_ITERS_RANGE), st.sampled_from(COVARIANCE_OPTIONS),
     st.sampled_from(INIT_METHODS), st.sampled_from(CONVERGENCE_RULES),
     st.sampled_from(REGULARIZATIONS), st.booleans(), st.booleans(), st.sampled_from(COLOR_BY),
 )
@@ -66,7 +66,7 @@ def test_links_take_mclusts_names_and_scikit_learns(asked, fitted):
     view, problems = view_from_query({"covariance_type": asked}, DEFAULT, DATASETS)
     assert problems == []
     assert view.request.covariance_type == fitted  # the control's own choice
-    assert fitted in COVARIANCE_CHOICES
+    assert fitted in COVARIANCE_OPTIONS
     assert view_to_query(view)["covariance_type"] == fitted
 
 

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from test_app_explore import APP, _own_data_home, animation, assert_clean, status  # noqa: F401
 
 from dashboard.binary_payload import unpack
-from dashboard.controls import COVARIANCE_CHOICES, covariance_choice
+from dashboard.controls import COVARIANCE_OPTIONS, covariance_choice
 from dashboard.figures import DEFAULT_OPTIONS
 from dashboard.fit_component import PANELS_KEY
 from dashboard.pipeline import animation_bytes, prepare_data, run_fit
@@ -64,7 +64,7 @@ def run_page(query: dict) -> AppTest:
 
 
 def test_the_control_lists_the_14_grouped_with_scikit_learns_names():
-    assert (*MODELS, "E", "V") == COVARIANCE_CHOICES
+    assert (*MODELS, "E", "V") == COVARIANCE_OPTIONS
     assert [covariance_choice(t) for t in ("EII", "spherical", "tied", "VEV", "full", "V")] \
         == ["EII · spherical", "VII (spherical) · spherical", "EEE (tied) · ellipsoidal",
             "VEV · ellipsoidal", "VVV (full) · ellipsoidal", "V · one feature"]
@@ -75,7 +75,7 @@ def test_a_link_with_vev_opens_and_animates_it_and_says_scikit_learn_has_none():
     assert_clean(at)
     control = at.selectbox(key="covariance_type")
     assert control.value == "VEV" and control.options == [covariance_choice(t) for t in
-                                                          COVARIANCE_CHOICES]
+                                                          COVARIANCE_OPTIONS]
     assert at.query_params["covariance_type"] == "VEV"
     assert status(at).startswith("Converged after")
     figure = animation(at)
