@@ -32,6 +32,7 @@ from gmm_core.model_names import (
     MODELS,
     SPHERICAL,
     UNIVARIATE,
+    covariance_type_of,
     family,
     label,
     models_for,
@@ -62,11 +63,12 @@ BEST_MARKER = {"symbol": "star", "size": 20, "color": "gold",
 
 
 def model_style(covariance_type: str, palette: str = "plotly") -> dict:
-    """The colour, marker symbol and line dash of a model's line in the sweep's chart."""
+    """The colour, marker symbol and line dash of a model's line in the sweep's chart
+    (VVV's are full's: the same model)."""
+    model = covariance_type_of(covariance_type)
     colors = component_colors(len(ALL_MODELS), palette)
-    return {"color": colors[ALL_MODELS.index(covariance_type)],
-            "symbol": MODEL_SYMBOLS[covariance_type],
-            "dash": FAMILY_DASHES[family(covariance_type)]}
+    return {"color": colors[ALL_MODELS.index(model)], "symbol": MODEL_SYMBOLS[model],
+            "dash": FAMILY_DASHES[family(model)]}
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,14 @@ def test_the_sweep_chart_has_one_line_per_model_and_stars_the_best(small_sweep, 
         np.testing.assert_allclose(numbers(line["y"]), rows[criterion])
 
 
+def test_a_sweep_under_mclusts_names_is_drawn_as_under_scikit_learns(blobs):
+    result = sweep(blobs.matrix(["x", "y"]), k_values=range(1, 3), covariance_types=["VVV"],
+                   n_jobs=1)
+    (line, _) = wire(validated(selection_view.sweep_figure(result)))["data"]
+    assert line["name"] == "VVV"
+    assert line["line"]["color"] == selection_view.model_style("full")["color"]
+
+
 def test_the_criterion_table_and_the_summary_name_the_best_model(small_sweep):
     table = selection_view.criterion_table(small_sweep, "icl")
     assert list(table.columns) == ["EII", "VII (spherical)", "EEI", "VVV (full)"]
