@@ -53,6 +53,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.process_stats import cpu_seconds  # noqa: E402
+from dashboard.controls import covariance_choice  # noqa: E402
 from tests.browser.explore_page import (  # noqa: E402
     ANIMATION,
     APP_IDLE,
@@ -298,9 +299,9 @@ def round_of_interactions(session: Session, view: View, round_: int) -> dict[str
         "tolerance": session.measure(lambda: slider_handle(page, "Tolerance").press(tol_key),
                                      changed),
         "covariance type": session.measure(
-            lambda: select_option(page, "Covariance type", "diagonal"), changed),
+            lambda: select_option(page, "Covariance type", covariance_choice("diag")), changed),
         "return (cached)": session.measure(
-            lambda: select_option(page, "Covariance type", "full"), changed),
+            lambda: select_option(page, "Covariance type", covariance_choice("full")), changed),
         "feature": session.measure(feature_input(page, view, round_), changed),
     }
     label = iteration_label(page)

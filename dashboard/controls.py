@@ -32,10 +32,10 @@ from dashboard.query_state import (
     view_to_query,
 )
 from dashboard.upload import csv_upload_control, no_file_yet
-from gmm_core import FitRequest
+from gmm_core import FitRequest, model_names
 from gmm_core.datasets import Dataset, DatasetError, list_datasets
 from gmm_core.datasets.sketch import SKETCH
-from gmm_core.request import CONVERGENCE_RULES, COVARIANCE_TYPES, INIT_METHODS, PLACED
+from gmm_core.request import CONVERGENCE_RULES, INIT_METHODS, MCLUST_UNIVARIATE, PLACED
 from gmm_core.wording import counted
 
 # gmm_core.datasets.sdss names the family of its wavelength bins "flux"; a data set
@@ -50,8 +50,9 @@ SIDEBAR_KEYS = ("dataset", "x", "y", "x_wavelength", "y_wavelength", "extra", "k
                 "seed", "max_iters", "covariance_type", "init", "convergence", "reg_covar",
                 "noise", "standardize", "replay", "color", "palette", "present", "aspect",
                 sketch.START, sketch.COUNT, sketch.SPREAD)
-COVARIANCE_LABELS = {"full": "full", "tied": "tied (one shared by all)",
-                     "diag": "diagonal", "spherical": "spherical"}
+# mclust's models grouped as mclust lists them, scikit-learn's four under its own names.
+COVARIANCE_OPTIONS = (*model_names.MODELS, *MCLUST_UNIVARIATE)
+MULTIVARIATE_MODEL = {"E": "EII", "V": "spherical"}  # E and V in several dimensions
 INIT_LABELS = {"kmeans++": "k-means++ centres", "kmeans": "k-means clusters",
                "random_from_data": "random data rows as centres",
                "random": "random responsibilities",
@@ -130,9 +131,15 @@ def _fit_controls() -> None:
     not_in_replay = "The notebook's algorithm has its own: full covariance, random rows."
     st.subheader("Model")
     st.slider("Components (k)", *K_RANGE, key="k")
-    st.selectbox("Covariance type", COVARIANCE_TYPES, key="covariance_type",
-                 format_func=COVARIANCE_LABELS.get, disabled=replay,
-                 help=not_in_replay if replay else None)
+    covariance_type = st.selectbox(
+        "Covariance type", COVARIANCE_OPTIONS, key="covariance_type",
+        format_func=covariance_choice, disabled=replay,
+        help=not_in_replay if replay else
+        "mclust's models: volume, shape and orientation, each Equal across components, "
+        "Varying, or the Identity (round, or along the axes). E and V are the models "
+        "of one feature.")
+    if not replay:
+        st.caption(f"{covariance_type_words(covariance_type)}.")
     placed = bool(st.session_state.get(PLACED_MEANS)) or st.session_state.get("init") == PLACED
     st.selectbox("Initialization", INIT_METHODS + (PLACED,) * placed, key="init",
                  format_func=INIT_LABELS.get, disabled=replay,
@@ -251,7 +258,12 @@ def _view_in_state(dataset_name: str, dataset_params: tuple,
                    features: tuple[str, ...]) -> tuple[ExploreView, list[str]]:
     s = st.session_state
     k, init, placed = int(s["k"]), s["init"], tuple(map(tuple, s.get(PLACED_MEANS, ())))
-    messages = []
+    messages, covariance_type = [], s["covariance_type"]
+    if model_names.family(covariance_type) == model_names.UNIVARIATE and len(features) > 1:
+        covariance_type = MULTIVARIATE_MODEL[covariance_type]
+        messages.append(f"{covariance_type_words(s['covariance_type'])} is a model of one "
+                        f"feature: fitting its counterpart in {len(features)} dimensions, "
+                        f"{covariance_type_words(covariance_type)}.")
     if init == PLACED and len(placed) != k:
         messages.append(f"The start placed by hand has {counted(len(placed), 'point')} for "
                         f"k = {k}: fitting from {INIT_LABELS[INIT_METHODS[0]]} until you "
@@ -259,7 +271,7 @@ def _view_in_state(dataset_name: str, dataset_params: tuple,
         init = INIT_METHODS[0]
     request = FitRequest(
         dataset=dataset_name, dataset_params=dataset_params, features=features, k=k,
-        tol=float(s["tol"]), seed=int(s["seed"]), covariance_type=s["covariance_type"],
+        tol=float(s["tol"]), seed=int(s["seed"]), covariance_type=covariance_type,
         init=init, placed_means=placed if init == PLACED else (),
         convergence=s["convergence"], max_iters=int(s["max_iters"]),
         reg_covar=float(s["reg_covar"]), standardize=bool(s["standardize"]),
@@ -267,6 +279,17 @@ def _view_in_state(dataset_name: str, dataset_params: tuple,
         noise=bool(s["noise"]) and not s["replay"])
     return ExploreView(request, s["color"], s["palette"], bool(s["present"]),
                        FILL if s["aspect"] else EQUAL), messages
+
+
+def covariance_choice(covariance_type: str) -> str:
+    """"VVV (full) · ellipsoidal": a model's name and family, as a control lists it."""
+    return f"{model_names.label(covariance_type)} · {model_names.family(covariance_type)}"
+
+
+def covariance_type_words(covariance_type: str) -> str:
+    """"VEV (varying volume, equal shape, varying orientation)"."""
+    return (f"{model_names.label(covariance_type)} "
+            f"({model_names.description(covariance_type)})")
 
 
 def place_start(placed) -> None:

@@ -140,9 +140,9 @@ LESSONS: tuple[Lesson, ...] = (
         "alone would always ask for more. BIC charges each parameter log N: run the "
         "sweep on these three groups and BIC picks three components, whatever k the "
         "sidebar holds.",
-        "On the three well-separated groups, the sweep of k = 1…8 over the four "
-        "covariance types (the page's default) gives its lowest BIC at k = 3, fewer "
-        "than the k = 8 the view opens with.",
+        "On the three well-separated groups, the sweep of k = 1…8 over mclust's 14 "
+        "models (the page's default) gives its lowest BIC at k = 3, fewer than the "
+        "k = 8 the view opens with.",
         (view("Run the sweep (Model selection)", MODEL_SELECTION_PAGE,
               dataset="sketch_separated", k=8),
          view("k = 8 on the Explore page", dataset="sketch_separated", k=8)),

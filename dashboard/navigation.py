@@ -10,15 +10,18 @@ widget state across pages); the sidebar then writes the URL again.
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from dataclasses import replace
+from urllib.parse import urlencode, urljoin
 
 import streamlit as st
 
 from dashboard import cache, controls, sketch
 from dashboard.catalog_view import configured_source
+from dashboard.lessons import page_url_path
 from dashboard.plain_text import plain
 from dashboard.query_state import ExploreView, view_to_query
 from gmm_core.datasets import Dataset, sdss_available
+from gmm_core.request import INIT_METHODS, PLACED
 from gmm_core.wording import counted
 
 EXPLORE_PAGE = "pages/explore.py"
@@ -56,6 +59,20 @@ def shared_view(sketch_canvas: bool = False) -> tuple[ExploreView, Dataset]:
 def view_link(base_url: str | None, view: ExploreView) -> str:
     """The address that opens ``view``: the page's URL and the view's query string."""
     return f"{base_url or ''}?{urlencode(view_to_query(view))}"
+
+
+def model_link(base_url: str | None, view: ExploreView, k: int, covariance_type: str) -> str:
+    """The Explore page's address for ``view`` fitted by EM with ``k`` components of
+    ``covariance_type``, with the view's data, settings and display; ``base_url`` is any
+    page's address (the pages share a folder). A start placed by hand for another k
+    gives way to the default start."""
+    request = view.request
+    unplaced = ({"init": INIT_METHODS[0], "placed_means": ()}
+                if request.init == PLACED and len(request.placed_means) != k else {})
+    chosen = request.with_changes(k=int(k), covariance_type=covariance_type, algorithm="em",
+                                  **unplaced)
+    return view_link(urljoin(base_url or "", f"./{page_url_path(EXPLORE_PAGE)}"),
+                     replace(view, request=chosen))
 
 
 def choose_model(k: int, covariance_type: str) -> None:

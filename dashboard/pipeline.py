@@ -37,11 +37,13 @@ from gmm_core.compare import (
     compare_fits,
     fit_sklearn,
     match_components,
+    no_such_model,
     score_final_mixture,
 )
 from gmm_core.datasets import Dataset, DatasetError, Preprocessing, prepare_features
 from gmm_core.datasets.sketch import SKETCH
 from gmm_core.model import bic_from
+from gmm_core.model_names import scikit_learn_type
 from gmm_core.notebook import explain_notebook_failure, fit_notebook
 from gmm_core.request import PLACED
 from gmm_core.scaling import RegularizationWarning
@@ -171,6 +173,15 @@ def run_comparison(prepared: PreparedData, request: FitRequest,
     comparison = compare_fits(prepared.X, outcome.model or outcome.trace, theirs,
                               prepared.columns)
     return ComparisonOutcome(drawn, comparison.permutation, comparison)
+
+
+def no_scikit_learn_model(prepared: PreparedData, request: FitRequest) -> str | None:
+    """Why scikit-learn cannot fit the model ours fits (one of mclust's it lacks), or None
+    when it can (the notebook replay is compared with full covariances)."""
+    if request.algorithm == "notebook" or scikit_learn_type(request.covariance_type,
+                                                            prepared.X.shape[1]):
+        return None
+    return no_such_model(request.covariance_type)
 
 
 def drawn_points(prepared: PreparedData, trace: FitTrace) -> PlotData:

@@ -45,7 +45,16 @@ def _escaped(text: str) -> str:
 def plain_link(url: str) -> str:
     """A Markdown link to ``url`` whose text is the address itself (inside a link,
     Streamlit makes no autolinks, so the text copies without invisible characters)."""
-    return f"[{_escaped(' '.join(url.split()))}]({quote(url, safe=_URL_SAFE)})"
+    return f"[{_escaped(' '.join(url.split()))}]({_target(url)})"
+
+
+def named_link(text: object, url: str) -> str:
+    """A Markdown link to ``url`` whose text is ``text``, shown as typed."""
+    return f"[{plain(text)}]({_target(url)})"
+
+
+def _target(url: str) -> str:
+    return quote(url, safe=_URL_SAFE)
 
 
 def plotly_plain(text: object) -> str:

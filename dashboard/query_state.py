@@ -15,7 +15,14 @@ from dashboard.figures import ASPECTS, COLOR_BY, EQUAL, PALETTES, FigureOptions,
 from gmm_core import FitRequest
 from gmm_core.datasets import Dataset
 from gmm_core.datasets.sketch import SKETCH, sketch_params
-from gmm_core.request import CONVERGENCE_RULES, COVARIANCE_TYPES, INIT_METHODS, PLACED, STARTS
+from gmm_core.model_names import covariance_type_of
+from gmm_core.request import (
+    CONVERGENCE_RULES,
+    COVARIANCE_CHOICES,
+    INIT_METHODS,
+    PLACED,
+    STARTS,
+)
 
 K_RANGE = (1, 12)
 TOLERANCES = (*(float(f"{m}e{e}") for e in range(-8, -1) for m in (1, 3)), 0.1)
@@ -209,7 +216,9 @@ def view_from_query(params: Mapping[str, object], default: ExploreView,
         tol=read.on_scale("tol", TOLERANCES, d.tol),
         seed=read.integer("seed", SEED_RANGE, d.seed),
         max_iters=read.integer("max_iters", MAX_ITERS_RANGE, d.max_iters),
-        covariance_type=read.choice("covariance_type", COVARIANCE_TYPES, d.covariance_type),
+        # VVV, EEE, VVI and VII are fitted as full, tied, diag and spherical: the same models.
+        covariance_type=covariance_type_of(read.choice("covariance_type", COVARIANCE_CHOICES,
+                                                       d.covariance_type)),
         init=init,
         convergence=read.choice("convergence", CONVERGENCE_RULES, d.convergence),
         reg_covar=read.on_scale("reg_covar", REGULARIZATIONS, d.reg_covar),

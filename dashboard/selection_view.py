@@ -1,5 +1,6 @@
-"""The model-selection page: a BIC/AIC sweep over k and covariance types on the current
-data, its progress, its chart (as mclust draws one) and its table.
+"""The model-selection page: a sweep over k and mclust's covariance models on the current
+data, its progress, its chart of BIC, ICL or AIC (as mclust draws one), mclust's "top 3
+models" and its tables.
 
 The sweep fits with the sidebar's start, seed, tolerance, regularization and iteration
 limit (and scikit-learn's stopping rule), so with one start per fit the best model opens
@@ -19,34 +20,64 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
-from plotly.subplots import make_subplots
 
 from dashboard import cache, controls
 from dashboard.figures import component_colors
 from dashboard.fitted_rows import data_key
 from dashboard.query_state import K_RANGE
 from gmm_core import FitRequest
-from gmm_core.request import COVARIANCE_TYPES
-from gmm_core.selection import CRITERIA, SweepResult, sweep
+from gmm_core.model_names import (
+    DIAGONAL,
+    ELLIPSOIDAL,
+    MODELS,
+    SPHERICAL,
+    UNIVARIATE,
+    covariance_type_of,
+    family,
+    label,
+    models_for,
+)
+from gmm_core.request import MCLUST_UNIVARIATE
+from gmm_core.selection import SweepResult, sweep
+from gmm_core.selection import top_models as sweep_top
 
 DATA_ENTRIES = 8  # data sets (or feature choices) whose fits are kept
 N_INIT_RANGE = (1, 20)
-CRITERION_TITLES = {"bic": "BIC", "aic": "AIC"}
-# mclust draws each model type with its own symbol as well as its own colour.
-TYPE_SYMBOLS = dict(zip(COVARIANCE_TYPES, ("circle", "square", "diamond", "triangle-up"),
-                        strict=True))
-TYPE_COLORS = dict(zip(COVARIANCE_TYPES, component_colors(len(COVARIANCE_TYPES)), strict=True))
+# mclust's criteria, in the order it prints them (every one: lower is better here).
+CRITERION_TITLES = {"bic": "BIC", "icl": "ICL", "aic": "AIC"}
+TOP = 3  # mclust's summary names the three best models
+# As mclust, each model has its own symbol and colour (the Explore page's palette, which
+# repeats after its 9 or 12 colours) and, here, its family's dash: no two models of a
+# family share a colour, and no two models a symbol. A family's colours stay 20 apart
+# (CIEDE2000) in the colour-blind safe palette; Plotly's puts some closer (blue and
+# purple), and the symbols tell those apart (tests/test_palettes.py).
+ALL_MODELS = (*MODELS, *MCLUST_UNIVARIATE)
+MODEL_SYMBOLS = dict(zip(ALL_MODELS, (
+    "circle", "square", "diamond", "cross", "x", "triangle-up", "triangle-down",
+    "triangle-left", "triangle-right", "pentagon", "hexagon", "hexagram",
+    "star-triangle-up", "hourglass", "bowtie", "diamond-wide"), strict=True))
+FAMILY_DASHES = {SPHERICAL: "dot", DIAGONAL: "dash", ELLIPSOIDAL: "solid", UNIVARIATE: "solid"}
 SINGULAR_HOVER_WIDTH = 60  # characters per line of a singular fit's reason on hover
 BEST_MARKER = {"symbol": "star", "size": 20, "color": "gold",
                "line": {"color": "black", "width": 1.5}}
 
 
+def model_style(covariance_type: str, palette: str = "plotly") -> dict:
+    """The colour, marker symbol and line dash of a model's line in the sweep's chart
+    (VVV's are full's: the same model)."""
+    model = covariance_type_of(covariance_type)
+    colors = component_colors(len(ALL_MODELS), palette)
+    return {"color": colors[ALL_MODELS.index(model)], "symbol": MODEL_SYMBOLS[model],
+            "dash": FAMILY_DASHES[family(model)]}
+
+
 @dataclass(frozen=True)
 class SweepRequest:
-    """What the page's form asks for: k = 1…k_max for each of the covariance types."""
+    """What the page's form asks for: k = 1…k_max for each of the covariance models (by
+    default all of mclust's 14, as ``mclustBIC`` sweeps; E and V on one feature)."""
 
     k_max: int = 8
-    covariance_types: tuple[str, ...] = COVARIANCE_TYPES
+    covariance_types: tuple[str, ...] = MODELS
     n_init: int = 1
 
     def __post_init__(self):
@@ -68,13 +99,20 @@ FORM_KEYS = {"sweep_k_max": "k_max", "sweep_types": "covariance_types",
 _SWEPT = "_sweep_swept"
 
 
-def form_state() -> None:
-    """Start the form on the default sweep, and keep its values across pages."""
+def form_state(n_features: int) -> tuple[str, ...]:
+    """Start the form on the default sweep, keep its values across pages, and return the
+    models the form offers for data of ``n_features``; a choice made for data of another
+    number of features (E and V against the 14) becomes all the models of this data."""
     controls.keep_across_pages(FORM_KEYS)
-    default = SweepRequest()
+    models = models_for(n_features)
+    default = SweepRequest(covariance_types=models)
     for key, name in FORM_KEYS.items():
         value = getattr(default, name)
         st.session_state.setdefault(key, list(value) if isinstance(value, tuple) else value)
+    chosen = st.session_state["sweep_types"]
+    kept = [model for model in chosen if model in models]
+    st.session_state["sweep_types"] = kept if kept or not chosen else list(models)
+    return models
 
 
 def wanted_sweep(submitted: bool) -> SweepRequest | None:
@@ -122,65 +160,69 @@ def run_sweep(request: FitRequest, fingerprint: str, wanted: SweepRequest,
 
 
 # ---------------------------------------------------------------- what the page shows
-def sweep_figure(result: SweepResult) -> go.Figure:
-    """BIC and AIC against k, one line per covariance type (lower is better), the best
-    model of each criterion marked with a star."""
-    table = result.table
-    figure = make_subplots(rows=1, cols=len(CRITERIA), horizontal_spacing=0.08,
-                           subplot_titles=[f"{CRITERION_TITLES[c]} (lower is better)"
-                                           for c in CRITERIA])
-    for column, criterion in enumerate(CRITERIA, start=1):
-        for covariance_type, rows in table.groupby("covariance_type", sort=False):
-            singular = rows["singular"] != ""
-            symbol = TYPE_SYMBOLS[covariance_type]
-            figure.add_trace(go.Scatter(
-                x=rows["k"], y=rows[criterion], mode="lines+markers", name=covariance_type,
-                legendgroup=covariance_type, showlegend=column == 1,
-                line={"color": TYPE_COLORS[covariance_type]},
-                # Hollow: a singular fit, drawn but never chosen.
-                marker={"symbol": [f"{symbol}-open" if s else symbol for s in singular],
-                        "size": [12 if s else 8 for s in singular]},
-                customdata=["<br>singular, never chosen: " + "<br>".join(
-                    textwrap.wrap(why, SINGULAR_HOVER_WIDTH)) if why else ""
-                    for why in rows["singular"]],
-                hovertemplate=f"{covariance_type}, k = %{{x}}<br>{CRITERION_TITLES[criterion]}"
-                              " %{y:,.1f}%{customdata}<extra></extra>"), row=1, col=column)
-        k, covariance_type = result.best(criterion)
-        best = table[(table["k"] == k) & (table["covariance_type"] == covariance_type)]
+def sweep_figure(result: SweepResult, criterion: str = "bic",
+                 palette: str = "plotly") -> go.Figure:
+    """The criterion against k, one line per model as mclust plots them (lower is better
+    here, scikit-learn's sign), the best model marked with a star."""
+    table, name = result.table, CRITERION_TITLES[criterion]
+    figure = go.Figure()
+    for covariance_type, rows in table.groupby("covariance_type", sort=False):
+        singular = rows["singular"] != ""
+        style, model = model_style(covariance_type, palette), label(covariance_type)
         figure.add_trace(go.Scatter(
-            x=best["k"], y=best[criterion], mode="markers", marker=BEST_MARKER,
-            name=f"best by {CRITERION_TITLES[criterion]}", showlegend=False,
-            hovertemplate=f"best by {CRITERION_TITLES[criterion]}: k = {k}, {covariance_type}"
-                          "<extra></extra>"), row=1, col=column)
-        figure.update_xaxes(title_text="number of components k", dtick=1, row=1, col=column)
-    figure.update_layout(height=450, legend={"title": {"text": "covariance type"}},
-                         margin={"l": 10, "r": 10, "t": 40, "b": 10}, hovermode="closest")
+            x=rows["k"], y=rows[criterion], mode="lines+markers", name=model,
+            line={"color": style["color"], "dash": style["dash"]},
+            # Hollow: a singular fit, drawn but never chosen.
+            marker={"symbol": [f"{style['symbol']}-open" if s else style["symbol"]
+                               for s in singular],
+                    "size": [12 if s else 9 for s in singular]},
+            customdata=["<br>singular, never chosen: " + "<br>".join(
+                textwrap.wrap(why, SINGULAR_HOVER_WIDTH)) if why else ""
+                for why in rows["singular"]],
+            hovertemplate=f"{model}, k = %{{x}}<br>{name} %{{y:,.1f}}%{{customdata}}"
+                          "<extra></extra>"))
+    k, covariance_type = result.best(criterion)
+    best = table[(table["k"] == k) & (table["covariance_type"] == covariance_type)]
+    figure.add_trace(go.Scatter(
+        x=best["k"], y=best[criterion], mode="markers", marker=BEST_MARKER,
+        name=f"best by {name}", showlegend=False,
+        hovertemplate=f"best by {name}: {label(covariance_type)}, k = {k}<extra></extra>"))
+    figure.update_xaxes(title_text="number of components k", dtick=1)
+    figure.update_yaxes(title_text=f"{name} (lower is better)")
+    figure.update_layout(height=480, legend={"title": {"text": "model"}},
+                         margin={"l": 10, "r": 10, "t": 30, "b": 10}, hovermode="closest")
     return figure
 
 
 def criterion_table(result: SweepResult, criterion: str = "bic") -> pd.DataFrame:
-    """The criterion as a k x covariance-type table, one row per k."""
-    return result.by_type(criterion)
+    """The criterion as a k x model table, one row per k, models under mclust's names."""
+    return result.by_type(criterion).rename(columns=label).rename_axis(columns="model")
 
 
 def best_summary(result: SweepResult, criterion: str = "bic") -> str:
     k, covariance_type = result.best(criterion)
     row = result.table.set_index(["k", "covariance_type"]).loc[(k, covariance_type)]
     name = CRITERION_TITLES[criterion]
-    return (f"Lowest {name}: k = {k} with {covariance_type} covariance "
+    return (f"Lowest {name}: k = {k} with {label(covariance_type)} covariance "
             f"({name} {row[criterion]:,.1f}, log-likelihood {row['mean_loglik']:.4f} per point)")
 
 
+def top_models(result: SweepResult, criterion: str = "bic", n: int = TOP) -> pd.DataFrame:
+    """mclust's "Top 3 models" (``gmm_core.selection.top_models``), the criterion's
+    column under its name ("BIC")."""
+    return sweep_top(result, criterion, n).rename(columns=CRITERION_TITLES)
+
+
 def singular_fits(result: SweepResult) -> list[str]:
-    """The singular fits, as "k = 7 (full)"."""
+    """The singular fits, as "VVV (full) at k = 7"."""
     return _fit_names(result.table[result.table["singular"] != ""])
 
 
 def unconverged(result: SweepResult) -> list[str]:
-    """The fits that stopped at the iteration cap, as "k = 3 (diag)"."""
+    """The fits that stopped at the iteration cap, as "VVI (diag) at k = 3"."""
     return _fit_names(result.table[~result.table["converged"].astype(bool)])
 
 
 def _fit_names(rows: pd.DataFrame) -> list[str]:
-    return [f"k = {k} ({t})" for k, t in zip(rows["k"], rows["covariance_type"], strict=True)]
-
+    return [f"{label(t)} at k = {k}"
+            for k, t in zip(rows["k"], rows["covariance_type"], strict=True)]

@@ -1,4 +1,4 @@
-"""Command line: ``python -m gmm_core fit | datasets | fetch``.
+"""Command line: ``python -m gmm_core fit | sweep | datasets | fetch``.
 
 Bad input ends with exit status 2 and one line ``error: …`` on stderr; a download or
 fit that fails for other reasons ends with status 1 and the same kind of line. Ctrl-C
@@ -31,6 +31,7 @@ from gmm_core.datasets import (
 )
 from gmm_core.datasets.base import describe_names
 from gmm_core.model import GMM, DegenerateFitError, aic_from, bic_from
+from gmm_core.model_names import covariance_type_of, mclust_name, models_for
 from gmm_core.request import (
     CONVERGENCE_RULES,
     COVARIANCE_CHOICES,
@@ -40,6 +41,7 @@ from gmm_core.request import (
     FitRequest,
 )
 from gmm_core.scaling import RegularizationWarning, check_magnitudes, location_and_spread
+from gmm_core.selection import TABLE_CRITERIA, sweep, top_models
 from gmm_core.wording import counted
 
 EXIT_FAILED = 1
@@ -137,6 +139,33 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--json", action="store_true", help="print one JSON object")
     fit.add_argument("--progress", action="store_true",
                      help="one line per iteration on stderr (always on with --parquet)")
+
+    choose = commands.add_parser(
+        "sweep", help="BIC, ICL and AIC for every k and covariance model, and mclust's "
+                      "top 3 models")
+    source = choose.add_mutually_exclusive_group(required=True)
+    source.add_argument("--csv", metavar="FILE", help="a CSV file (comma, semicolon or tab)")
+    source.add_argument("--dataset", metavar="NAME", help="a registered data set")
+    choose.add_argument("--columns", metavar="A,B", type=_column_list,
+                        help="columns to fit (default: as for fit)")
+    choose.add_argument("--param", metavar="KEY=VALUE", action="append", default=[],
+                        type=_key_value, help="a data-set parameter, e.g. n_components=4")
+    choose.add_argument("--standardize", action="store_true",
+                        help="z-score each column before fitting")
+    choose.add_argument("--k-max", type=int, default=9,
+                        help="fit k = 1 … K_MAX (default 9, as mclust)")
+    choose.add_argument("--models", metavar="M,N", type=_column_list,
+                        help="covariance models, mclust's names or scikit-learn's (default: "
+                             "mclust's 14; E and V for one column)")
+    choose.add_argument("--criterion", choices=TABLE_CRITERIA, default="bic",
+                        help="the criterion of the table and the top 3 (default bic)")
+    choose.add_argument("--n-init", type=int, default=1, help="starts per fit (default 1)")
+    choose.add_argument("--init", choices=INIT_METHODS, default="kmeans")
+    choose.add_argument("--tol", type=float, default=1e-3)
+    choose.add_argument("--max-iter", type=int, default=100)
+    choose.add_argument("--seed", type=int, default=42)
+    choose.add_argument("--reg", type=float, default=1e-6, help="reg_covar added to variances")
+    choose.add_argument("--json", action="store_true", help="print one JSON object")
 
     commands.add_parser("datasets", help="list the data sets and their features")
 
@@ -382,6 +411,39 @@ def _readable_fit(result: dict, dataset: Dataset) -> str:
     return "\n".join(lines)
 
 
+# ---------------------------------------------------------------------------- sweep
+def run_sweep(args) -> int:
+    """Every k = 1…k_max for every model, as the Model selection page sweeps: the
+    criterion by k and model (lower is better), and mclust's top 3."""
+    args.k = args.k_max  # the largest fit: _fit_data_source checks the rows against it
+    dataset, columns = _fit_data_source(args)
+    prepared = prepare_features(dataset, columns,
+                                "standardize" if args.standardize else "none")
+    models = [covariance_type_of(m) for m in args.models or models_for(len(columns))]
+    result = sweep(prepared.X, range(1, args.k_max + 1), models, n_init=args.n_init,
+                   seed=args.seed, tol=args.tol, reg_covar=args.reg, max_iters=args.max_iter,
+                   init=args.init)
+    top = top_models(result, args.criterion)
+    if args.json:
+        print(json.dumps({"dataset": dataset.name, "columns": list(prepared.columns),
+                          "n_samples": len(prepared.X), "criterion": args.criterion,
+                          "table": result.table.to_dict(orient="records"),
+                          "top": top.to_dict(orient="records")}, allow_nan=False))
+        return 0
+    name = args.criterion.upper()
+    table = result.by_type(args.criterion).rename(columns=mclust_name).rename_axis(
+        columns="model")
+    print(f"data: {dataset.title}: {counted(len(prepared.X), 'row')} × "
+          f"{', '.join(prepared.columns)}")
+    print(f"{name} by k and model (lower is better; mclust prints it negated):")
+    print(table.to_string(float_format=lambda value: f"{value:.6g}"))
+    print(f"top {len(top)} models by {name}:")
+    print(top[["model,k", args.criterion, "difference to the best"]].rename(
+        columns={args.criterion: name}).to_string(index=False,
+                                                  float_format=lambda value: f"{value:.6g}"))
+    return 0
+
+
 # ---------------------------------------------------------------------------- datasets
 def run_datasets(args) -> int:
     for info in list_datasets():
@@ -446,4 +508,5 @@ class ProgressBar:
             print(file=self.stream, flush=True)
 
 
-COMMANDS = {"fit": run_fit, "datasets": run_datasets, "fetch": run_fetch}
+COMMANDS = {"fit": run_fit, "sweep": run_sweep, "datasets": run_datasets,
+            "fetch": run_fetch}

@@ -21,6 +21,7 @@ from sklearn.mixture import GaussianMixture
 
 from gmm_core.covariance import NotPositiveDefiniteError, n_parameters, structure_for
 from gmm_core.model import GMM, bic_from
+from gmm_core.model_names import mclust_name, scikit_learn_type
 from gmm_core.mstep import MixtureParameters, evaluate_mixture
 from gmm_core.trace import (
     COVARIANCE_COLLAPSE,
@@ -77,16 +78,24 @@ class SklearnFit:
 
 def fit_sklearn(X, k: int, covariance_type: str = "full", tol: float = 1e-4, seed: int = 42,
                 reg_covar: float = 1e-6, max_iters: int = 100) -> SklearnFit:
-    """Fit scikit-learn's GaussianMixture with its default start, as a user would."""
+    """Fit scikit-learn's GaussianMixture with its default start, as a user would.
+
+    ``covariance_type`` may be one of mclust's names when scikit-learn has the same model
+    (VVV is ``full``; in one dimension, E is ``tied`` and V ``full``); for any other
+    mclust model, ValueError: scikit-learn has no such model.
+    """
     X = validate_data(X, min_rows=k)
-    model = GaussianMixture(n_components=k, covariance_type=covariance_type, tol=tol,
+    theirs = scikit_learn_type(covariance_type, X.shape[1])
+    if theirs is None:
+        raise ValueError(no_such_model(covariance_type))
+    model = GaussianMixture(n_components=k, covariance_type=theirs, tol=tol,
                             reg_covar=reg_covar, max_iter=max_iters, random_state=seed)
     with warnings.catch_warnings():
         # Not converging is recorded in ``converged``, and explained by compare_fits.
         warnings.simplefilter("ignore", ConvergenceWarning)
         labels = model.fit_predict(X)
     return SklearnFit(
-        covariance_type=covariance_type,
+        covariance_type=theirs,
         reg_covar=float(reg_covar),
         seed=seed,
         tol=float(tol),
@@ -99,6 +108,13 @@ def fit_sklearn(X, k: int, covariance_type: str = "full", tol: float = 1e-4, see
         mean_log_likelihood=float(model.score(X)),
         bic=float(model.bic(X)),
     )
+
+
+def no_such_model(covariance_type: str) -> str:
+    """Why scikit-learn cannot fit ``covariance_type`` (one of mclust's models)."""
+    return (f"scikit-learn's GaussianMixture has no {mclust_name(covariance_type)} model: "
+            "its four covariance types are mclust's VVV (full), EEE (tied), VVI (diag) and "
+            "VII (spherical)")
 
 
 def match_components(means_a, means_b) -> np.ndarray:

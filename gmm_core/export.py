@@ -20,7 +20,7 @@ import pandas as pd
 from gmm_core.covariance import structure_for
 from gmm_core.datasets.preprocessing import PREPROCESSING_METHODS, Preprocessing
 from gmm_core.model import GMM
-from gmm_core.request import COVARIANCE_TYPES, FitRequest, check_choice
+from gmm_core.request import COVARIANCE_CHOICES, FitRequest, check_choice
 from gmm_core.trace import FitTrace
 from gmm_core.validation import (
     check_initial_covariances,
@@ -230,7 +230,7 @@ def read_parameters_json(text: str) -> FittedParameters:
                          f"{FORMAT_VERSION}")
     _refuse_non_finite(document, "")
     covariance_type = _field(document, "covariance_type", str)
-    check_choice("covariance_type", covariance_type, COVARIANCE_TYPES)
+    check_choice("covariance_type", covariance_type, COVARIANCE_CHOICES)
     k, d = _count(document, "n_components"), _count(document, "n_features")
     noise_weight, vinv = _noise(document)
     weights = _numbers(document, "weights")

@@ -25,11 +25,13 @@ from gmm_core.covariance import structure_for
 from gmm_core.estep import DesignBlocks
 from gmm_core.init import PARTITION_INITIALIZERS, parameters_from_partition
 from gmm_core.model import GMM, aic_from, bic_from, icl_from
+from gmm_core.model_names import mclust_name
 from gmm_core.request import COVARIANCE_CHOICES, COVARIANCE_TYPES, INIT_METHODS
 from gmm_core.threads import single_threaded
 from gmm_core.validation import validate_data
 
-# The criteria the dashboard's Model selection page plots; a sweep's table also holds ICL.
+# BIC and AIC, scikit-learn's criteria; a sweep's table adds ICL (the Model selection
+# page plots all three).
 CRITERIA = ("bic", "aic")
 TABLE_CRITERIA = (*CRITERIA, "icl")
 COLUMNS = ("k", "covariance_type", "bic", "aic", "icl", "mean_loglik", "converged", "n_iter",
@@ -251,3 +253,19 @@ def _scores_as_ready(X, todo: dict[int, list[str]], cached: dict, settings: Swee
     for scores in parallel(delayed(score_fits)(X, k, todo[k], settings)
                            for k in sorted(todo, reverse=True)):
         yield from scores
+
+
+def top_models(result: SweepResult, criterion: str = "bic", n: int = 3) -> pd.DataFrame:
+    """mclust's "Top 3 models" (``summary(mclustBIC)``): the ``n`` sound fits of lowest
+    criterion, each named "VEV,2" (mclust's model name, k) with its value and its
+    difference to the best (mclust prints both negated); ``k`` and ``covariance_type``
+    name each fit as the sweep does."""
+    sound = result.table[result.table["singular"] == ""]
+    top = sound.sort_values(_criterion(criterion), kind="stable").head(n)
+    values = top[criterion].to_numpy()
+    return pd.DataFrame({
+        "model,k": [f"{mclust_name(t)},{k}"
+                    for t, k in zip(top["covariance_type"], top["k"], strict=True)],
+        criterion: values, "difference to the best": values - values.min(initial=np.inf),
+        "k": top["k"].to_numpy(), "covariance_type": top["covariance_type"].to_numpy(),
+    })

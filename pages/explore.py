@@ -112,35 +112,46 @@ if replay:
     for sentence in outcome.explanation:
         (st.warning if outcome.trace.events else st.info)(sentence)
 
-st.subheader("Beside scikit-learn")
-st.caption("scikit-learn's GaussianMixture with the same k, tolerance, seed, iteration "
-           "limit and regularization"
-           + (" and full covariances" if replay else " and covariance type")
-           + ", started its own way (k-means), as a user would run it. Its components "
-           "take the colour of ours they are matched to (least total distance between "
-           "means).")
-try:
-    compared = cache.comparison(request, fingerprint)
-except Exception as exc:
-    st.error(f"scikit-learn's fit cannot be run: {plain(exc)}")
-    st.stop()
-fit_component.show_panels(cache.panels(request, fingerprint, options))
 
-scores, matched = cache.comparison_tables(request, fingerprint)
-st.markdown(scores)
-comparison = compared.comparison
-if comparison is None:
-    st.info("The notebook's trace is matched to scikit-learn by its means only: compare "
-            "the means in the two panels above.")
-else:
-    st.metric("Adjusted Rand index between the two labelings",
-              f"{comparison.adjusted_rand_index:.3f}",
-              help="1 means both fits split the points the same way; 0 is chance.")
-    st.info(comparison.explanation)
-    st.markdown("**Matched components** (ours, and the scikit-learn component paired with "
-                "it)")
-    st.markdown(matched)
+def beside_scikit_learn() -> None:
+    st.subheader("Beside scikit-learn")
+    missing = pipeline.no_scikit_learn_model(prepared, request)
+    if missing:  # said plainly rather than compared with another model
+        st.info(f"{missing}. Choose one of those to see scikit-learn's fit beside ours.")
+        return
+    try:
+        compared = cache.comparison(request, fingerprint)
+    except Exception as exc:
+        st.error(f"scikit-learn's fit cannot be run: {plain(exc)}")
+        return
+    theirs = compared.theirs.covariance_type
+    st.caption("scikit-learn's GaussianMixture with the same k, tolerance, seed, iteration "
+               "limit and regularization"
+               + (" and full covariances" if replay else " and covariance type" if
+                  theirs == request.covariance_type else
+                  f" and the same model under its name, {theirs}")
+               + ", started its own way (k-means), as a user would run it. Its components "
+               "take the colour of ours they are matched to (least total distance between "
+               "means).")
+    fit_component.show_panels(cache.panels(request, fingerprint, options))
 
+    scores, matched = cache.comparison_tables(request, fingerprint)
+    st.markdown(scores)
+    comparison = compared.comparison
+    if comparison is None:
+        st.info("The notebook's trace is matched to scikit-learn by its means only: compare "
+                "the means in the two panels above.")
+    else:
+        st.metric("Adjusted Rand index between the two labelings",
+                  f"{comparison.adjusted_rand_index:.3f}",
+                  help="1 means both fits split the points the same way; 0 is chance.")
+        st.info(comparison.explanation)
+        st.markdown("**Matched components** (ours, and the scikit-learn component paired with "
+                    "it)")
+        st.markdown(matched)
+
+
+beside_scikit_learn()
 st.subheader("Share and download")
 link = navigation.view_link(st.context.url, view)
 st.markdown(f"**Link to this view** (copy it to share; it opens this page with every "

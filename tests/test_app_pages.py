@@ -7,14 +7,23 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
+import numpy as np
 import pytest
 from spec4000_fixture import write_spec4000
 from streamlit.testing.v1 import AppTest
 from test_app_explore import _own_data_home, assert_clean  # noqa: F401 (an autouse fixture)
+from test_figures import numbers
 
 from dashboard import selection_view
+from dashboard.pipeline import prepare_data
 from dashboard.plain_text import plain
+from dashboard.query_state import default_view, view_from_query
+from gmm_core import model_names
+from gmm_core.datasets import load_dataset
+from gmm_core.model_names import MODELS
+from gmm_core.selection import SweepResult, sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "streamlit_app.py")
@@ -92,8 +101,9 @@ def run_sweep(at: AppTest, k_max: int, types=None, n_init: int = 1) -> AppTest:
     return submit.click().run()
 
 
-def sweep_table(at: AppTest):
-    return at.dataframe[0].value
+def criterion_table(at: AppTest):
+    """The criterion by k and model (the second table: the top 3 come first)."""
+    return at.dataframe[1].value
 
 
 def test_the_sweep_runs_with_a_progress_bar_and_a_wider_one_reuses_its_fits(monkeypatch):
@@ -105,53 +115,148 @@ def test_the_sweep_runs_with_a_progress_bar_and_a_wider_one_reuses_its_fits(monk
     at = open_page(MODEL_SELECTION, {"seed": "101"})
     assert "press **Run the sweep**" in at.info[0].value
     assert not at.dataframe
+    assert at.multiselect(key="sweep_types").value == list(MODELS)  # mclust's default
 
-    run_sweep(at, 3, ["full", "spherical"])
+    run_sweep(at, 3, ["VEV", "spherical"])
     assert_clean(at)
     assert reports[-1] == (6, 6)
-    assert sweep_table(at).shape == (3, 2)
+    assert criterion_table(at).shape == (3, 2)
     assert at.success[0].value.startswith("Lowest BIC: k = ")
     chart = charts(at)["sweep_chart"]
-    assert {t["name"] for t in chart["data"] if t["mode"] == "lines+markers"} == {
-        "full", "spherical"}
+    assert [t["name"] for t in chart["data"] if t["mode"] == "lines+markers"] == [
+        "VEV", "VII (spherical)"]
     assert "0 from earlier sweeps on this data, 6 new" in text(at)
 
-    run_sweep(at, 5, ["full", "spherical"])
+    run_sweep(at, 5, ["VEV", "spherical"])
     assert_clean(at)
-    assert sweep_table(at).shape == (5, 2)
+    assert criterion_table(at).shape == (5, 2)
     assert "6 from earlier sweeps on this data, 4 new" in text(at)
 
 
-def test_the_best_model_opens_on_the_explore_page():
+def the_sweep(query: dict, k_max: int, types) -> SweepResult:
+    """The sweep the page runs for ``query``'s view, by gmm_core.selection directly."""
+    view, _ = view_from_query(query, default_view(False), [query["dataset"]])
+    request = view.request
+    dataset = load_dataset(query["dataset"])
+    features = request.features or tuple(dataset.default_view)
+    X = prepare_data(dataset, request.with_changes(features=features)).X
+    return sweep(X, range(1, k_max + 1), types, seed=request.seed, tol=request.tol,
+                 reg_covar=request.reg_covar, max_iters=request.max_iters,
+                 init=request.init, n_jobs=1)
+
+
+def test_the_chart_and_top_three_are_the_sweeps_for_each_criterion():
+    query = {"dataset": "iris", "seed": "3", "palette": "okabe_ito", "present": "false"}
+    types = ["EII", "VEI", "EEV", "VEV", "full"]
+    at = open_page(MODEL_SELECTION, query)
+    run_sweep(at, 4, types)
+    assert_clean(at)
+    result = the_sweep(query, 4, types)
+    for criterion, name in (("bic", "BIC"), ("icl", "ICL"), ("aic", "AIC")):
+        at.radio(key="sweep_criterion").set_value(criterion).run()
+        assert_clean(at)
+        k, best = result.best(criterion)
+        assert at.success[0].value.startswith(
+            f"Lowest {name}: k = {k} with {model_names.label(best)} covariance")
+        chart = charts(at)["sweep_chart"]
+        assert chart["layout"]["yaxis"]["title"]["text"] == f"{name} (lower is better)"
+        lines = [t for t in chart["data"] if t["mode"] == "lines+markers"]
+        for model, line in zip(types, lines, strict=True):
+            assert line["name"] == model_names.label(model)
+            assert line["line"]["color"] == selection_view.model_style(model, "okabe_ito")[
+                "color"]
+            rows = result.table[result.table["covariance_type"] == model]
+            np.testing.assert_allclose(numbers(line["y"]), rows[criterion], rtol=1e-9)
+        assert at.subheader[0].value == f"Top 3 models by {name}"
+        top = at.dataframe[0].value
+        ranked = result.table.sort_values(criterion, kind="stable").head(3)
+        assert top["model,k"].tolist() == [
+            f"{model_names.mclust_name(t)},{k}"
+            for t, k in zip(ranked["covariance_type"], ranked["k"], strict=True)]
+        np.testing.assert_allclose(top[name], ranked[criterion], rtol=1e-9)
+        np.testing.assert_allclose(top["difference to the best"],
+                                   ranked[criterion] - ranked[criterion].min(), atol=1e-6)
+        assert criterion_table(at).columns.tolist() == [model_names.label(t) for t in types]
+
+
+def explore_links(at: AppTest) -> dict[str, dict[str, str]]:
+    """The page's links to the Explore page, by their text: each one's query."""
+    links = {}
+    for element in at.markdown:
+        for name, target in re.findall(r"\[([^\]]+)\]\((\./\?[^)]+)\)", element.value):
+            assert urlsplit(target).path == "./"  # the Explore page, beside this one
+            links[name.replace("\\", "")] = {
+                key: values[-1] for key, values in parse_qs(urlsplit(target).query).items()}
+    return links
+
+
+def labelled(at: AppTest, label: str):
+    """The page's box of this label (the boxes of "Open any model" have no key: a new
+    sweep or criterion starts them on its best model)."""
+    (box,) = [box for box in at.main.selectbox if box.label == label]
+    return box
+
+
+def test_links_open_a_model_on_the_explore_page_with_the_view_and_its_look():
+    query = {"dataset": "blobs", "k": "7", "seed": "5", "standardize": "true",
+             "palette": "okabe_ito", "present": "true", "color": "uncertainty"}
+    at = open_page(MODEL_SELECTION, query)
+    run_sweep(at, 4, ["EII", "VEV", "tied"])
+    assert_clean(at)
+    links = explore_links(at)
+    top = at.table[0].value  # presented: an HTML table
+    assert list(links)[:3] == top["model,k"].tolist()
+    for model_k in top["model,k"]:
+        model, k = model_k.split(",")
+        params = links[model_k]
+        assert (params["covariance_type"], params["k"]) == (
+            model_names.covariance_type_of(model), k)
+        assert {key: params[key] for key in ("dataset", "seed", "standardize", "palette",
+                                             "present", "color", "replay")} == {
+            "dataset": "blobs", "seed": "5", "standardize": "true", "palette": "okabe_ito",
+            "present": "true", "color": "uncertainty", "replay": "false"}
+    # Any model: the boxes start on the best, and the link follows them.
+    model_box, k_box = labelled(at, "Model"), labelled(at, "k")
+    assert (k_box.value, model_box.value) == the_sweep(query, 4, ["EII", "VEV", "tied"]).best()
+    model_box.set_value("VEV").run()
+    labelled(at, "k").set_value(2).run()
+    chosen = explore_links(at)["its link"]
+    assert (chosen["covariance_type"], chosen["k"]) == ("VEV", "2")
+    assert at.button(key="open_model").label == "Open VEV with k = 2 on the Explore page"
+
+
+def test_the_chosen_model_opens_on_the_explore_page():
     at = open_page(MODEL_SELECTION, {"dataset": "blobs", "k": "1", "covariance_type": "tied"})
     run_sweep(at, 5, n_init=2)
     assert_clean(at)
-    match = re.search(r"k = (\d+) with (\w+) covariance", at.success[0].value)
-    best_k, best_type = int(match.group(1)), match.group(2)
+    match = re.search(r"k = (\d+) with (\w+)", at.success[0].value)
+    best_k, best_model = int(match.group(1)), match.group(2)
     assert best_k == 3  # three blobs
-    button = at.button(key="open_best")
-    assert button.label == f"Open the best model on the Explore page (k = {best_k}, {best_type})"
+    button = at.button(key="open_model")
+    assert button.label == (f"Open {model_names.label(model_names.covariance_type_of(best_model))}"
+                            f" with k = {best_k} on the Explore page")
     assert "one start instead of the sweep's restarts" in text(at)
 
-    button.click().run()
+    labelled(at, "Model").set_value("EVE").run()
+    at.button(key="open_model").click().run()
     assert_clean(at)
     assert at.title[0].value == "GMM Explorer"
     assert at.slider(key="k").value == best_k
-    assert at.selectbox(key="covariance_type").value == best_type
-    assert (at.query_params["k"], at.query_params["covariance_type"]) == (str(best_k),
-                                                                           best_type)
+    assert at.selectbox(key="covariance_type").value == "EVE"
+    assert (at.query_params["k"], at.query_params["covariance_type"]) == (str(best_k), "EVE")
     assert "blobs" in at.markdown[0].value.lower()
 
 
-def test_choosing_the_aic_names_its_best_model_on_the_button():
-    at = open_page(MODEL_SELECTION)
-    run_sweep(at, 6)
-    aic_k, aic_type = re.search(r"Lowest AIC: k = (\d+) with (\w+)",
-                                at.info[0].value).groups()
-    at.radio(key="sweep_criterion").set_value("aic").run()
+def test_one_feature_sweeps_e_and_v():
+    at = open_page(MODEL_SELECTION, {"dataset": "iris", "x": "petal_length", "y": "none"})
+    assert at.multiselect(key="sweep_types").value == ["E", "V"]
+    run_sweep(at, 3)
     assert_clean(at)
-    assert at.button(key="open_best").label.endswith(f"(k = {aic_k}, {aic_type})")
-    assert at.subheader[0].value == "AIC by k and covariance type"
+    assert criterion_table(at).columns.tolist() == ["E", "V"]
+    at.switch_page(EXPLORE).run()
+    at.selectbox(key="y").set_value("petal_width").run()
+    at.switch_page(MODEL_SELECTION).run()
+    assert at.multiselect(key="sweep_types").value == list(MODELS)
 
 
 def test_a_sweep_without_a_covariance_type_is_a_message():
@@ -165,7 +270,7 @@ def test_the_sweep_runs_on_sdss_data(sdss_file):
     at = open_page(MODEL_SELECTION)
     run_sweep(at, 3, ["full", "diag"])
     assert_clean(at)
-    assert sweep_table(at).shape == (3, 2)
+    assert criterion_table(at).shape == (3, 2)
 
 
 # ------------------------------------------------------------------ the math

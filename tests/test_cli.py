@@ -18,6 +18,8 @@ from spec4000_fixture import (
 )
 
 from gmm_core.__main__ import main
+from gmm_core.datasets import load_dataset
+from gmm_core.selection import sweep, top_models
 
 REPO = Path(__file__).resolve().parents[1]
 FIT_KEYS = {"k", "covariance_type", "n_iter", "converged", "mean_loglik", "loglik", "bic",
@@ -309,3 +311,49 @@ def test_csv_fit_from_mclusts_start_is_the_same_for_every_seed(capsys, points_cs
     assert results[0]["request"]["init"] == "hierarchical"
     assert results[0]["means"] == results[1]["means"]
     assert sorted(results[0]["counts"]) == [40, 59]
+
+
+def test_sweep_prints_the_criterion_by_model_and_mclusts_top_three(capsys):
+    status, out, err = run_main(capsys, "sweep", "--dataset", "iris", "--k-max", "3",
+                                "--models", "VEV,VVV,EII", "--criterion", "icl")
+    assert status == 0, err
+    X = load_dataset("iris").matrix(["petal_length", "petal_width"])
+    result = sweep(X, range(1, 4), ["VEV", "full", "EII"])
+    top = top_models(result, "icl")
+    lines = out.splitlines()
+    assert lines[1] == "ICL by k and model (lower is better; mclust prints it negated):"
+    assert lines[2].split() == ["model", "VEV", "VVV", "EII"]
+    assert [float(v) for v in lines[5].split()[1:]] == pytest.approx(
+        result.by_type("icl").loc[2].tolist(), rel=1e-5)
+    assert lines[-4].split() == ["model,k", "ICL", "difference", "to", "the", "best"]
+    for line, (model_k, icl, difference) in zip(
+            lines[-3:], top[["model,k", "icl", "difference to the best"]].to_numpy(),
+            strict=True):
+        shown = line.split()
+        assert shown[0] == model_k
+        assert [float(v) for v in shown[1:]] == pytest.approx([icl, difference], abs=1e-3)
+
+
+def test_sweep_json_has_every_criterion_and_the_top_three(capsys):
+    status, out, err = run_main(capsys, "sweep", "--dataset", "iris", "--k-max", "2",
+                                "--json")
+    assert status == 0, err
+    result = json.loads(out)
+    assert len(result["table"]) == 2 * 14  # mclust's 14 models, the default
+    assert {"bic", "icl", "aic"} <= set(result["table"][0])
+    best = min((row for row in result["table"] if not row["singular"]),
+               key=lambda row: row["bic"])
+    assert result["top"][0]["bic"] == best["bic"]
+    assert result["top"][0]["difference to the best"] == 0
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--models", "VEV,nope"], "got 'nope'"),
+    (["--models", "E"], "it needs one feature; got 2"),
+    (["--k-max", "0"], "a sweep needs at least one k"),
+    (["--k-max", "200"], "k must lie between 1 and the number of rows (150)"),
+])
+def test_a_bad_sweep_is_one_error_line(capsys, args, message):
+    status, out, err = run_main(capsys, "sweep", "--dataset", "iris", *args)
+    assert status == 2 and out == ""
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from spec4000_fixture import write_spec4000
 
-from dashboard.controls import INIT_LABELS, SPECTRUM, spectral_features
+from dashboard.controls import COVARIANCE_OPTIONS, INIT_LABELS, SPECTRUM, spectral_features
 from dashboard.figures import COLOR_BY
 from dashboard.query_state import (
     K_RANGE,
@@ -27,7 +27,7 @@ from dashboard.query_state import (
 )
 from gmm_core import FitRequest
 from gmm_core.datasets import Dataset, FeatureInfo, load_dataset
-from gmm_core.request import CONVERGENCE_RULES, COVARIANCE_TYPES, INIT_METHODS, PLACED
+from gmm_core.request import CONVERGENCE_RULES, INIT_METHODS, PLACED
 
 DATASETS = ("sdss", "blobs", "astroml_fig69", "iris")
 DEFAULT = default_view(sdss_present=False)
@@ -42,7 +42,7 @@ views = st.builds(
     st.sampled_from(DATASETS),
     st.lists(FEATURE_NAMES, min_size=2, max_size=5, unique=True).map(tuple),
     st.integers(*K_RANGE), st.sampled_from(TOLERANCES), st.integers(*SEED_RANGE),
-    st.integers(*MAX_ITERS_RANGE), st.sampled_from(COVARIANCE_TYPES),
+    st.integers(*MAX_ITERS_RANGE), st.sampled_from(COVARIANCE_OPTIONS),
     st.sampled_from(INIT_METHODS), st.sampled_from(CONVERGENCE_RULES),
     st.sampled_from(REGULARIZATIONS), st.booleans(), st.booleans(), st.sampled_from(COLOR_BY),
 )
@@ -56,6 +56,23 @@ def test_every_view_survives_the_trip_through_the_url(view):
     assert problems == []
     assert again == view
     assert view_to_query(again) == params
+
+
+@pytest.mark.parametrize(("asked", "fitted"), [
+    ("full", "full"), ("tied", "tied"), ("diag", "diag"), ("spherical", "spherical"),
+    ("VVV", "full"), ("EEE", "tied"), ("VVI", "diag"), ("VII", "spherical"),
+    ("VEV", "VEV"), ("EII", "EII"), ("EVE", "EVE"), ("E", "E"), ("V", "V")])
+def test_links_take_mclusts_names_and_scikit_learns(asked, fitted):
+    view, problems = view_from_query({"covariance_type": asked}, DEFAULT, DATASETS)
+    assert problems == []
+    assert view.request.covariance_type == fitted  # the control's own choice
+    assert fitted in COVARIANCE_OPTIONS
+    assert view_to_query(view)["covariance_type"] == fitted
+
+
+def test_an_mclust_name_in_the_wrong_case_is_refused():
+    view, problems = view_from_query({"covariance_type": "vev"}, DEFAULT, DATASETS)
+    assert view == DEFAULT and problems[0].startswith("covariance_type=vev is not one of ")
 
 
 def test_an_empty_url_gives_the_default_view_without_complaint():

@@ -4,6 +4,7 @@ formulas and figures, the data page's figures and tables, the rows a fit used, t
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
@@ -19,9 +20,8 @@ from dashboard.fitted_rows import fitted_rows, row_labels, row_responsibilities
 from dashboard.navigation import view_link
 from dashboard.pipeline import prepare_data, run_fit
 from dashboard.query_state import ExploreView, view_to_query
-from gmm_core import FitRequest
+from gmm_core import FitRequest, model_names
 from gmm_core.datasets import Dataset, FeatureInfo, load_dataset
-from gmm_core.request import COVARIANCE_TYPES
 from gmm_core.selection import sweep
 from gmm_core.stepper import EMStepper
 
@@ -44,9 +44,13 @@ def blob_fit(blobs):
     return request, prepared, run_fit(prepared, request)
 
 
+SMALL_SWEEP_MODELS = ("EII", "spherical", "EEI", "full")
+
+
 @pytest.fixture(scope="module")
 def small_sweep(blobs):
-    return sweep(blobs.matrix(["x", "y"]), k_values=range(1, 5), n_jobs=1)
+    return sweep(blobs.matrix(["x", "y"]), k_values=range(1, 5),
+                 covariance_types=SMALL_SWEEP_MODELS, n_jobs=1)
 
 
 def with_gaps() -> Dataset:
@@ -69,35 +73,77 @@ def test_sweep_request_refuses_what_the_form_cannot_ask_for():
         selection_view.SweepRequest(n_init=0)
 
 
-def test_the_sweep_chart_has_one_line_per_type_and_criterion_and_stars_the_best(small_sweep):
-    spec = wire(validated(selection_view.sweep_figure(small_sweep)))
+@pytest.mark.parametrize("criterion", ["bic", "icl", "aic"])
+def test_the_sweep_chart_has_one_line_per_model_and_stars_the_best(small_sweep, criterion):
+    spec = wire(validated(selection_view.sweep_figure(small_sweep, criterion, "okabe_ito")))
     lines = [t for t in spec["data"] if t["mode"] == "lines+markers"]
-    assert len(lines) == 2 * len(COVARIANCE_TYPES)
-    assert [t["name"] for t in lines if t["showlegend"]] == list(COVARIANCE_TYPES)
-    for criterion, axis in (("bic", "x"), ("aic", "x2")):
-        (star,) = [t for t in spec["data"] if t["name"] == f"best by {criterion.upper()}"]
-        assert star["xaxis"] == axis and star["marker"]["symbol"] == "star"
-        k, covariance_type = small_sweep.best(criterion)
-        assert numbers(star["x"]).tolist() == [k]
-        assert numbers(star["y"])[0] == pytest.approx(small_sweep.table[criterion].min())
-        (line,) = [t for t in lines if t["name"] == covariance_type and t["xaxis"] == axis]
-        assert numbers(line["y"]).min() == pytest.approx(numbers(star["y"])[0])
+    assert [t["name"] for t in lines] == ["EII", "VII (spherical)", "EEI", "VVV (full)"]
+    styles = [{"color": t["line"]["color"], "dash": t["line"]["dash"],
+               "symbol": t["marker"]["symbol"][0]} for t in lines]
+    assert styles == [selection_view.model_style(m, "okabe_ito") for m in SMALL_SWEEP_MODELS]
+    assert spec["layout"]["yaxis"]["title"]["text"] == (
+        f"{selection_view.CRITERION_TITLES[criterion]} (lower is better)")
+    (star,) = [t for t in spec["data"] if t["marker"].get("symbol") == "star"]
+    k, covariance_type = small_sweep.best(criterion)
+    assert numbers(star["x"]).tolist() == [k]
+    assert numbers(star["y"])[0] == pytest.approx(small_sweep.table[criterion].min())
+    (line,) = [t for t in lines if t["name"] == model_names.label(covariance_type)]
+    assert numbers(line["y"]).min() == pytest.approx(numbers(star["y"])[0])
+    for model, line in zip(SMALL_SWEEP_MODELS, lines, strict=True):
+        rows = small_sweep.table[small_sweep.table["covariance_type"] == model]
+        np.testing.assert_allclose(numbers(line["y"]), rows[criterion])
+
+
+def test_a_sweep_under_mclusts_names_is_drawn_as_under_scikit_learns(blobs):
+    result = sweep(blobs.matrix(["x", "y"]), k_values=range(1, 3), covariance_types=["VVV"],
+                   n_jobs=1)
+    (line, _) = wire(validated(selection_view.sweep_figure(result)))["data"]
+    assert line["name"] == "VVV"
+    assert line["line"]["color"] == selection_view.model_style("full")["color"]
 
 
 def test_the_criterion_table_and_the_summary_name_the_best_model(small_sweep):
-    table = selection_view.criterion_table(small_sweep, "bic")
-    assert table.shape == (4, len(COVARIANCE_TYPES)) and list(table.index) == [1, 2, 3, 4]
-    k, covariance_type = small_sweep.best("bic")
-    assert table.loc[k, covariance_type] == table.to_numpy().min()
-    assert selection_view.best_summary(small_sweep, "bic").startswith(
-        f"Lowest BIC: k = {k} with {covariance_type} covariance")
+    table = selection_view.criterion_table(small_sweep, "icl")
+    assert list(table.columns) == ["EII", "VII (spherical)", "EEI", "VVV (full)"]
+    assert table.shape == (4, 4) and list(table.index) == [1, 2, 3, 4]
+    k, covariance_type = small_sweep.best("icl")
+    assert table.loc[k, model_names.label(covariance_type)] == table.to_numpy().min()
+    assert selection_view.best_summary(small_sweep, "icl").startswith(
+        f"Lowest ICL: k = {k} with {model_names.label(covariance_type)} covariance")
+
+
+@pytest.mark.parametrize("criterion", ["bic", "icl", "aic"])
+def test_the_top_three_are_mclusts_with_their_differences_to_the_best(small_sweep, criterion):
+    top = selection_view.top_models(small_sweep, criterion)
+    ranked = small_sweep.table.sort_values(criterion).head(3)
+    name = selection_view.CRITERION_TITLES[criterion]
+    assert top["model,k"].tolist() == [f"{model_names.mclust_name(t)},{k}" for t, k in
+                                       zip(ranked["covariance_type"], ranked["k"], strict=True)]
+    np.testing.assert_allclose(top[name], ranked[criterion])
+    np.testing.assert_allclose(top["difference to the best"],
+                               ranked[criterion] - ranked[criterion].iloc[0])
+    assert top["difference to the best"].iloc[0] == 0
+    assert (top["k"].iloc[0], top["covariance_type"].iloc[0]) == small_sweep.best(criterion)
+
+
+def test_a_singular_fit_is_not_among_the_top_three(small_sweep):
+    table = small_sweep.table.copy()
+    lowest = table["bic"].idxmin()
+    table.loc[lowest, "singular"] = "component 0: on a point"
+    marked = replace(small_sweep, table=table)
+    top = selection_view.top_models(marked, "bic")
+    assert top["difference to the best"].iloc[0] == 0
+    assert (top["k"].iloc[0], top["covariance_type"].iloc[0]) == marked.best("bic")
+    singular = table.loc[lowest]
+    assert (f"{model_names.mclust_name(singular['covariance_type'])},{singular['k']}"
+            not in top["model,k"].tolist())
 
 
 def test_fits_stopped_at_the_cap_are_listed(blobs):
     capped = sweep(blobs.matrix(["x", "y"]), k_values=[2, 3], covariance_types=["full"],
                    tol=1e-14, max_iters=2, n_jobs=1)
     assert capped.table["converged"].tolist() == [False, False]
-    assert selection_view.unconverged(capped) == ["k = 2 (full)", "k = 3 (full)"]
+    assert selection_view.unconverged(capped) == ["VVV (full) at k = 2", "VVV (full) at k = 3"]
     assert selection_view.unconverged(sweep(blobs.matrix(["x", "y"]), k_values=[3],
                                             covariance_types=["full"], n_jobs=1)) == []
 

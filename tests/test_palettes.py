@@ -10,6 +10,8 @@ import pytest
 from coloraide import Color
 
 from dashboard.figures import COMPONENT_COLORS, OKABE_ITO, PALETTES
+from dashboard.selection_view import ALL_MODELS, model_style
+from gmm_core.model_names import FAMILIES, family
 
 FIRST = 6
 MIN_DELTA_E = 20.0
@@ -42,3 +44,21 @@ def test_the_distance_is_measured_in_a_way_that_can_fail():
 def test_every_palette_has_distinct_colours_for_the_k_slider():
     for colours in PALETTES.values():
         assert len(set(colours)) == len(colours) >= 8
+
+
+@pytest.mark.parametrize("palette", PALETTES)
+def test_the_sweeps_models_are_drawn_in_styles_of_their_own(palette):
+    styles = {model: model_style(model, palette) for model in ALL_MODELS}
+    assert len({style["symbol"] for style in styles.values()}) == len(ALL_MODELS)
+    for a, b in itertools.combinations(ALL_MODELS, 2):
+        if family(a) == family(b):  # one dash: the colours differ, closest pairs noted
+            assert styles[a]["color"] != styles[b]["color"]
+        else:
+            assert styles[a]["dash"] != styles[b]["dash"] or {family(a), family(b)} == {
+                "ellipsoidal", "one feature"}  # never on one chart: E, V are for d = 1
+
+
+def test_models_of_a_family_stay_apart_in_the_colour_blind_safe_palette():
+    for members in FAMILIES.values():
+        colours = [model_style(model, "okabe_ito")["color"] for model in members]
+        assert closest_pair(colours, None) >= MIN_DELTA_E

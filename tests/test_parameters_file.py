@@ -25,11 +25,12 @@ RAW = np.vstack([RNG.normal(c, 1.0, size=(40, 2)) for c in [(0, 0), (5, 1), (2, 
 
 
 def written_files() -> list[str]:
-    """Real files from the project's writer: each covariance type, from a model with its
-    request and standardization, and from a trace."""
+    """Real files from the project's writer: each covariance type (and VEV, one of
+    mclust's the Explore page offers), from a model with its request and
+    standardization, and from a trace."""
     X, preprocessing = preprocess(RAW, "standardize", ["u", "v"])
     files = []
-    for covariance_type in COVARIANCE_TYPES:
+    for covariance_type in (*COVARIANCE_TYPES, "VEV"):
         request = FitRequest(dataset="upload", features=("u", "v"), k=3,
                              covariance_type=covariance_type, standardize=True,
                              dataset_params=(("digest", "0f1e"),))

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
+from dashboard.controls import covariance_choice
 from dashboard.exports import animation_html
 from dashboard.figures import (
     BLEND_LEVELS,
@@ -22,6 +23,7 @@ from dashboard.figures import (
     plot_data,
 )
 from dashboard.fit_payload import animation_payload
+from gmm_core.model_names import MODELS
 from tests.browser.explore_page import (
     ANIMATION,
     APP_IDLE,
@@ -246,15 +248,15 @@ def test_a_wide_table_scrolls_inside_itself_not_the_page(page, explore_app):
     assert widths["main"][0] <= widths["main"][1]
 
 
-def test_the_sweeps_box_shows_every_chosen_covariance_type(page):
+def test_the_sweeps_box_shows_every_chosen_model(page):
     wait_for_first_run(page)
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="Model selection").click()
     expect(page.locator("h1", has_text="Model selection")).to_be_visible()
     page.wait_for_selector(APP_IDLE)
     box = page.get_by_test_id("stMain").get_by_test_id("stMultiSelect")
     outer = box.bounding_box()
-    for label in ("full", "tied (one shared by all)", "diagonal", "spherical"):
-        chip = box.get_by_text(label, exact=True)
+    for model in MODELS:  # mclust's 14, the default
+        chip = box.get_by_text(covariance_choice(model), exact=True)
         expect(chip).to_be_visible()
         inner = chip.bounding_box()
         for start, size in (("x", "width"), ("y", "height")):
