@@ -200,6 +200,32 @@ function pointSymbols(meta, colours) {
   return Array.from(colours, (code) => (code === 0 ? "x-thin-open" : "circle"));
 }
 
+// Playback's points, recoloured in place: between two iterations only some of the
+// points change colour, yet Plotly restyles every one of them (1,000 SVG points: most of
+// a "fast" frame). Here each drawn point whose colour code changed takes that code's
+// colour on the scale (the colour Plotly gives it: the codes sit on the scale's stops),
+// in the SVG and in Plotly's own data of the point (which its hover labels and redraws
+// read), and the trace's colour array is the frame's (for its next recalculation).
+// Colours by responsibility only, with no point drawn or to be drawn as a cross (code 0:
+// another symbol); else false, and Plotly restyles the points.
+function recolourPoints(gd, meta, marker) {
+  if (meta.color_by !== "responsibility" || marker.symbol !== "circle"
+      || gd._fullData?.[0]?.marker?.symbol !== "circle") return false;
+  const layer = Array.from(gd.querySelectorAll(".scatterlayer .trace"))
+    .find((group) => group.__data__?.[0]?.trace?.index === 0);
+  if (!layer) return false;
+  const colours = blendColorscale(meta.palette, meta.blend_levels, meta.palest).map(([, colour]) => colour);
+  for (const node of layer.querySelectorAll("path.point")) {
+    const point = node.__data__, code = marker.color[point.i];
+    if (point.mc === code) continue;
+    point.mc = code;
+    point.mcc = colours[code];
+    node.style.fill = colours[code];
+  }
+  gd.data[0].marker.color = marker.color;
+  return true;
+}
+
 function frameColors(payload, f) {
   const codes = frameSlice(payload.arrays.colors, f);
   // Uncertainty arrives as bytes (0-255 for 0-1).
@@ -854,30 +880,36 @@ class AnimationView {
     else this.stop();
   }
 
-  // Frames are due one speed apart from the start of the last one, however long it took
-  // to draw. The first and last are whole draws (show); between them only what moves.
+  // Frame f is due f speeds after the first frame was drawn. A frame drawn late is
+  // followed by the frame due by then (those between are skipped), so "fast" keeps its
+  // pace on a slow machine; each frame drawn is its iteration whole (figure and label).
+  // The first and last are whole draws (show); between them only what moves.
   start() {
     this.buttons.play.textContent = "Pause";
-    let f = 0;
+    const speed = Number(this.speed.value);
+    let f = 0, begun = null;
     const step = () => {
-      const due = performance.now() + Number(this.speed.value);
       const state = stateOf(this.payload, f, false);
       const drawn = f === 0 || f === this.frames - 1 ? this.show(state) : this.showFrame(state);
       drawn.then(() => {
         if (this.timer === null) return;
-        f += 1;
-        if (f >= this.frames) return this.stop();
-        this.timer = setTimeout(step, Math.max(0, due - performance.now()));
+        if (f >= this.frames - 1) return this.stop();
+        const now = performance.now();
+        begun ??= now;
+        f = Math.min(this.frames - 1, Math.max(f + 1, Math.floor((now - begun) / speed)));
+        this.timer = setTimeout(step, Math.max(0, begun + f * speed - now));
       });
     };
     this.timer = setTimeout(step, 0);
   }
 
   // A frame of playback. Plotly.react would recompute and redraw every trace and axis;
-  // here Plotly.animate's no-redraw path moves only the traces that change between
-  // iterations (the points' colours, the ellipses, mean paths, means and the markers on
-  // the curves), and the title follows. Anything else on the figure (a one-feature fit,
-  // a sketch being drawn, a start being placed, the keyboard's cross) takes a whole draw.
+  // here the points take their new colours in place (recolourPoints) and Plotly.animate's
+  // no-redraw path moves only the other traces that change between iterations (the
+  // ellipses, mean paths, means and the markers on the curves), and the title follows.
+  // (Plotly.animate still recomputes every trace: a frame's cost grows with their number.)
+  // Anything else on the figure (a one-feature fit, a sketch being drawn, a start being
+  // placed, the keyboard's cross) takes a whole draw.
   showFrame(state) {
     const { meta } = this.payload;
     const shown = this.plot.data ?? [];
@@ -888,17 +920,29 @@ class AnimationView {
     if (traces.length !== shown.length || traces.some((trace, i) => trace.name !== shown[i].name)) {
       return this.show(state);
     }
+    const recoloured = recolourPoints(this.plot, meta, traces[0].marker);
     const moving = [], data = [];
     traces.forEach((trace, i) => {
-      if (trace.name === "data") data.push({ marker: { color: trace.marker.color, symbol: trace.marker.symbol } });
+      if (trace.name === "data" && !recoloured) data.push({ marker: { color: trace.marker.color, symbol: trace.marker.symbol } });
       else if (MOVING_TRACE.test(trace.name)) data.push({ x: trace.x, y: trace.y });
       else return;
       moving.push(i);
     });
     this.showPosition(state);
-    return this.Plotly.animate(this.plot, { data, traces: moving },
+    // The title: Plotly.relayout would restyle the whole layout after the frame (a
+    // quarter of its time). Plotly.animate takes a plain-text title into the figure's
+    // layout, and its drawn text follows here; a title Plotly would format goes through
+    // relayout.
+    const title = animationLayout(meta, state).title.text;
+    const drawnTitle = this.plot.querySelector(".gtitle");
+    const plainTitle = drawnTitle !== null && !/[<&]/.test(title);
+    return this.Plotly.animate(this.plot, { data, traces: moving, layout: plainTitle ? { title: { text: title } } : {} },
                                { mode: "immediate", transition: { duration: 0 }, frame: { duration: 0, redraw: false } })
-      .then(() => this.Plotly.relayout(this.plot, { "title.text": animationLayout(meta, state).title.text }))
+      .then(() => {
+        if (!plainTitle) return this.Plotly.relayout(this.plot, { "title.text": title });
+        drawnTitle.textContent = title;
+        drawnTitle.setAttribute("data-unformatted", title);
+      })
       .then(() => this.access.afterDraw());
   }
 
