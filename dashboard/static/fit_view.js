@@ -126,6 +126,18 @@ function keepDrawnRanges(gd, layout, key) {
   return layout;
 }
 
+// Plotly fits the margins to the axes' labels once it has drawn them and, when they differ
+// from the layout's, draws the whole figure again: on every step, as each draw started
+// from the layout's 10 px (half of a step's drawing). A new fit drawn in the same frame
+// (``key``: its size and data) starts from the margins the last one ended with, so the
+// second pass runs only when its labels need more room.
+function keepDrawnMargins(gd, layout, key) {
+  const size = gd._fullLayout?._size;
+  if (gd.gmmMarginsKey === key && size) layout.margin = { ...layout.margin, l: size.l, r: size.r, t: size.t, b: size.b };
+  gd.gmmMarginsKey = key;
+  return layout;
+}
+
 const MIN_PLOT_HEIGHT = 300;
 const FOLD_GAP = 8; // between the controls under the plot and the window's bottom edge
 
@@ -204,8 +216,9 @@ function pointSymbols(meta, colours) {
 // points change colour, yet Plotly restyles every one of them (1,000 SVG points: most of
 // a "fast" frame). Here each drawn point whose colour code changed takes that code's
 // colour on the scale (the colour Plotly gives it: the codes sit on the scale's stops),
-// in the SVG and in Plotly's own data of the point (which its hover labels and redraws
-// read), and the trace's colour array is the frame's (for its next recalculation).
+// and the code is noted on Plotly's data of the drawn point, which the next frame
+// compares with. The trace's colour array becomes the frame's, so what Plotly computes
+// from it (hover labels, a redraw after a zoom, with fresh data on the points) agrees.
 // Colours by responsibility only, with no point drawn or to be drawn as a cross (code 0:
 // another symbol); else false, and Plotly restyles the points.
 function recolourPoints(gd, meta, marker) {
@@ -712,6 +725,11 @@ class AnimationView {
     this.followSize();
   }
 
+  marginsKey() {
+    const { points_id: points, x_range: x, y_range: y, n_dims: dims } = this.payload.meta;
+    return JSON.stringify([points, dims, x, y, this.plot.clientWidth, this.height]);
+  }
+
   rangesKey() {
     const { fit_id: fit, x_range: x, y_range: y } = this.payload.meta;
     return JSON.stringify([fit, x, y, this.plot.clientWidth, this.height]);
@@ -802,7 +820,8 @@ class AnimationView {
     const [traces, figureLayout] = meta.n_dims === 1 ? densityFigure(this.payload, this.points, state)
       : [[...animationTraces(this.payload, this.points, state), ...this.access.cursorTraces()],
          animationLayout(meta, state)];
-    const layout = keepDrawnRanges(this.plot, { ...figureLayout, height: this.height }, this.rangesKey());
+    const layout = keepDrawnMargins(this.plot, keepDrawnRanges(this.plot, { ...figureLayout, height: this.height },
+                                                               this.rangesKey()), this.marginsKey());
     readableTicks(layout, this.payload);
     if (this.drawing) layout.dragmode = this.sketch.shape.value;
     const drawn = this.Plotly.react(this.plot, traces, layout, config)
@@ -880,24 +899,26 @@ class AnimationView {
     else this.stop();
   }
 
-  // Frame f is due f speeds after the first frame was drawn. A frame drawn late is
-  // followed by the frame due by then (those between are skipped), so "fast" keeps its
-  // pace on a slow machine; each frame drawn is its iteration whole (figure and label).
-  // The first and last are whole draws (show); between them only what moves.
+  // Each frame is due one speed after the one before, from when the first was drawn. A
+  // frame drawn late is followed by the last frame due by then (those between are
+  // skipped), so "fast" keeps its pace on a slow machine; each frame drawn is its
+  // iteration whole (figure, title and label). The first and last are whole draws
+  // (show); between them only what moves.
   start() {
     this.buttons.play.textContent = "Pause";
-    const speed = Number(this.speed.value);
-    let f = 0, begun = null;
+    let f = 0, due = null;
     const step = () => {
+      const last = this.frames - 1;
       const state = stateOf(this.payload, f, false);
-      const drawn = f === 0 || f === this.frames - 1 ? this.show(state) : this.showFrame(state);
+      const drawn = f === 0 || f === last ? this.show(state) : this.showFrame(state);
       drawn.then(() => {
         if (this.timer === null) return;
-        if (f >= this.frames - 1) return this.stop();
-        const now = performance.now();
-        begun ??= now;
-        f = Math.min(this.frames - 1, Math.max(f + 1, Math.floor((now - begun) / speed)));
-        this.timer = setTimeout(step, Math.max(0, begun + f * speed - now));
+        if (f >= last) return this.stop();
+        const speed = Number(this.speed.value), now = performance.now();
+        due = (due ?? now) + speed;
+        f += 1;
+        for (; f < last && due + speed <= now; f += 1) due += speed;
+        this.timer = setTimeout(step, Math.max(0, due - now));
       });
     };
     this.timer = setTimeout(step, 0);
