@@ -4,6 +4,9 @@ The pages are ``streamlit_app.py``'s; this file adds the routes that serve the f
 scripts (``dashboard.assets``), so Streamlit runs it as an ASGI app (``st.App``).
 """
 
+import importlib
+import threading
+
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
@@ -14,5 +17,22 @@ from dashboard.assets import asset_routes
 # list the files of pages/ instead, Streamlit's older convention for that folder, until
 # someone opened the Explore page.
 PagesManager.uses_pages_directory = False
+
+# A server just started would keep its first visitor waiting while the page's first run
+# imports scikit-learn, SciPy, astroML and the rest (the most of that wait): they are
+# imported now, beside Streamlit's own start, in the order the pages import them (a run
+# that catches up waits for the module being imported instead of importing it again).
+PAGE_MODULES = ("dashboard.controls", "dashboard.presentation", "dashboard.navigation",
+                "dashboard.page_style", "dashboard.sign_in", "dashboard.cache",
+                "dashboard.exports", "dashboard.fit_component", "dashboard.sketch",
+                "dashboard.status")
+
+
+def _import_page_modules() -> None:
+    for name in PAGE_MODULES:
+        importlib.import_module(name)
+
+
+threading.Thread(target=_import_page_modules, name="import-page-modules", daemon=True).start()
 
 app = st.App("streamlit_app.py", routes=asset_routes())

@@ -15,15 +15,19 @@ each a user's single input, and for each kind prints:
 - the browser's main-thread time for it (Chrome's Performance metrics: script, layout
   and style, all tasks).
 
-plus the first figure after opening the page: on a server just started (cold), in a new tab
-of the same browser on the running server, for a new visitor (a fresh browser profile:
-nothing cached), and for a view not fitted before (a new seed), each with where its wait
-went (the page's own clock: plotly.js fetched and run, the payload at the view, drawn);
-and playback: the time between frames painted while Play runs at "fast" (40 ms a frame)
-and "normal" (150 ms), with the browser's main-thread time per frame. A round is: seed
-+1, k ±1, tolerance one stop, covariance type to "diag", back to "full" (a return to an
-earlier setting: cached), X feature to another, Play (time until the first animation
-frame is drawn). Every interaction except the return changes the fit, so it is uncached.
+plus the first figure after opening the page: on a server just started (cold; also
+counted from the server's start, its boot included), in a new tab of the same browser on
+the running server, for a new visitor (a fresh browser profile: nothing cached), and for
+a view not fitted before (a new seed), each with the server's CPU time for it and where
+its wait went (the page's own clock: plotly.js fetched and run, the payload at the view,
+drawn); and playback: the time between frames painted while Play runs at "fast" (40 ms a
+frame) and "normal" (150 ms), how many of the fit's frames were painted (a frame drawn
+late is followed by the one then due), the browser's main-thread time per frame and the
+server's CPU time. A round is: seed +1, k ±1, tolerance one stop, covariance type to
+"diag", back to "full" (a return to an earlier setting: cached), X feature to another,
+Play (time until the first animation frame is drawn). Every interaction except the
+return changes the fit, so it is uncached. A select box's input is the click on its
+option: opening the box and typing to filter it happen before the clock starts.
 
     .venv/bin/python benchmarks/bench_browser.py                  # all views, 7 rounds
     .venv/bin/python benchmarks/bench_browser.py --views default --rounds 3
@@ -163,6 +167,9 @@ SPEEDS = ("fast", "normal")  # the view's speed menu: 40 and 150 ms a frame
 @dataclass
 class Playback:
     intervals_ms: list[float] = field(default_factory=list)
+    frames_painted: int = 0
+    frames_in_fit: int = 0
+    server_cpu_s: float = 0.0
     # Per play: the browser's main-thread time (wall and CPU) and its renderer's CPU, per frame.
     per_frame_ms: dict[str, list[float]] = field(default_factory=lambda: {
         "tasks": [], "main-thread CPU": [], "renderer CPU": []})
@@ -172,6 +179,7 @@ class Playback:
 class FirstFigure:
     seconds: float
     marks_ms: dict
+    server_cpu_s: float  # from opening the page until the figure was drawn
 
 
 @dataclass
@@ -186,6 +194,7 @@ class Session:
 
     def __init__(self, browser, server, url: str, context=None):
         """A tab in a new browser profile, or a new tab in ``context``'s."""
+        cpu = cpu_seconds(server.pid)
         self.server = server
         self.owns_context = context is None
         self.context = context or browser.new_context(viewport=VIEWPORT)
@@ -199,7 +208,8 @@ class Session:
         self.page.goto(url)
         self.wait_for_figure()
         self.first_figure = FirstFigure(time.perf_counter() - start,
-                                        self.page.evaluate(FIRST_FIGURE_JS))
+                                        self.page.evaluate(FIRST_FIGURE_JS),
+                                        cpu_seconds(server.pid) - cpu)
         self.page.wait_for_selector(APP_IDLE)
 
     def _watch(self, websocket) -> None:
@@ -221,9 +231,13 @@ class Session:
                 "main-thread CPU": 1000 * metrics.get("ThreadTime", np.nan),
                 "renderer CPU": 1000 * metrics.get("ProcessTime", np.nan)}
 
-    def measure(self, action: Callable[[], None], shown: Callable[[str], None]) -> Sample:
-        """``action`` is one input; ``shown(before)`` returns once its figure is drawn."""
+    def measure(self, action: Callable[[], None], shown: Callable[[str], None],
+                prepare: Callable[[], None] | None = None) -> Sample:
+        """``action`` is one input; ``shown(before)`` returns once its figure is drawn;
+        ``prepare`` readies the input before the clock starts (opens a select box)."""
         self.page.wait_for_selector(APP_IDLE)
+        if prepare is not None:
+            prepare()
         before = self.page.evaluate(FIGURE_SIGNATURE_JS)
         cpu, received, browser = cpu_seconds(self.server.pid), self.received, self.browser_ms()
         page_clock = self.page.evaluate("() => performance.now()")
@@ -247,14 +261,18 @@ class Session:
         page.wait_for_selector(APP_IDLE)
         page.locator(f"{ANIMATION} .gmm-speed").select_option(label=speed)
         page.evaluate(WATCH_FRAMES_JS, iteration_label(page).element_handle())
-        before = self.browser_ms()
+        before, cpu = self.browser_ms(), cpu_seconds(self.server.pid)
         play_button(page).click()
         page.wait_for_function("() => window.gmmFrameTimes.length > 1", polling="raf")
         page.locator(f"{ANIMATION} .gmm-play").filter(has_text="Play").wait_for()
         page.wait_for_timeout(100)  # the last frame's paint
         after = self.browser_ms()
+        playback.server_cpu_s += cpu_seconds(self.server.pid) - cpu
         times = page.evaluate("() => window.gmmFrameTimes")
         playback.intervals_ms.extend(np.diff(times).tolist())
+        playback.frames_painted += len(times)
+        playback.frames_in_fit += int(page.locator(f"{ANIMATION} .gmm-scrub")
+                                      .get_attribute("max")) + 1
         for key, per_frame in playback.per_frame_ms.items():
             per_frame.append((after[key] - before[key]) / len(times))
 
@@ -267,13 +285,30 @@ class Session:
             self.page.close()
 
 
-def select_option(page, label: str, option: str) -> None:
-    """Open a Streamlit select box, filter it to an option and click that option."""
+def open_select(page, label: str, option: str) -> Callable[[], None]:
+    """Open a Streamlit select box and filter it to an option; returns the click on it
+    (the user's input)."""
     # The open list renders only the options in view; typing brings any one into it.
     field = labelled(page, "stSelectbox", label).locator("input")
     field.click()
     field.fill(option)
-    page.get_by_role("option", name=option, exact=True).click()
+    option_item = page.get_by_role("option", name=option, exact=True)
+    option_item.wait_for()
+    return option_item.click
+
+
+class SelectInput:
+    """A select box's input: opened and filtered first (``prepare``), then the click."""
+
+    def __init__(self, page, label: str, option: str):
+        self.page, self.label, self.option = page, label, option
+        self.click: Callable[[], None] | None = None
+
+    def prepare(self) -> None:
+        self.click = open_select(self.page, self.label, self.option)
+
+    def __call__(self) -> None:
+        self.click()
 
 
 def feature_input(page, view: View, round_: int) -> Callable[[], None]:
@@ -282,8 +317,12 @@ def feature_input(page, view: View, round_: int) -> Callable[[], None]:
         key = "ArrowRight" if round_ % 2 == 0 else "ArrowLeft"
         return lambda: slider_handle(page, label).press(key)
     if kind == "select":
-        return lambda: select_option(page, label, options[round_ % 2])
+        return SelectInput(page, label, options[round_ % 2])
     return lambda: labelled(page, "stCheckbox", label).locator("label").click()
+
+
+def measure_input(session: Session, action, shown) -> Sample:
+    return session.measure(action, shown, getattr(action, "prepare", None))
 
 
 def round_of_interactions(session: Session, view: View, round_: int) -> dict[str, Sample]:
@@ -298,11 +337,11 @@ def round_of_interactions(session: Session, view: View, round_: int) -> dict[str
                                 changed),
         "tolerance": session.measure(lambda: slider_handle(page, "Tolerance").press(tol_key),
                                      changed),
-        "covariance type": session.measure(
-            lambda: select_option(page, "Covariance type", covariance_choice("diag")), changed),
-        "return (cached)": session.measure(
-            lambda: select_option(page, "Covariance type", covariance_choice("full")), changed),
-        "feature": session.measure(feature_input(page, view, round_), changed),
+        "covariance type": measure_input(
+            session, SelectInput(page, "Covariance type", covariance_choice("diag")), changed),
+        "return (cached)": measure_input(
+            session, SelectInput(page, "Covariance type", covariance_choice("full")), changed),
+        "feature": measure_input(session, feature_input(page, view, round_), changed),
     }
     label = iteration_label(page)
     shown_before = label.text_content()
@@ -321,10 +360,14 @@ def run_view(browser, view: View, rounds: int, plays: int,
         if view.sdss:
             write_spec4000(Path(data_home), n=SDSS_ROWS)
         env = {**os.environ, "ASTROML_DATA": data_home}
+        started = time.perf_counter()
         with running_streamlit(ROOT / "app.py", cwd=ROOT, env=env) as server:
             url = f"{server.url}/?{urlencode(view.query)}"
+            boot = time.perf_counter() - started
             cold = Session(browser, server, url)  # imports, the data set, the first fit
             result.first_figure["cold server"] = cold.first_figure
+            result.first_figure["cold, from start"] = FirstFigure(
+                boot + cold.first_figure.seconds, {}, cpu_seconds(server.pid))
             new_tab = Session(browser, server, url, context=cold.context)
             result.first_figure["new tab"] = new_tab.first_figure
             new_tab.close()
@@ -376,19 +419,21 @@ def _cell(value: float, width: int, scale: float = 1.0) -> str:
 
 def print_first_figures(result: ViewResult) -> None:
     marks = next(iter(result.first_figure.values())).marks_ms
-    print(f"  {'first figure':<17}{'s':>6}" + "".join(f"{name:>18}" for name in marks))
+    print(f"  {'first figure':<17}{'s':>6}{'server CPU s':>14}"
+          + "".join(f"{name:>18}" for name in marks))
     for kind, first in result.first_figure.items():
-        print(f"  {kind:<17}{first.seconds:>6.2f}"
-              + "".join(_cell(first.marks_ms[name], 18) for name in marks))
+        print(f"  {kind:<17}{first.seconds:>6.2f}{first.server_cpu_s:>14.2f}"
+              + "".join(_cell(first.marks_ms.get(name, np.nan), 18) for name in marks))
 
 
 def print_playback(result: ViewResult) -> None:
-    print(f"  {'playback':<17}{'frames':>8}{'p50 ms':>8}{'p95 ms':>8}   per frame (ms): "
-          "main-thread tasks, main-thread CPU, renderer CPU")
+    print(f"  {'playback':<17}{'painted':>12}{'p50 ms':>8}{'p95 ms':>8}{'server CPU ms':>15}"
+          "   per frame (ms): main-thread tasks, main-thread CPU, renderer CPU")
     for speed, playback in result.playback.items():
         intervals = playback.intervals_ms
-        print(f"  {speed:<17}{len(intervals):>8}{np.percentile(intervals, 50):>8.0f}"
-              f"{np.percentile(intervals, 95):>8.0f}   "
+        painted = f"{playback.frames_painted}/{playback.frames_in_fit}"
+        print(f"  {speed:<17}{painted:>12}{np.percentile(intervals, 50):>8.0f}"
+              f"{np.percentile(intervals, 95):>8.0f}{1000 * playback.server_cpu_s:>15.0f}   "
               + "".join(_cell(_median(values), 8) for values in playback.per_frame_ms.values()))
 
 

@@ -126,6 +126,18 @@ function keepDrawnRanges(gd, layout, key) {
   return layout;
 }
 
+// Plotly fits the margins to the axes' labels once it has drawn them and, when they differ
+// from the layout's, draws the whole figure again: on every step, as each draw started
+// from the layout's 10 px (half of a step's drawing). A new fit drawn in the same frame
+// (``key``: its size and data) starts from the margins the last one ended with, so the
+// second pass runs only when its labels need more room.
+function keepDrawnMargins(gd, layout, key) {
+  const size = gd._fullLayout?._size;
+  if (gd.gmmMarginsKey === key && size) layout.margin = { ...layout.margin, l: size.l, r: size.r, t: size.t, b: size.b };
+  gd.gmmMarginsKey = key;
+  return layout;
+}
+
 const MIN_PLOT_HEIGHT = 300;
 const FOLD_GAP = 8; // between the controls under the plot and the window's bottom edge
 
@@ -200,6 +212,33 @@ function pointSymbols(meta, colours) {
   const noise = meta.noise_code ?? Infinity;
   if (meta.color_by !== "responsibility" || (!colours.includes(0) && noise === Infinity)) return "circle";
   return Array.from(colours, (code) => (code === 0 ? "x-thin-open" : code >= noise ? "circle-open" : "circle"));
+}
+
+// Playback's points, recoloured in place: between two iterations only some of the
+// points change colour, yet Plotly restyles every one of them (1,000 SVG points: most of
+// a "fast" frame). Here each drawn point whose colour code changed takes that code's
+// colour on the scale (the colour Plotly gives it: the codes sit on the scale's stops),
+// and the code is noted on Plotly's data of the drawn point, which the next frame
+// compares with. The trace's colour array becomes the frame's, so what Plotly computes
+// from it (hover labels, a redraw after a zoom, with fresh data on the points) agrees.
+// Colours by responsibility only, with no point drawn or to be drawn as a cross (code 0:
+// another symbol); else false, and Plotly restyles the points.
+function recolourPoints(gd, meta, marker) {
+  if (meta.color_by !== "responsibility" || marker.symbol !== "circle"
+      || gd._fullData?.[0]?.marker?.symbol !== "circle") return false;
+  const layer = Array.from(gd.querySelectorAll(".scatterlayer .trace"))
+    .find((group) => group.__data__?.[0]?.trace?.index === 0);
+  if (!layer) return false;
+  const colours = blendColorscale(meta.palette, meta.blend_levels, meta.palest).map(([, colour]) => colour);
+  for (const node of layer.querySelectorAll("path.point")) {
+    const point = node.__data__, code = marker.color[point.i];
+    if (point.mc === code) continue;
+    point.mc = code;
+    point.mcc = colours[code];
+    node.style.fill = colours[code];
+  }
+  gd.data[0].marker.color = marker.color;
+  return true;
 }
 
 function frameColors(payload, f) {
@@ -696,6 +735,11 @@ class AnimationView {
     this.followSize();
   }
 
+  marginsKey() {
+    const { points_id: points, x_range: x, y_range: y, n_dims: dims } = this.payload.meta;
+    return JSON.stringify([points, dims, x, y, this.plot.clientWidth, this.height]);
+  }
+
   rangesKey() {
     const { fit_id: fit, x_range: x, y_range: y } = this.payload.meta;
     return JSON.stringify([fit, x, y, this.plot.clientWidth, this.height]);
@@ -786,7 +830,8 @@ class AnimationView {
     const [traces, figureLayout] = meta.n_dims === 1 ? densityFigure(this.payload, this.points, state)
       : [[...animationTraces(this.payload, this.points, state), ...this.access.cursorTraces()],
          animationLayout(meta, state)];
-    const layout = keepDrawnRanges(this.plot, { ...figureLayout, height: this.height }, this.rangesKey());
+    const layout = keepDrawnMargins(this.plot, keepDrawnRanges(this.plot, { ...figureLayout, height: this.height },
+                                                               this.rangesKey()), this.marginsKey());
     readableTicks(layout, this.payload);
     if (this.drawing) layout.dragmode = this.sketch.shape.value;
     const drawn = this.Plotly.react(this.plot, traces, layout, config)
@@ -864,30 +909,38 @@ class AnimationView {
     else this.stop();
   }
 
-  // Frames are due one speed apart from the start of the last one, however long it took
-  // to draw. The first and last are whole draws (show); between them only what moves.
+  // Each frame is due one speed after the one before, from when the first was drawn. A
+  // frame drawn late is followed by the last frame due by then (those between are
+  // skipped), so "fast" keeps its pace on a slow machine; each frame drawn is its
+  // iteration whole (figure, title and label). The first and last are whole draws
+  // (show); between them only what moves.
   start() {
     this.buttons.play.textContent = "Pause";
-    let f = 0;
+    let f = 0, due = null;
     const step = () => {
-      const due = performance.now() + Number(this.speed.value);
+      const last = this.frames - 1;
       const state = stateOf(this.payload, f, false);
-      const drawn = f === 0 || f === this.frames - 1 ? this.show(state) : this.showFrame(state);
+      const drawn = f === 0 || f === last ? this.show(state) : this.showFrame(state);
       drawn.then(() => {
         if (this.timer === null) return;
+        if (f >= last) return this.stop();
+        const speed = Number(this.speed.value), now = performance.now();
+        due = (due ?? now) + speed;
         f += 1;
-        if (f >= this.frames) return this.stop();
-        this.timer = setTimeout(step, Math.max(0, due - performance.now()));
+        for (; f < last && due + speed <= now; f += 1) due += speed;
+        this.timer = setTimeout(step, Math.max(0, due - now));
       });
     };
     this.timer = setTimeout(step, 0);
   }
 
   // A frame of playback. Plotly.react would recompute and redraw every trace and axis;
-  // here Plotly.animate's no-redraw path moves only the traces that change between
-  // iterations (the points' colours, the ellipses, mean paths, means and the markers on
-  // the curves), and the title follows. Anything else on the figure (a one-feature fit,
-  // a sketch being drawn, a start being placed, the keyboard's cross) takes a whole draw.
+  // here the points take their new colours in place (recolourPoints) and Plotly.animate's
+  // no-redraw path moves only the other traces that change between iterations (the
+  // ellipses, mean paths, means and the markers on the curves), and the title follows.
+  // (Plotly.animate still recomputes every trace: a frame's cost grows with their number.)
+  // Anything else on the figure (a one-feature fit, a sketch being drawn, a start being
+  // placed, the keyboard's cross) takes a whole draw.
   showFrame(state) {
     const { meta } = this.payload;
     const shown = this.plot.data ?? [];
@@ -898,17 +951,29 @@ class AnimationView {
     if (traces.length !== shown.length || traces.some((trace, i) => trace.name !== shown[i].name)) {
       return this.show(state);
     }
+    const recoloured = recolourPoints(this.plot, meta, traces[0].marker);
     const moving = [], data = [];
     traces.forEach((trace, i) => {
-      if (trace.name === "data") data.push({ marker: { color: trace.marker.color, symbol: trace.marker.symbol } });
+      if (trace.name === "data" && !recoloured) data.push({ marker: { color: trace.marker.color, symbol: trace.marker.symbol } });
       else if (MOVING_TRACE.test(trace.name)) data.push({ x: trace.x, y: trace.y });
       else return;
       moving.push(i);
     });
     this.showPosition(state);
-    return this.Plotly.animate(this.plot, { data, traces: moving },
+    // The title: Plotly.relayout would restyle the whole layout after the frame (a
+    // quarter of its time). Plotly.animate takes a plain-text title into the figure's
+    // layout, and its drawn text follows here; a title Plotly would format goes through
+    // relayout.
+    const title = animationLayout(meta, state).title.text;
+    const drawnTitle = this.plot.querySelector(".gtitle");
+    const plainTitle = drawnTitle !== null && !/[<&]/.test(title);
+    return this.Plotly.animate(this.plot, { data, traces: moving, layout: plainTitle ? { title: { text: title } } : {} },
                                { mode: "immediate", transition: { duration: 0 }, frame: { duration: 0, redraw: false } })
-      .then(() => this.Plotly.relayout(this.plot, { "title.text": animationLayout(meta, state).title.text }))
+      .then(() => {
+        if (!plainTitle) return this.Plotly.relayout(this.plot, { "title.text": title });
+        drawnTitle.textContent = title;
+        drawnTitle.setAttribute("data-unformatted", title);
+      })
       .then(() => this.access.afterDraw());
   }
 

@@ -102,6 +102,53 @@ def test_play_runs_through_the_iterations_and_the_marker_follows(page):
     assert page.evaluate(MARKER_ITERATION_JS) == last
 
 
+# What the animation shows: its title, and each drawn point's fill in the order of the
+# points (Plotly's data of each drawn point names its index).
+SHOWN_FRAME_JS = f"""() => {{
+    const gd = document.querySelector({ANIMATION!r} + ' .js-plotly-plot');
+    const layer = Array.from(gd.querySelectorAll('.scatterlayer .trace'))
+        .find(g => g.__data__[0].trace.name === 'data');
+    const fills = [];
+    for (const point of layer.querySelectorAll('path.point')) {{
+        fills[point.__data__.i] = point.style.fill;
+    }}
+    return {{title: gd.querySelector('.gtitle').textContent, fills}};
+}}"""
+
+# Draw frame ``f`` whole (as the scrubber does) and wait for Plotly to have drawn it.
+DRAW_FRAME_WHOLE_JS = f"""async (f) => {{
+    const root = document.querySelector({ANIMATION!r});
+    const gd = root.querySelector('.js-plotly-plot'), scrub = root.querySelector('.gmm-scrub');
+    const drawn = new Promise((resolve) => gd.once('plotly_afterplot', resolve));
+    scrub.value = String(f);
+    scrub.dispatchEvent(new Event('input'));
+    await drawn;
+}}"""
+
+
+def test_a_frame_of_playback_shows_its_iteration_as_a_whole_draw_does(page):
+    """Playback recolours the points in place and retitles the figure: paused there, the
+    figure is what a whole draw of that iteration shows, its title the label's iteration."""
+    wait_for_first_run(page)
+    scrubber = page.locator(f"{ANIMATION} .gmm-scrub")
+    last_frame = int(scrubber.get_attribute("max"))
+    page.locator(f"{ANIMATION} .gmm-speed").select_option(label="slow")
+    label = iteration_label(page)
+    play_button(page).click()
+    page.wait_for_function("(el) => /^Iteration ([3-9]|\\d\\d) /.test(el.textContent)",
+                           arg=label.element_handle())
+    play_button(page).click()  # pause
+    expect(play_button(page)).to_have_text("Play")
+    iteration = label.text_content().split()[1]
+    title = page.locator(f"{ANIMATION} .gtitle")
+    expect(title).to_contain_text(f"iteration {iteration} of")  # the frame is drawn
+    frame = int(scrubber.input_value())
+    assert 0 < frame < last_frame  # a frame between the whole draws of the first and last
+    during_play = page.evaluate(SHOWN_FRAME_JS)
+    page.evaluate(DRAW_FRAME_WHOLE_JS, frame)
+    assert page.evaluate(SHOWN_FRAME_JS) == during_play
+
+
 def test_the_scrubber_picks_an_iteration(page):
     wait_for_first_run(page)
     scrubber = page.locator(f"{ANIMATION} .gmm-scrub")
