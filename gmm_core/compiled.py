@@ -1,15 +1,16 @@
 """The data pass's element-wise work on a block, compiled with Numba (large data only).
 
 The same formulas as gmm_core.estep's NumPy code, in fewer passes over the block:
-NumPy builds the design block in ``d + 1`` calls (each reading its inputs from L2 cache
-again) and the log-sum-exp in nine. Here the design block is one call, and the
+NumPy builds the design block in up to ``d + 1`` calls (each reading its inputs from
+L2 cache again) and the log-sum-exp in eight. Here the design block is one call, and the
 log-sum-exp three: the shift to each row's maximum, NumPy's exp (vectorized, which
 Numba's is not), and the division by the row's total. On the 10^6 x 10, k = 10 pass
-that took the element-wise work from about 90 to 40 ms of CPU per iteration.
+(full covariances, one thread) that took the element-wise work from about 95 to 45 ms
+of CPU per iteration; the two matrix products (about 60 ms) are BLAS's either way.
 
 Importing Numba and loading the compiled code (cached on disk after the first run)
-takes about a second, so gmm_core.estep imports this module only for data large
-enough for that to pay (``COMPILED_MIN_ROWS`` there).
+costs a process about 0.6 s of CPU, so gmm_core.estep imports this module only for
+data large enough for that to pay (``COMPILED_MIN_ROWS`` there).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-# error_model="numpy": a division is a plain IEEE division (no ZeroDivisionError check
-# in the loop, which would stop it from being vectorized).
+# error_model="numpy": floating-point division as NumPy's (inf or nan, no
+# ZeroDivisionError check, which would keep a loop from being vectorized).
 _compile = numba.njit(cache=True, nogil=True, error_model="numpy")
 
 

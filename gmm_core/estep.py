@@ -6,7 +6,8 @@ product ``W^T D``, and the M-step statistics (sum of responsibilities, of r x, o
 r phi(x)) into another, ``R D^T``. Blocks are sized to stay in cache, so one pass over
 the data per EM iteration costs two small GEMMs per block and no (n, k, d) temporaries.
 Centring on the data mean keeps the raw-moment covariance estimate accurate for data
-far from the origin (offset by 1e6, say).
+far from the origin (offset by 1e6, say). On large data the element-wise work of a
+block (the design block, the log-sum-exp) runs compiled (gmm_core.compiled).
 """
 
 from __future__ import annotations
@@ -31,8 +32,10 @@ MIN_BLOCKS_PER_WORKER = 4
 # exp(-500) ~ 7e-218: far from subnormal even after multiplying by data values.
 LOG_RESPONSIBILITY_FLOOR = -500.0
 # From this many rows the element-wise work of each block runs compiled
-# (gmm_core.compiled): about half the CPU time of a pass, for a one-time second of
-# importing Numba that small fits (the dashboard's) must not pay.
+# (gmm_core.compiled), which takes a third off a pass's CPU time. The price is paid once
+# per process, and small fits (the dashboard's) must not pay it: importing Numba and
+# loading the kernels from its disk cache, about 0.6 s of CPU; compiling them, the first
+# time on a machine, about 4 s.
 COMPILED_MIN_ROWS = 200_000
 
 
