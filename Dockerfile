@@ -38,8 +38,11 @@ FROM python:3.11-slim
 # tasks that name gmm_core, so /app must be importable whatever the command.
 # PYTHONPYCACHEPREFIX: the image holds no bytecode (see above), so a container compiles
 # what it imports once, into its own /tmp, for its later processes and restarts.
+# NUMBA_CACHE_DIR: the same for the Numba kernels of large fits (gmm_core/compiled.py),
+# whose source folder the app user cannot write.
 ENV PYTHONUNBUFFERED=1 \
     PYTHONPYCACHEPREFIX=/tmp/pycache \
+    NUMBA_CACHE_DIR=/tmp/numba \
     ASTROML_DATA=/data \
     PYTHONPATH=/app \
     VIRTUAL_ENV=/opt/venv \

@@ -76,22 +76,35 @@ def time_case(n, d, k, iterations, repeats):
     return t_ours, t_theirs, agreement
 
 
+def add_coretype_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--coretype", help="the OpenBLAS kernel to run on (Haswell, "
+                        "SkylakeX, Sandybridge, ...; default: the one OpenBLAS picks)")
+
+
+def restart_on_coretype(coretype: str | None, script: str) -> None:
+    """Run ``script`` again with OPENBLAS_CORETYPE set, unless it already is."""
+    if coretype and os.environ.get("OPENBLAS_CORETYPE") != coretype:
+        # OpenBLAS reads the variable once, when numpy loads it: start again with it set.
+        os.execve(sys.executable, [sys.executable, script, *sys.argv[1:]],
+                  {**os.environ, "OPENBLAS_CORETYPE": coretype})
+
+
+def blas_description() -> str:
+    """The BLAS in use: library, kernel (OpenBLAS's core type) and threads."""
+    return ", ".join(f"{i['internal_api']} {i.get('architecture', '')} x{i['num_threads']}"
+                     for i in threadpool_info() if i["user_api"] == "blas")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller cases, one repeat")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--coretype", help="the OpenBLAS kernel to run on (Haswell, "
-                        "SkylakeX, Sandybridge, ...; default: the one OpenBLAS picks)")
+    add_coretype_option(parser)
     args = parser.parse_args(argv)
-    if args.coretype and os.environ.get("OPENBLAS_CORETYPE") != args.coretype:
-        # OpenBLAS reads the variable once, when numpy loads it: start again with it set.
-        os.execve(sys.executable, [sys.executable, __file__, *sys.argv[1:]],
-                  {**os.environ, "OPENBLAS_CORETYPE": args.coretype})
+    restart_on_coretype(args.coretype, __file__)
     cases = QUICK_CASES if args.quick else CASES
     repeats = 1 if args.quick else args.repeats
-    blas = ", ".join(f"{i['internal_api']} {i.get('architecture', '')} x{i['num_threads']}"
-                     for i in threadpool_info() if i["user_api"] == "blas")
-    print(f"BLAS: {blas}")
+    print(f"BLAS: {blas_description()}")
     print("Per-iteration time, full covariance, same data and initial parameters (tol=0)")
     header = (f"{'n x d':>14} {'k':>3} {'ours ms':>9} {'sklearn ms':>11} {'ratio':>7} "
               f"{'budget':>7} {'ok':>4} {'max rel diff':>13}")

@@ -86,6 +86,10 @@ class CovarianceStructure:
         """Write phi for a ``(d, rows)`` block of centred data into ``out`` ``(p, rows)``."""
         raise NotImplementedError
 
+    def quadratic_pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(i, j)`` index arrays ``(p,)``: phi holds ``x_i x_j`` (gmm_core.compiled)."""
+        raise NotImplementedError
+
     # -- M-step ----------------------------------------------------------------------
     def estimate(self, nk: np.ndarray, means_c: np.ndarray, quad: np.ndarray,
                  reg_covar: float) -> np.ndarray:
@@ -138,6 +142,9 @@ class _PairwiseQuadratic(CovarianceStructure):
 
     def n_quadratic(self) -> int:
         return len(self.rows)
+
+    def quadratic_pairs(self):
+        return self.rows, self.cols
 
     def fill_quadratic(self, centred_t, out):
         offset = 0
@@ -256,6 +263,10 @@ class _SquaresQuadratic(CovarianceStructure):
 
     def fill_quadratic(self, centred_t, out):
         np.square(centred_t, out=out)
+
+    def quadratic_pairs(self):
+        squares = np.arange(self.d)
+        return squares, squares
 
     def _variances(self, covariances) -> np.ndarray:
         """``(k, d)`` per-dimension variances."""
