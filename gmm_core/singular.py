@@ -41,7 +41,15 @@ def singular_components(covariance_type: str, weights: np.ndarray,
     """
     d = covariances_full.shape[-1]
     needed = min_points(ALIASES.get(covariance_type, covariance_type), d)
-    scale = 1.0 / np.where(data_spread > 0, data_spread, 1.0)
+    # A spread whose square underflows (a feature constant but for rounding) counts as
+    # none: the covariance is then read in the data's own units along that feature.
+    measurable = data_spread > np.sqrt(np.finfo(float).tiny)
+    scale = 1.0 / np.where(measurable, data_spread, 1.0)
+    # With the largest factor brought down to 1, the product cannot overflow however small
+    # a spread is; the flatness bound is scaled to match.
+    largest = max(scale.max(), 1.0)
+    scale /= largest
+    flat_bound = FLAT_VARIANCE_RATIO / largest**2
     singular = {}
     for component, weight in enumerate(weights):
         points = weight * n_samples
@@ -51,8 +59,9 @@ def singular_components(covariance_type: str, weights: np.ndarray,
                 f"covariance in {d} dimension{'s' if d != 1 else ''} needs at least {needed}")
             continue
         bare = covariances_full[component] - regularization[component] * np.eye(d)
-        thinnest = np.linalg.eigvalsh(scale[:, None] * bare * scale[None, :])[0]
-        if thinnest < FLAT_VARIANCE_RATIO:
+        thinnest_scaled = np.linalg.eigvalsh(scale[:, None] * bare * scale[None, :])[0]
+        if thinnest_scaled < flat_bound:
+            thinnest = thinnest_scaled * largest**2
             singular[component] = (
                 "without regularization its covariance is flat (variance "
                 f"{max(thinnest, 0.0):.1e} of the data's along its thinnest direction): "

@@ -76,6 +76,20 @@ def test_a_flat_covariance_is_singular_however_many_points_it_holds():
                                          spread)[0]
 
 
+def test_a_feature_of_vanishing_spread_is_read_without_overflow():
+    """A spread of 3.6e-161 (Hypothesis found it) made the scaled covariance overflow."""
+    spread = np.array([3.0, 3.6e-161])
+    wide = np.array([[[9.0, 0.0], [0.0, 9.0]]])  # a spherical component: not flat
+    thin = np.array([[[9.0, 0.0], [0.0, 1e-321]]])  # nothing along the second feature
+    with np.errstate(all="raise"):
+        assert singular_components("EII", np.ones(1), wide, np.zeros(1), 100, spread) == {}
+        assert set(singular_components("VVV", np.ones(1), thin, np.zeros(1), 100,
+                                       spread)) == {0}
+    scaled = singular_components("full", np.ones(1), thin * 1e-300, np.zeros(1), 100,
+                                 spread * 1e-150)  # both spreads small, one measurable
+    assert set(scaled) == {0}
+
+
 def test_restarts_keep_a_sound_fit_over_a_singular_one_of_higher_likelihood(monkeypatch):
     runs = []
     run = model_module.EMRun.run
