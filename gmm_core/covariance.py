@@ -15,6 +15,8 @@ another (see ``gmm_core.estep``).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 LOG_2PI = np.log(2.0 * np.pi)
@@ -127,14 +129,24 @@ class CovarianceStructure:
         return float(np.mean(np.diagonal(self.to_full(covariances)[component])))
 
 
+@functools.lru_cache(maxsize=64)
+def _pairs(d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows and columns of the upper triangle (i <= j), and 2 off the diagonal (where a
+    product appears twice in x^T Lambda x); read-only, made once per d: every fit of a
+    sweep builds its structures anew."""
+    rows, cols = np.triu_indices(d)
+    multiplicity = np.where(rows == cols, 1.0, 2.0)
+    for array in (rows, cols, multiplicity):
+        array.flags.writeable = False
+    return rows, cols, multiplicity
+
+
 class _PairwiseQuadratic(CovarianceStructure):
     """Full and tied: phi holds x_i x_j for all i <= j."""
 
     def __init__(self, n_components: int, n_features: int):
         super().__init__(n_components, n_features)
-        self.rows, self.cols = np.triu_indices(n_features)
-        # Off-diagonal products appear twice in x^T Lambda x.
-        self.pair_multiplicity = np.where(self.rows == self.cols, 1.0, 2.0)
+        self.rows, self.cols, self.pair_multiplicity = _pairs(n_features)
 
     def n_quadratic(self) -> int:
         return len(self.rows)
@@ -268,7 +280,7 @@ class _SquaresQuadratic(CovarianceStructure):
         return full
 
     def log_density_terms(self, prec_chol, means_c):
-        precision = np.broadcast_to(self._variances(prec_chol**2), (self.k, self.d))
+        precision = self._variances(prec_chol**2)  # (k, d)
         linear = precision * means_c
         constant = -0.5 * np.einsum("ki,ki->k", linear, means_c)
         return -0.5 * precision, linear, constant + self.log_det_precision_cholesky(prec_chol)
@@ -374,6 +386,7 @@ def structure_for(covariance_type: str, n_components: int, n_features: int) -> C
         f"got {covariance_type!r}")
 
 
+@functools.lru_cache(maxsize=256)
 def n_parameters(covariance_type: str, k: int, d: int) -> int:
     """Free parameters of a ``k``-component mixture in ``d`` dimensions, as BIC and AIC
     count them: the covariances, ``k`` means and ``k - 1`` weights."""

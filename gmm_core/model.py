@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,8 +36,8 @@ from gmm_core.scaling import (
     check_magnitudes,
     internal_regularization,
     internal_scale,
-    location_and_spread,
 )
+from gmm_core.scaling import location_and_spread as row_location_and_spread
 from gmm_core.singular import singular_components
 from gmm_core.trace import (
     IDENTICAL_COMPONENTS,
@@ -167,12 +169,18 @@ class GMM:
         self.regularization = regularization
 
     # ------------------------------------------------------------------ public API
-    def fit(self, X) -> GMM:
+    def fit(self, X, location_and_spread: tuple[np.ndarray, np.ndarray] | None = None) -> GMM:
         """Fit by EM. ``X`` may be a ``dask.array``: the pass then runs on the current
-        Dask client, the rows staying on its workers (gmm_core.distributed)."""
+        Dask client, the rows staying on its workers (gmm_core.distributed).
+
+        ``location_and_spread``: ``gmm_core.scaling.location_and_spread(X)`` when the
+        caller already has it (a model-selection sweep computes it once for all its fits:
+        on a few thousand rows it costs as much as an EM iteration)."""
         self.check_parameters()
-        X, blocks, structure, scaling, regularization = self._prepare(X)
-        rng = np.random.RandomState(self.seed)
+        X, blocks, structure, scaling, regularization = self._prepare(X, location_and_spread)
+        # Seeded when first drawn from, once for all the runs: seeding a RandomState costs
+        # more than a small fit's EM iteration, and a fit from a given start never draws.
+        rng = functools.cache(lambda: np.random.RandomState(self.seed))
         # A sound fit beats a singular one of higher likelihood: a singular component's
         # likelihood is bounded only by the regularization (gmm_core.singular).
         runs = [EMRun(self, X, blocks, structure, rng, regularization, scaling).run()
@@ -192,7 +200,7 @@ class GMM:
         self.n_features_in_ = structure.d
         return self
 
-    def _prepare(self, X):
+    def _prepare(self, X, location_and_spread=None):
         """The rows in the fit's internal units, their blocks, the covariance structure,
         the scaling to and from the data's units, and the regularization in internal
         units. Sets ``_structure``, ``_scaling`` and ``_shift`` for scoring."""
@@ -210,7 +218,8 @@ class GMM:
             X = validate_data(X, min_rows=self.k)
             n, d = X.shape
             structure = structure_for(self.covariance_type, self.k, d)
-            shift, spread = location_and_spread(X)
+            shift, spread = (row_location_and_spread(X) if location_and_spread is None
+                             else location_and_spread)
             check_magnitudes(spread, reg_covar=self.reg_covar,
                              regularization=self.regularization)
             scaling = FeatureScaling(structure, internal_scale(
@@ -232,13 +241,13 @@ class GMM:
         return self.fit(X).predict(X)
 
     def score_samples(self, X) -> np.ndarray:
-        return self._evaluate(X)[0]
+        return self.evaluate(X)[0]
 
     def score(self, X) -> float:
         return float(self.score_samples(X).mean())
 
     def predict_proba(self, X) -> np.ndarray:
-        return self._evaluate(X)[1]
+        return self.evaluate(X)[1]
 
     def predict(self, X) -> np.ndarray:
         return self.predict_proba(X).argmax(axis=1)
@@ -257,7 +266,7 @@ class GMM:
 
     def icl(self, X) -> float:
         """BIC plus twice the entropy of the hard classification (see ``icl_from``)."""
-        log_likelihood, responsibilities = self._evaluate(X)
+        log_likelihood, responsibilities = self.evaluate(X)
         bic = bic_from(log_likelihood.mean(), len(log_likelihood), self.n_parameters())
         return icl_from(bic, responsibilities)
 
@@ -297,7 +306,9 @@ class GMM:
         if not hasattr(self, "trace_"):
             raise RuntimeError("this GMM is not fitted yet: call fit(X) first")
 
-    def _evaluate(self, X):
+    def evaluate(self, X) -> tuple[np.ndarray, np.ndarray]:
+        """Per-row log-likelihood ``(n,)`` and responsibilities ``(n, k)``, from one pass:
+        ``score_samples(X)`` and ``predict_proba(X)`` at the cost of one."""
         self._check_fitted()
         X = self._scaling.to_internal_rows(validate_data(X, n_features=self.n_features_in_))
         log_likelihood, responsibilities = evaluate_mixture(
@@ -309,9 +320,11 @@ class EMRun:
     """One EM run from one initialization, recording its trace."""
 
     def __init__(self, model: GMM, X: np.ndarray, blocks: DesignBlocks,
-                 structure: CovarianceStructure, rng: np.random.RandomState,
+                 structure: CovarianceStructure,
+                 rng: np.random.RandomState | Callable[[], np.random.RandomState],
                  regularization=None, scaling: FeatureScaling | None = None):
         """``X`` and ``blocks`` in the fit's internal units (``scaling``, default none);
+        ``rng`` is the run's random state, or a function returning it when first needed;
         ``regularization`` is what the M-step adds to each variance, in those units
         (default: ``model.reg_covar``)."""
         self.model = model
@@ -320,15 +333,20 @@ class EMRun:
         self.X = X
         self.blocks = blocks
         self.structure = structure
-        self.rng = rng
+        self._rng = rng
         self.n = blocks.n  # X holds every row in memory, only a sample on a cluster
         self.shift = blocks.shift[:, 0]
         self.recorder = TraceRecorder(structure.name, self.n, blocks.sample_index)
         self.extra_reg = np.zeros(model.k)
         self.collapsed: set[int] = set()
         self.identical_pairs: set[tuple[int, int]] = set()
+        self.upper_pairs = np.triu(np.ones((model.k, model.k), dtype=bool), 1)  # (i < j)
         self.worst_rows: np.ndarray | None = None
         self.singular: dict[int, str] = {}
+
+    @property
+    def rng(self) -> np.random.RandomState:
+        return self._rng if isinstance(self._rng, np.random.RandomState) else self._rng()
 
     # -- the loop, and its two half-steps (the classroom stepper drives them too) -------
     def start(self, responsibilities: np.ndarray | None = None) -> None:
@@ -536,8 +554,7 @@ class EMRun:
                  else self.extra_reg)
         singular = singular_components(self.structure.name, params.weights,
                                        self.structure.to_full(params.covariances),
-                                       np.add.outer(extra, np.broadcast_to(
-                                           self.reg, (self.structure.d,))),
+                                       extra[:, None] + self.reg,
                                        self.n, self.blocks.spread)
         for component in singular.keys() - self.singular.keys():
             self.recorder.add_event(
@@ -555,10 +572,11 @@ class EMRun:
             scale = np.maximum(np.abs(values[:, None]), np.abs(values[None]))
             return np.all(gap <= 1e-10 * scale, axis=-1)
 
-        same = np.triu(close(params.means), 1)
+        # The weights first: the cheapest to compare, and they tell most pairs apart.
+        same = close(params.weights) & self.upper_pairs
         if not same.any():
             return []
-        same &= close(params.weights) & close(self.structure.to_full(params.covariances))
+        same &= close(params.means) & close(self.structure.to_full(params.covariances))
         return [(int(i), int(j)) for i, j in np.argwhere(same)]
 
     def _reinitialize(self, params, component, iteration, why: str) -> None:

@@ -21,6 +21,7 @@ variance instead, so a fit gives the same partition in any units.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from dataclasses import dataclass
 
@@ -166,11 +167,12 @@ class FeatureScaling:
     def identity(cls, structure: CovarianceStructure) -> FeatureScaling:
         return cls(structure, np.ones(structure.d))
 
-    @property
+    # Cached: both are read at every EM iteration.
+    @functools.cached_property
     def is_identity(self) -> bool:
         return bool(np.all(self.scale == 1.0))
 
-    @property
+    @functools.cached_property
     def log_likelihood_shift(self) -> float:
         """Added to a mean log-likelihood in internal units to give the data's: the
         log-Jacobian of the scaling, -sum(log scale)."""

@@ -42,19 +42,27 @@ def singular_components(covariance_type: str, weights: np.ndarray,
     d = covariances_full.shape[-1]
     needed = min_points(ALIASES.get(covariance_type, covariance_type), d)
     scale = 1.0 / np.where(data_spread > 0, data_spread, 1.0)
+    points = weights * n_samples
+    enough = points >= needed
+    # The bare covariances of the components with enough points in one batched eigvalsh:
+    # this runs after each M-step, and a call per component cost more than the rest of
+    # a small fit's M-step.
+    bare = covariances_full[enough]
+    diagonal = np.arange(d)
+    bare[:, diagonal, diagonal] -= np.reshape(regularization, (len(weights), -1))[enough]
+    thinnest = np.full(len(weights), np.inf)
+    thinnest[enough] = np.linalg.eigvalsh(scale[:, None] * bare * scale[None, :])[:, 0]
     singular = {}
-    for component, weight in enumerate(weights):
-        points = weight * n_samples
-        if points < needed:
+    for component in np.flatnonzero(~enough | (thinnest < FLAT_VARIANCE_RATIO)):
+        component = int(component)
+        if not enough[component]:
             singular[component] = (
-                f"it holds {points:.2f} points' worth of weight; a {covariance_type} "
-                f"covariance in {d} dimension{'s' if d != 1 else ''} needs at least {needed}")
-            continue
-        bare = covariances_full[component] - regularization[component] * np.eye(d)
-        thinnest = np.linalg.eigvalsh(scale[:, None] * bare * scale[None, :])[0]
-        if thinnest < FLAT_VARIANCE_RATIO:
+                f"it holds {points[component]:.2f} points' worth of weight; a "
+                f"{covariance_type} covariance in {d} dimension{'s' if d != 1 else ''} needs "
+                f"at least {needed}")
+        else:
             singular[component] = (
                 "without regularization its covariance is flat (variance "
-                f"{max(thinnest, 0.0):.1e} of the data's along its thinnest direction): "
-                "it sits on a point or a lower-dimensional set")
+                f"{max(thinnest[component], 0.0):.1e} of the data's along its thinnest "
+                "direction): it sits on a point or a lower-dimensional set")
     return singular
