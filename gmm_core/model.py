@@ -33,11 +33,12 @@ from gmm_core.request import (
 )
 from gmm_core.scaling import (
     FeatureScaling,
+    RowSummary,
     check_magnitudes,
     internal_regularization,
     internal_scale,
+    summarize_rows,
 )
-from gmm_core.scaling import location_and_spread as row_location_and_spread
 from gmm_core.singular import singular_components
 from gmm_core.trace import (
     IDENTICAL_COMPONENTS,
@@ -169,15 +170,14 @@ class GMM:
         self.regularization = regularization
 
     # ------------------------------------------------------------------ public API
-    def fit(self, X, location_and_spread: tuple[np.ndarray, np.ndarray] | None = None) -> GMM:
+    def fit(self, X, rows: RowSummary | None = None) -> GMM:
         """Fit by EM. ``X`` may be a ``dask.array``: the pass then runs on the current
         Dask client, the rows staying on its workers (gmm_core.distributed).
 
-        ``location_and_spread``: ``gmm_core.scaling.location_and_spread(X)`` when the
-        caller already has it (a model-selection sweep computes it once for all its fits:
-        on a few thousand rows it costs as much as an EM iteration)."""
+        ``rows``: ``gmm_core.scaling.summarize_rows(X)`` when the caller already has it
+        (a model-selection sweep computes it once for all its fits)."""
         self.check_parameters()
-        X, blocks, structure, scaling, regularization = self._prepare(X, location_and_spread)
+        X, blocks, structure, scaling, regularization = self._prepare(X, rows)
         # Seeded when first drawn from, once for all the runs: seeding a RandomState costs
         # more than a small fit's EM iteration, and a fit from a given start never draws.
         rng = functools.cache(lambda: np.random.RandomState(self.seed))
@@ -200,7 +200,7 @@ class GMM:
         self.n_features_in_ = structure.d
         return self
 
-    def _prepare(self, X, location_and_spread=None):
+    def _prepare(self, X, rows: RowSummary | None = None):
         """The rows in the fit's internal units, their blocks, the covariance structure,
         the scaling to and from the data's units, and the regularization in internal
         units. Sets ``_structure``, ``_scaling`` and ``_shift`` for scoring."""
@@ -218,8 +218,8 @@ class GMM:
             X = validate_data(X, min_rows=self.k)
             n, d = X.shape
             structure = structure_for(self.covariance_type, self.k, d)
-            shift, spread = (row_location_and_spread(X) if location_and_spread is None
-                             else location_and_spread)
+            rows = summarize_rows(X) if rows is None else rows
+            shift, spread = rows.location, rows.spread
             check_magnitudes(spread, reg_covar=self.reg_covar,
                              regularization=self.regularization)
             scaling = FeatureScaling(structure, internal_scale(
@@ -227,6 +227,8 @@ class GMM:
             X = scaling.to_internal_rows(X)
             blocks = DesignBlocks(X, shift / scaling.scale, structure,
                                   display_sample_index(n, self._sample_size(n), self.seed))
+            if rows.spread_is_std and scaling.is_identity:
+                blocks.spread = spread  # what the blocks would compute from the same rows
         regularization = internal_regularization(self.reg_covar, self.regularization, spread,
                                                  scaling.scale)
         self._structure, self._scaling = structure, scaling

@@ -26,7 +26,7 @@ from gmm_core.estep import DesignBlocks
 from gmm_core.init import PARTITION_INITIALIZERS, parameters_from_partition
 from gmm_core.model import GMM, aic_from, bic_from, icl_from
 from gmm_core.request import COVARIANCE_CHOICES, COVARIANCE_TYPES, INIT_METHODS
-from gmm_core.scaling import location_and_spread
+from gmm_core.scaling import RowSummary, summarize_rows
 from gmm_core.threads import single_threaded
 from gmm_core.validation import validate_data
 
@@ -102,13 +102,12 @@ def score_fits(X, k: int, covariance_types: Iterable[str],
     One thread also makes in-process and worker-process results bitwise identical.
     """
     X = validate_data(X, min_rows=k)
-    # Once for every fit: on a few thousand rows these column statistics cost as much as
-    # an EM iteration (numpy sums down a column of a row-major array element by element).
-    summary = location_and_spread(X)
+    rows = summarize_rows(X)  # once for every fit
     with single_threaded():
         partition = _shared_partition(X, k, settings)
-        return [_score(X, _model(X, k, covariance_type, settings, partition, summary[0]),
-                       summary)
+        start_shift = None if partition is None else X.mean(axis=0, dtype=np.float64)
+        return [_score(X, _model(X, k, covariance_type, settings, partition, start_shift),
+                       rows)
                 for covariance_type in covariance_types]
 
 
@@ -120,21 +119,21 @@ def _shared_partition(X: np.ndarray, k: int, settings: SweepSettings) -> np.ndar
 
 
 def _model(X, k: int, covariance_type: str, settings: SweepSettings, partition,
-           location: np.ndarray) -> GMM:
+           shift: np.ndarray | None) -> GMM:
     model = settings.model(k, covariance_type)
     if partition is not None:
         # What GMM.fit computes from this partition, handed over as its initial values.
         structure = structure_for(covariance_type, k, X.shape[1])
-        blocks = DesignBlocks(X, location, structure)
+        blocks = DesignBlocks(X, shift, structure)
         start = parameters_from_partition(partition, k, structure, blocks, settings.reg_covar)
         model.weights_init, model.means_init = start.weights, start.means
         model.covariances_init = start.covariances
     return model
 
 
-def _score(X, model: GMM, summary) -> FitScore:
+def _score(X, model: GMM, rows: RowSummary) -> FitScore:
     # One pass for every criterion: bic(X), aic(X) and icl(X) would each make their own.
-    log_likelihood, responsibilities = model.fit(X, summary).evaluate(X)
+    log_likelihood, responsibilities = model.fit(X, rows).evaluate(X)
     mean_loglik = float(log_likelihood.mean())
     n, n_parameters = len(X), model.n_parameters()
     bic = bic_from(mean_loglik, n, n_parameters)
