@@ -518,7 +518,8 @@ class EMRun:
         """
         m = self.model
         changed = False
-        for component in np.flatnonzero(params.weights * self.n < 1.0):
+        collapsed = np.flatnonzero(params.weights * self.n < 1.0)
+        for component in collapsed:
             if component in self.collapsed:
                 continue
             self.collapsed.add(int(component))
@@ -531,7 +532,9 @@ class EMRun:
             if m.on_degenerate == "reinit" and iteration > 0:
                 self._reinitialize(params, int(component), iteration, why="its weight collapsed")
                 changed = True
-        self.collapsed &= set(np.flatnonzero(params.weights * self.n < 1.0).tolist())
+        if changed:  # a restart gave a component new weights
+            collapsed = np.flatnonzero(params.weights * self.n < 1.0)
+        self.collapsed &= set(collapsed.tolist())
         for first, second in self._identical_pairs(params):
             if (first, second) in self.identical_pairs:
                 continue
@@ -574,8 +577,12 @@ class EMRun:
             scale = np.maximum(np.abs(values[:, None]), np.abs(values[None]))
             return np.all(gap <= 1e-10 * scale, axis=-1)
 
-        # The weights first: the cheapest to compare, and they tell most pairs apart.
-        same = close(params.weights) & self.upper_pairs
+        # The weights first: they tell most pairs apart, and being (k,) and positive they
+        # are compared in a few operations (at every iteration).
+        weights = params.weights
+        same = np.abs(np.subtract.outer(weights, weights)) <= 1e-10 * np.maximum.outer(
+            weights, weights)
+        same &= self.upper_pairs
         if not same.any():
             return []
         same &= close(params.means) & close(self.structure.to_full(params.covariances))

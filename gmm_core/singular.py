@@ -47,11 +47,17 @@ def singular_components(covariance_type: str, weights: np.ndarray,
     # The bare covariances of the components with enough points in one batched eigvalsh:
     # this runs after each M-step, and a call per component cost more than the rest of
     # a small fit's M-step.
-    bare = covariances_full[enough]
+    every = enough.all()
+    bare = covariances_full.copy() if every else covariances_full[enough]
+    regularization = np.reshape(regularization, (len(weights), -1))
     diagonal = np.arange(d)
-    bare[:, diagonal, diagonal] -= np.reshape(regularization, (len(weights), -1))[enough]
-    thinnest = np.full(len(weights), np.inf)
-    thinnest[enough] = np.linalg.eigvalsh(scale[:, None] * bare * scale[None, :])[:, 0]
+    bare[:, diagonal, diagonal] -= regularization if every else regularization[enough]
+    thinnest_enough = np.linalg.eigvalsh(scale[:, None] * bare * scale[None, :])[:, 0]
+    if every:
+        thinnest = thinnest_enough
+    else:
+        thinnest = np.full(len(weights), np.inf)
+        thinnest[enough] = thinnest_enough
     singular = {}
     for component in np.flatnonzero(~enough | (thinnest < FLAT_VARIANCE_RATIO)):
         component = int(component)
