@@ -345,6 +345,7 @@ class EMRun:
         self.upper_pairs = np.triu(np.ones((model.k, model.k), dtype=bool), 1)  # (i < j)
         self.worst_rows: np.ndarray | None = None
         self.singular: dict[int, str] = {}
+        self._design_weights: tuple = (None, None, None)  # (params, prec_chol, weights)
 
     @property
     def rng(self) -> np.random.RandomState:
@@ -377,7 +378,13 @@ class EMRun:
         self._check_singular(iteration)
 
     def design_weights(self) -> np.ndarray:
-        return design_weights(self.structure, self.params, self.prec_chol, self.shift)
+        """The E-step's weights for the current parameters (gmm_core.mstep.design_weights),
+        made once per parameters: the start's check has already made the first ones."""
+        params, prec_chol, weights = self._design_weights
+        if params is not self.params or prec_chol is not self.prec_chol:
+            weights = design_weights(self.structure, self.params, self.prec_chol, self.shift)
+            self._design_weights = (self.params, self.prec_chol, weights)
+        return weights
 
     def run(self) -> _Run:
         m = self.model

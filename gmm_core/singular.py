@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gmm_core.covariance import diagonals_of
 from gmm_core.parsimonious import ALIASES, min_points
 
 # Variance along the thinnest direction, relative to the data's, below which a covariance
@@ -50,8 +51,7 @@ def singular_components(covariance_type: str, weights: np.ndarray,
     every = enough.all()
     bare = covariances_full.copy() if every else covariances_full[enough]
     regularization = np.reshape(regularization, (len(weights), -1))
-    diagonal = np.arange(d)
-    bare[:, diagonal, diagonal] -= regularization if every else regularization[enough]
+    diagonals_of(bare)[...] -= regularization if every else regularization[enough]
     thinnest_enough = np.linalg.eigvalsh(scale[:, None] * bare * scale[None, :])[:, 0]
     if every:
         thinnest = thinnest_enough

@@ -51,10 +51,10 @@ def _given_array(name: str, value, shape: tuple[int, ...], what: str) -> np.ndar
         raise ValueError(f"{name} must be numeric; got {str(value)[:80]}") from None
     if array.shape != shape:
         raise ValueError(f"{name} must have shape {shape} ({what}); got {array.shape}")
-    bad = np.argwhere(~np.isfinite(array))
-    if len(bad):
+    if not np.isfinite(array).all():
+        first = np.argwhere(~np.isfinite(array))[0]
         raise ValueError(f"{name} contains NaN or infinite values (first at index "
-                         f"{tuple(int(i) for i in bad[0])})")
+                         f"{tuple(int(i) for i in first)})")
     return array
 
 
@@ -107,7 +107,11 @@ def check_initial_covariances(covariances, covariance_type: str, n_components: i
     # Every matrix at once (a sweep hands each fit its start as covariances_init); the
     # first one that fails is named.
     matrices = array.reshape(-1, d, d)
-    symmetric = np.isclose(matrices, np.swapaxes(matrices, 1, 2)).all(axis=(1, 2))
+    # np.allclose's test (its rtol and atol) written out: np.isclose's own checks cost
+    # more than the comparison on finite values.
+    transposed = np.swapaxes(matrices, 1, 2)
+    symmetric = (np.abs(matrices - transposed) <= 1e-8 + 1e-5 * np.abs(transposed)).all(
+        axis=(1, 2))
     # Positive definiteness does not depend on scale: checked on each matrix divided by
     # its largest entry, so that entries near the top of float64 cannot overflow.
     largest = np.abs(matrices).max(axis=(1, 2))
