@@ -342,7 +342,7 @@ class EMRun:
         self.extra_reg = np.zeros(model.k)
         self.collapsed: set[int] = set()
         self.identical_pairs: set[tuple[int, int]] = set()
-        self.upper_pairs = np.triu(np.ones((model.k, model.k), dtype=bool), 1)  # (i < j)
+        self._upper_pairs = np.triu(np.ones((model.k, model.k), dtype=bool), 1)  # (i < j)
         self.worst_rows: np.ndarray | None = None
         self.singular: dict[int, str] = {}
         self._design_weights: tuple = (None, None, None)  # (params, prec_chol, weights)
@@ -589,7 +589,7 @@ class EMRun:
         weights = params.weights
         same = np.abs(np.subtract.outer(weights, weights)) <= 1e-10 * np.maximum.outer(
             weights, weights)
-        same &= self.upper_pairs
+        same &= self._upper_pairs
         if not same.any():
             return []
         same &= close(params.means) & close(self.structure.to_full(params.covariances))
