@@ -91,7 +91,11 @@ def icl_from(bic: float, responsibilities: np.ndarray) -> float:
     penalized by twice the entropy of the MAP classification,
     ``bic - 2 * sum_i log z_i,map(i)``, which grows when components overlap.
     """
-    return bic - 2 * float(np.log(responsibilities.max(axis=1)).sum())
+    # The row maxima taken down the columns of a transposed copy: along the short rows of
+    # an (n, k) array numpy loops once per row, ten times slower (a maximum is exact in
+    # any order).
+    top = np.ascontiguousarray(responsibilities.T).max(axis=0)
+    return bic - 2 * float(np.log(top).sum())
 
 
 # Two fits' criteria this close, relative, differ by rounding: a BIC sums n log-densities,
