@@ -52,7 +52,17 @@ def singular_components(covariance_type: str, weights: np.ndarray,
     bare = covariances_full.copy() if every else covariances_full[enough]
     regularization = np.reshape(regularization, (len(weights), -1))
     diagonals_of(bare)[...] -= regularization if every else regularization[enough]
-    thinnest_enough = np.linalg.eigvalsh(scale[:, None] * bare * scale[None, :])[:, 0]
+    with np.errstate(over="ignore", invalid="ignore"):
+        relative = scale[:, None] * bare * scale[None, :]
+    if np.isfinite(relative).all():
+        thinnest_enough = np.linalg.eigvalsh(relative)[:, 0]
+    else:
+        # A relative variance beyond float64: a feature the data hardly spread (a constant
+        # column's standard deviation is rounding, 1e-162 say) under a covariance its
+        # model makes as wide as along the others (EII, say). Far from flat.
+        finite = np.isfinite(relative).all(axis=(1, 2))
+        thinnest_enough = np.full(len(relative), np.inf)
+        thinnest_enough[finite] = np.linalg.eigvalsh(relative[finite])[:, 0]
     if every:
         thinnest = thinnest_enough
     else:
