@@ -15,6 +15,8 @@ another (see ``gmm_core.estep``).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 LOG_2PI = np.log(2.0 * np.pi)
@@ -26,6 +28,16 @@ class NotPositiveDefiniteError(np.linalg.LinAlgError):
     def __init__(self, components: list[int]):
         super().__init__(f"covariance of component(s) {components} is not positive definite")
         self.components = components
+
+
+def diagonals_of(matrices: np.ndarray) -> np.ndarray:
+    """A writable ``(..., d)`` view of the diagonals of C-contiguous ``(..., d, d)``
+    matrices: a strided slice, several times cheaper than fancy indexing on the small
+    stacks of every EM iteration. (Setting ``shape`` raises rather than copy.)"""
+    d = matrices.shape[-1]
+    flat = matrices.view()
+    flat.shape = (*matrices.shape[:-2], d * d)
+    return flat[..., ::d + 1]
 
 
 def _cholesky_lower(matrices: np.ndarray) -> np.ndarray:
@@ -131,14 +143,24 @@ class CovarianceStructure:
         return float(np.mean(np.diagonal(self.to_full(covariances)[component])))
 
 
+@functools.lru_cache(maxsize=64)
+def _pairs(d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows and columns of the upper triangle (i <= j), and 2 off the diagonal (where a
+    product appears twice in x^T Lambda x); read-only, made once per d: every fit of a
+    sweep builds its structures anew."""
+    rows, cols = np.triu_indices(d)
+    multiplicity = np.where(rows == cols, 1.0, 2.0)
+    for array in (rows, cols, multiplicity):
+        array.flags.writeable = False
+    return rows, cols, multiplicity
+
+
 class _PairwiseQuadratic(CovarianceStructure):
     """Full and tied: phi holds x_i x_j for all i <= j."""
 
     def __init__(self, n_components: int, n_features: int):
         super().__init__(n_components, n_features)
-        self.rows, self.cols = np.triu_indices(n_features)
-        # Off-diagonal products appear twice in x^T Lambda x.
-        self.pair_multiplicity = np.where(self.rows == self.cols, 1.0, 2.0)
+        self.rows, self.cols, self.pair_multiplicity = _pairs(n_features)
 
     def n_quadratic(self) -> int:
         return len(self.rows)
@@ -193,7 +215,7 @@ class FullCovariance(_PairwiseQuadratic):
     def estimate(self, nk, means_c, quad, reg_covar):
         cov = self._scatter(quad / nk[:, None])
         cov -= means_c[:, :, None] * means_c[:, None, :]
-        cov[:, np.arange(self.d), np.arange(self.d)] += reg_covar
+        diagonals_of(cov)[...] += reg_covar
         return cov
 
     def precision_cholesky(self, covariances):
@@ -233,7 +255,7 @@ class TiedCovariance(_PairwiseQuadratic):
         total = nk.sum()
         cov = self._scatter(quad.sum(axis=0) / total)
         cov -= np.einsum("k,ki,kj->ij", nk, means_c, means_c) / total
-        cov[np.diag_indices(self.d)] += reg_covar
+        diagonals_of(cov)[...] += reg_covar
         return cov
 
     def precision_cholesky(self, covariances):
@@ -275,11 +297,11 @@ class _SquaresQuadratic(CovarianceStructure):
     def to_full(self, covariances):
         variances = self._variances(covariances)
         full = np.zeros((self.k, self.d, self.d))
-        full[:, np.arange(self.d), np.arange(self.d)] = variances
+        diagonals_of(full)[...] = variances
         return full
 
     def log_density_terms(self, prec_chol, means_c):
-        precision = np.broadcast_to(self._variances(prec_chol**2), (self.k, self.d))
+        precision = self._variances(prec_chol**2)  # (k, d)
         linear = precision * means_c
         constant = -0.5 * np.einsum("ki,ki->k", linear, means_c)
         return -0.5 * precision, linear, constant + self.log_det_precision_cholesky(prec_chol)
@@ -385,6 +407,7 @@ def structure_for(covariance_type: str, n_components: int, n_features: int) -> C
         f"got {covariance_type!r}")
 
 
+@functools.lru_cache(maxsize=256)
 def n_parameters(covariance_type: str, k: int, d: int) -> int:
     """Free parameters of a ``k``-component mixture in ``d`` dimensions, as BIC and AIC
     count them: the covariances, ``k`` means and ``k - 1`` weights."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,10 +38,11 @@ from gmm_core.request import (
 )
 from gmm_core.scaling import (
     FeatureScaling,
+    RowSummary,
     check_magnitudes,
     internal_regularization,
     internal_scale,
-    location_and_spread,
+    summarize_rows,
 )
 from gmm_core.singular import singular_components
 from gmm_core.trace import (
@@ -93,7 +96,11 @@ def icl_from(bic: float, responsibilities: np.ndarray) -> float:
     penalized by twice the entropy of the MAP classification,
     ``bic - 2 * sum_i log z_i,map(i)``, which grows when components overlap.
     """
-    return bic - 2 * float(np.log(responsibilities.max(axis=1)).sum())
+    # The row maxima taken down the columns of a transposed copy: along the short rows of
+    # an (n, k) array numpy loops once per row, ten times slower (a maximum is exact in
+    # any order).
+    top = np.ascontiguousarray(responsibilities.T).max(axis=0)
+    return bic - 2 * float(np.log(top).sum())
 
 
 # Two fits' criteria this close, relative, differ by rounding: a BIC sums n log-densities,
@@ -183,12 +190,17 @@ class GMM:
         self.noise_init = noise_init
 
     # ------------------------------------------------------------------ public API
-    def fit(self, X) -> GMM:
+    def fit(self, X, rows: RowSummary | None = None) -> GMM:
         """Fit by EM. ``X`` may be a ``dask.array``: the pass then runs on the current
-        Dask client, the rows staying on its workers (gmm_core.distributed)."""
+        Dask client, the rows staying on its workers (gmm_core.distributed).
+
+        ``rows``: ``gmm_core.scaling.summarize_rows(X)`` when the caller already has it
+        (a model-selection sweep computes it once for all its fits)."""
         self.check_parameters()
-        X, blocks, structure, scaling, regularization = self._prepare(X)
-        rng = np.random.RandomState(self.seed)
+        X, blocks, structure, scaling, regularization = self._prepare(X, rows)
+        # Seeded when first drawn from, once for all the runs: seeding a RandomState costs
+        # more than a small fit's EM iteration, and a fit from a given start never draws.
+        rng = functools.cache(lambda: np.random.RandomState(self.seed))
         # A sound fit beats a singular one of higher likelihood: a singular component's
         # likelihood is bounded only by the regularization (gmm_core.singular).
         runs = [EMRun(self, X, blocks, structure, rng, regularization, scaling,
@@ -212,7 +224,7 @@ class GMM:
         self.n_features_in_ = structure.d
         return self
 
-    def _prepare(self, X):
+    def _prepare(self, X, rows: RowSummary | None = None):
         """The rows in the fit's internal units, their blocks, the covariance structure,
         the scaling to and from the data's units, and the regularization in internal
         units. Sets ``_structure``, ``_scaling``, ``_shift`` and ``_log_vinv`` (the noise
@@ -237,7 +249,8 @@ class GMM:
                 log_vinv = log_noise_density(X, self.vinv)
             n, d = X.shape
             structure = structure_for(self.covariance_type, self.k, d)
-            shift, spread = location_and_spread(X)
+            rows = summarize_rows(X) if rows is None else rows
+            shift, spread = rows.location, rows.spread
             check_magnitudes(spread, reg_covar=self.reg_covar,
                              regularization=self.regularization)
             scaling = FeatureScaling(structure, internal_scale(
@@ -245,6 +258,8 @@ class GMM:
             X = scaling.to_internal_rows(X)
             blocks = DesignBlocks(X, shift / scaling.scale, structure,
                                   display_sample_index(n, self._sample_size(n), self.seed))
+            if rows.spread_is_std and scaling.is_identity:
+                blocks.spread = spread  # what the blocks would compute from the same rows
         regularization = internal_regularization(self.reg_covar, self.regularization, spread,
                                                  scaling.scale)
         self._structure, self._scaling = structure, scaling
@@ -262,13 +277,13 @@ class GMM:
         return self.fit(X).predict(X)
 
     def score_samples(self, X) -> np.ndarray:
-        return self._evaluate(X)[0]
+        return self.evaluate(X)[0]
 
     def score(self, X) -> float:
         return float(self.score_samples(X).mean())
 
     def predict_proba(self, X) -> np.ndarray:
-        return self._evaluate(X)[1]
+        return self.evaluate(X)[1]
 
     def predict(self, X) -> np.ndarray:
         """Each row's most responsible component; -1 for the noise component."""
@@ -290,7 +305,7 @@ class GMM:
 
     def icl(self, X) -> float:
         """BIC plus twice the entropy of the hard classification (see ``icl_from``)."""
-        log_likelihood, responsibilities = self._evaluate(X)
+        log_likelihood, responsibilities = self.evaluate(X)
         bic = bic_from(log_likelihood.mean(), len(log_likelihood), self.n_parameters())
         return icl_from(bic, responsibilities)
 
@@ -335,7 +350,9 @@ class GMM:
         if not hasattr(self, "trace_"):
             raise RuntimeError("this GMM is not fitted yet: call fit(X) first")
 
-    def _evaluate(self, X):
+    def evaluate(self, X) -> tuple[np.ndarray, np.ndarray]:
+        """Per-row log-likelihood ``(n,)`` and responsibilities ``(n, k)``, from one pass:
+        ``score_samples(X)`` and ``predict_proba(X)`` at the cost of one."""
         self._check_fitted()
         X = self._scaling.to_internal_rows(validate_data(X, n_features=self.n_features_in_))
         log_likelihood, responsibilities = evaluate_mixture(
@@ -347,10 +364,12 @@ class EMRun:
     """One EM run from one initialization, recording its trace."""
 
     def __init__(self, model: GMM, X: np.ndarray, blocks: DesignBlocks,
-                 structure: CovarianceStructure, rng: np.random.RandomState,
+                 structure: CovarianceStructure,
+                 rng: np.random.RandomState | Callable[[], np.random.RandomState],
                  regularization=None, scaling: FeatureScaling | None = None,
                  log_vinv: float | None = None):
         """``X`` and ``blocks`` in the fit's internal units (``scaling``, default none);
+        ``rng`` is the run's random state, or a function returning it when first needed;
         ``regularization`` is what the M-step adds to each variance, in those units
         (default: ``model.reg_covar``); ``log_vinv``, in those units too, is the noise
         component's log-density (None: no noise component)."""
@@ -360,7 +379,7 @@ class EMRun:
         self.X = X
         self.blocks = blocks
         self.structure = structure
-        self.rng = rng
+        self._rng = rng
         self.n = blocks.n  # X holds every row in memory, only a sample on a cluster
         self.shift = blocks.shift[:, 0]
         self.log_vinv = log_vinv
@@ -368,8 +387,14 @@ class EMRun:
         self.extra_reg = np.zeros(model.k)
         self.collapsed: set[int] = set()
         self.identical_pairs: set[tuple[int, int]] = set()
+        self._upper_pairs = np.triu(np.ones((model.k, model.k), dtype=bool), 1)  # (i < j)
         self.worst_rows: np.ndarray | None = None
         self.singular: dict[int, str] = {}
+        self._design_weights: tuple = (None, None, None)  # (params, prec_chol, weights)
+
+    @property
+    def rng(self) -> np.random.RandomState:
+        return self._rng if isinstance(self._rng, np.random.RandomState) else self._rng()
 
     # -- the loop, and its two half-steps (the classroom stepper drives them too) -------
     def start(self, responsibilities: np.ndarray | None = None) -> None:
@@ -401,8 +426,14 @@ class EMRun:
         self._check_singular(iteration)
 
     def design_weights(self) -> np.ndarray:
-        return design_weights(self.structure, self.params, self.prec_chol, self.shift,
-                              self.log_vinv)
+        """The E-step's weights for the current parameters (gmm_core.mstep.design_weights),
+        made once per parameters: the start's check has already made the first ones."""
+        params, prec_chol, weights = self._design_weights
+        if params is not self.params or prec_chol is not self.prec_chol:
+            weights = design_weights(self.structure, self.params, self.prec_chol, self.shift,
+                                     self.log_vinv)
+            self._design_weights = (self.params, self.prec_chol, weights)
+        return weights
 
     def run(self) -> _Run:
         m = self.model
@@ -544,7 +575,8 @@ class EMRun:
         """
         m = self.model
         changed = False
-        for component in np.flatnonzero(params.weights * self.n < 1.0):
+        collapsed = np.flatnonzero(params.weights * self.n < 1.0)
+        for component in collapsed:
             if component in self.collapsed:
                 continue
             self.collapsed.add(int(component))
@@ -557,7 +589,9 @@ class EMRun:
             if m.on_degenerate == "reinit" and iteration > 0:
                 self._reinitialize(params, int(component), iteration, why="its weight collapsed")
                 changed = True
-        self.collapsed &= set(np.flatnonzero(params.weights * self.n < 1.0).tolist())
+        if changed:  # a restart gave a component new weights
+            collapsed = np.flatnonzero(params.weights * self.n < 1.0)
+        self.collapsed &= set(collapsed.tolist())
         for first, second in self._identical_pairs(params):
             if (first, second) in self.identical_pairs:
                 continue
@@ -582,8 +616,7 @@ class EMRun:
                  else self.extra_reg)
         singular = singular_components(self.structure.name, params.weights,
                                        self.structure.to_full(params.covariances),
-                                       np.add.outer(extra, np.broadcast_to(
-                                           self.reg, (self.structure.d,))),
+                                       extra[:, None] + self.reg,
                                        self.n, self.blocks.spread)
         for component in singular.keys() - self.singular.keys():
             self.recorder.add_event(
@@ -601,10 +634,15 @@ class EMRun:
             scale = np.maximum(np.abs(values[:, None]), np.abs(values[None]))
             return np.all(gap <= 1e-10 * scale, axis=-1)
 
-        same = np.triu(close(params.means), 1)
+        # The weights first: they tell most pairs apart, and being (k,) and positive they
+        # are compared in a few operations (at every iteration).
+        weights = params.weights
+        same = np.abs(np.subtract.outer(weights, weights)) <= 1e-10 * np.maximum.outer(
+            weights, weights)
+        same &= self._upper_pairs
         if not same.any():
             return []
-        same &= close(params.weights) & close(self.structure.to_full(params.covariances))
+        same &= close(params.means) & close(self.structure.to_full(params.covariances))
         return [(int(i), int(j)) for i, j in np.argwhere(same)]
 
     def _reinitialize(self, params, component, iteration, why: str) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, MutableMapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,7 @@ from gmm_core.init import PARTITION_INITIALIZERS, parameters_from_partition
 from gmm_core.model import GMM, aic_from, bic_from, icl_from
 from gmm_core.model_names import mclust_name
 from gmm_core.request import COVARIANCE_CHOICES, COVARIANCE_TYPES, INIT_METHODS
+from gmm_core.scaling import RowSummary, summarize_rows
 from gmm_core.threads import single_threaded
 from gmm_core.validation import validate_data
 
@@ -84,7 +85,8 @@ class FitScore:
 
 def fit_key(k: int, covariance_type: str, settings: SweepSettings) -> tuple:
     """A hashable name for one fit; keep one cache mapping per data set (fingerprint)."""
-    return (int(k), covariance_type, *asdict(settings).values())
+    # The fields as they are (asdict would deep-copy them, for every fit of a sweep).
+    return (int(k), covariance_type, *(getattr(settings, f.name) for f in fields(settings)))
 
 
 def score_fit(X, k: int, covariance_type: str, settings: SweepSettings) -> FitScore:
@@ -102,9 +104,12 @@ def score_fits(X, k: int, covariance_types: Iterable[str],
     One thread also makes in-process and worker-process results bitwise identical.
     """
     X = validate_data(X, min_rows=k)
+    rows = summarize_rows(X)  # once for every fit
     with single_threaded():
         partition = _shared_partition(X, k, settings)
-        return [_score(X, _model(X, k, covariance_type, settings, partition))
+        start_shift = None if partition is None else X.mean(axis=0, dtype=np.float64)
+        return [_score(X, _model(X, k, covariance_type, settings, partition, start_shift),
+                       rows)
                 for covariance_type in covariance_types]
 
 
@@ -115,25 +120,28 @@ def _shared_partition(X: np.ndarray, k: int, settings: SweepSettings) -> np.ndar
     return PARTITION_INITIALIZERS[settings.init](X, k, np.random.RandomState(settings.seed))
 
 
-def _model(X, k: int, covariance_type: str, settings: SweepSettings, partition) -> GMM:
+def _model(X, k: int, covariance_type: str, settings: SweepSettings, partition,
+           shift: np.ndarray | None) -> GMM:
     model = settings.model(k, covariance_type)
     if partition is not None:
         # What GMM.fit computes from this partition, handed over as its initial values.
         structure = structure_for(covariance_type, k, X.shape[1])
-        blocks = DesignBlocks(X, X.mean(axis=0, dtype=np.float64), structure)
+        blocks = DesignBlocks(X, shift, structure)
         start = parameters_from_partition(partition, k, structure, blocks, settings.reg_covar)
         model.weights_init, model.means_init = start.weights, start.means
         model.covariances_init = start.covariances
     return model
 
 
-def _score(X, model: GMM) -> FitScore:
-    mean_loglik = model.fit(X).score(X)  # once: bic(X) and aic(X) would each recompute it
+def _score(X, model: GMM, rows: RowSummary) -> FitScore:
+    # One pass for every criterion: bic(X), aic(X) and icl(X) would each make their own.
+    log_likelihood, responsibilities = model.fit(X, rows).evaluate(X)
+    mean_loglik = float(log_likelihood.mean())
     n, n_parameters = len(X), model.n_parameters()
     bic = bic_from(mean_loglik, n, n_parameters)
     return FitScore(k=model.k, covariance_type=model.covariance_type, bic=float(bic),
                     aic=float(aic_from(mean_loglik, n, n_parameters)),
-                    icl=float(icl_from(bic, model.predict_proba(X))),
+                    icl=float(icl_from(bic, responsibilities)),
                     mean_loglik=float(mean_loglik), converged=bool(model.converged_),
                     n_iter=int(model.n_iter_),
                     singular="; ".join(f"component {component}: {why}" for component, why

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gmm_core.covariance import diagonals_of
 from gmm_core.parsimonious import ALIASES, min_points
 
 # Variance along the thinnest direction, relative to the data's, below which a covariance
@@ -46,24 +47,37 @@ def singular_components(covariance_type: str, weights: np.ndarray,
     measurable = data_spread > np.sqrt(np.finfo(float).tiny)
     scale = 1.0 / np.where(measurable, data_spread, 1.0)
     # With the largest factor brought down to 1, the product cannot overflow however small
-    # a spread is; the flatness bound is scaled to match.
+    # a spread is (an EII covariance as wide along a feature of spread 1e-162 as along the
+    # others, say); the flatness bound is scaled to match.
     largest = max(scale.max(), 1.0)
     scale /= largest
     flat_bound = FLAT_VARIANCE_RATIO / largest**2
+    points = weights * n_samples
+    enough = points >= needed
+    # The bare covariances of the components with enough points in one batched eigvalsh:
+    # this runs after each M-step, and a call per component cost more than the rest of
+    # a small fit's M-step.
+    every = enough.all()
+    bare = covariances_full.copy() if every else covariances_full[enough]
+    regularization = np.reshape(regularization, (len(weights), -1))
+    diagonals_of(bare)[...] -= regularization if every else regularization[enough]
+    thinnest_enough = np.linalg.eigvalsh(scale[:, None] * bare * scale[None, :])[:, 0]
+    if every:
+        thinnest = thinnest_enough
+    else:
+        thinnest = np.full(len(weights), np.inf)
+        thinnest[enough] = thinnest_enough
     singular = {}
-    for component, weight in enumerate(weights):
-        points = weight * n_samples
-        if points < needed:
+    for component in np.flatnonzero(~enough | (thinnest < flat_bound)):
+        component = int(component)
+        if not enough[component]:
             singular[component] = (
-                f"it holds {points:.2f} points' worth of weight; a {covariance_type} "
-                f"covariance in {d} dimension{'s' if d != 1 else ''} needs at least {needed}")
-            continue
-        bare = covariances_full[component] - regularization[component] * np.eye(d)
-        thinnest_scaled = np.linalg.eigvalsh(scale[:, None] * bare * scale[None, :])[0]
-        if thinnest_scaled < flat_bound:
-            thinnest = thinnest_scaled * largest**2
+                f"it holds {points[component]:.2f} points' worth of weight; a "
+                f"{covariance_type} covariance in {d} dimension{'s' if d != 1 else ''} needs "
+                f"at least {needed}")
+        else:
             singular[component] = (
                 "without regularization its covariance is flat (variance "
-                f"{max(thinnest, 0.0):.1e} of the data's along its thinnest direction): "
-                "it sits on a point or a lower-dimensional set")
+                f"{max(thinnest[component] * largest**2, 0.0):.1e} of the data's along its "
+                "thinnest direction): it sits on a point or a lower-dimensional set")
     return singular

@@ -19,6 +19,7 @@ which iteration each snapshot is.
 
 from __future__ import annotations
 
+import functools
 from array import array
 from dataclasses import dataclass, field
 
@@ -175,12 +176,27 @@ def display_sample_size(n_samples: int, n_components: int, max_iters: int,
     return int(max(1, min(n_samples, trace_points, memory_cap_bytes // per_row)))
 
 
-def display_sample_index(n_samples: int, size: int, seed: int) -> np.ndarray:
+def display_sample_index(n_samples: int, size: int, seed: int | None) -> np.ndarray:
     """A sorted, reproducible subsample of row indices (all rows when they fit)."""
     if size >= n_samples:
         return np.arange(n_samples)
+    if seed is None:
+        return _drawn_sample_index(n_samples, size, seed)
+    return _kept_sample_index(n_samples, size, seed)
+
+
+def _drawn_sample_index(n_samples: int, size: int, seed: int | None) -> np.ndarray:
     rng = np.random.default_rng(seed)
     return np.sort(rng.choice(n_samples, size=size, replace=False))
+
+
+@functools.lru_cache(maxsize=64)
+def _kept_sample_index(n_samples: int, size: int, seed: int) -> np.ndarray:
+    """Read-only, and kept for the next call: every fit of a model-selection sweep asks
+    for the same subsample, and drawing it costs more than a small fit's EM iteration."""
+    index = _drawn_sample_index(n_samples, size, seed)
+    index.flags.writeable = False
+    return index
 
 
 class TraceRecorder:

@@ -33,9 +33,8 @@ def validate_data(X, min_rows: int = 1, n_features: int | None = None) -> np.nda
     if n_features is not None and n_cols != n_features:
         raise ValueError(f"X has {counted(n_cols, 'feature')} but the model was fitted on "
                          f"{n_features:,}")
-    finite_rows = np.isfinite(array).all(axis=1)
-    if not finite_rows.all():
-        bad = np.flatnonzero(~finite_rows)
+    if not np.isfinite(array).all():
+        bad = np.flatnonzero(~np.isfinite(array).all(axis=1))
         raise ValueError(f"X contains NaN or infinite values in {counted(len(bad), 'row')} "
                          f"(first at row {bad[0]}); drop or impute them first")
     if n_rows < min_rows:
@@ -52,10 +51,10 @@ def _given_array(name: str, value, shape: tuple[int, ...], what: str) -> np.ndar
         raise ValueError(f"{name} must be numeric; got {str(value)[:80]}") from None
     if array.shape != shape:
         raise ValueError(f"{name} must have shape {shape} ({what}); got {array.shape}")
-    bad = np.argwhere(~np.isfinite(array))
-    if len(bad):
+    if not np.isfinite(array).all():
+        first = np.argwhere(~np.isfinite(array))[0]
         raise ValueError(f"{name} contains NaN or infinite values (first at index "
-                         f"{tuple(int(i) for i in bad[0])})")
+                         f"{tuple(int(i) for i in first)})")
     return array
 
 
@@ -105,15 +104,24 @@ def check_initial_covariances(covariances, covariance_type: str, n_components: i
             raise ValueError(f"{name} must be positive; {name}{list(where)} is "
                              f"{array[where]:.6g}")
         return array
-    for j, matrix in enumerate(array.reshape(-1, d, d)):
+    # Every matrix at once (a sweep hands each fit its start as covariances_init); the
+    # first one that fails is named.
+    matrices = array.reshape(-1, d, d)
+    # np.allclose's test (its rtol and atol) written out: np.isclose's own checks cost
+    # more than the comparison on finite values.
+    transposed = np.swapaxes(matrices, 1, 2)
+    symmetric = (np.abs(matrices - transposed) <= 1e-8 + 1e-5 * np.abs(transposed)).all(
+        axis=(1, 2))
+    # Positive definiteness does not depend on scale: checked on each matrix divided by
+    # its largest entry, so that entries near the top of float64 cannot overflow.
+    largest = np.abs(matrices).max(axis=(1, 2))
+    divisor = np.where(largest > 0, largest, 1.0)[:, None, None]
+    smallest = np.where(largest > 0, np.linalg.eigvalsh(matrices / divisor)[:, 0] * largest,
+                        0.0)
+    for j in np.flatnonzero(~symmetric | ~(smallest > 0)):
         which = f"{name}[{j}]" if covariance_type == "full" else name
-        if not np.allclose(matrix, matrix.T):
+        if not symmetric[j]:
             raise ValueError(f"{which} must be symmetric; it is not")
-        # Positive definiteness does not depend on scale: checked on the matrix divided by
-        # its largest entry, so that entries near the top of float64 cannot overflow.
-        largest = np.abs(matrix).max()
-        smallest = np.linalg.eigvalsh(matrix / largest)[0] * largest if largest else 0.0
-        if not smallest > 0:
-            raise ValueError(f"{which} must be positive definite; its smallest eigenvalue "
-                             f"is {smallest:.6g}")
+        raise ValueError(f"{which} must be positive definite; its smallest eigenvalue "
+                         f"is {smallest[j]:.6g}")
     return array

@@ -90,6 +90,20 @@ def test_a_feature_of_vanishing_spread_is_read_without_overflow():
     assert set(scaled) == {0}
 
 
+def test_a_covariance_wide_along_a_feature_the_data_hardly_spread_is_not_flat():
+    # A constant column's standard deviation is rounding (1e-162 here): in its units an
+    # EII covariance as wide as along the other feature overflows float64 (Hypothesis
+    # found this; RuntimeWarnings from gmm_core are errors in the tests).
+    value = 1.2974997817770777e-146
+    X = np.array([[1.0, value]] + [[value, value]] * 5)
+    assert 0 < X.std(axis=0)[1] < 1e-160
+    spread = X.std(axis=0)
+    wide = np.array([[[0.07, 0.0], [0.0, 0.07]]])
+    assert singular_components("EII", np.ones(1), wide, np.array([1e-6]), 6, spread) == {}
+    assert singular_components("EII", np.ones(1), wide - 0.07 * np.eye(2), np.zeros(1), 6,
+                               spread) != {}
+
+
 def test_restarts_keep_a_sound_fit_over_a_singular_one_of_higher_likelihood(monkeypatch):
     runs = []
     run = model_module.EMRun.run
