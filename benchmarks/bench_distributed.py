@@ -11,9 +11,12 @@ process's peak memory is its own:
   the catalog's size, so every pass reads the Parquet files again.
 
 Prints seconds per iteration (the mean of --iterations timed iterations after the
-start), the peak resident memory of the fitting process (the client) and of each
-worker, and the statistics each pass moves: per chunk, the (k, F) design weights in and
-the (k, F) sums out.
+start), the CPU seconds per iteration of the fitting process and its workers together,
+the peak resident memory of the fitting process (the client) and of each worker, and
+the statistics each pass moves: per chunk, the (k, F) design weights in and the (k, F)
+sums out; then the cluster's seconds per iteration over the in-memory fit's, both
+measured in this run (the machine may be shared: the ratio and the CPU seconds say more
+than the seconds).
 
     .venv/bin/python benchmarks/bench_distributed.py   # 10^7, then 10^8 out of core
     .venv/bin/python benchmarks/bench_distributed.py --rows 1000000 --out-of-core-rows 0
@@ -73,15 +76,28 @@ def start_parameters(sample: np.ndarray) -> dict:
             "covariances_init": np.repeat(cov[None], K, axis=0)}
 
 
-def timed_fit(gmm_rows, iterations: int, start: dict) -> tuple[float, int]:
-    """Seconds per iteration, from the first progress report to the last (the start's
-    one-off reads excluded), and the iterations run."""
+def timed_fit(gmm_rows, iterations: int, start: dict, cpu_now=time.process_time) -> dict:
+    """Seconds and CPU seconds (``cpu_now``: this process's, or with its workers') per
+    iteration, from the first progress report to the last (the start's one-off reads
+    excluded)."""
     from gmm_core import GMM
 
     stamps = []
+
+    def report(iteration, _):
+        # The CPU reading comes first at the start and last at the end, so that reading
+        # it (a round trip to each worker on a cluster) is not timed.
+        if iteration == 1:
+            stamps.append((cpu_now(), time.perf_counter()))
+        elif iteration == iterations + 1:
+            end_time = time.perf_counter()
+            stamps.append((cpu_now(), end_time))
+
     GMM(k=K, tol=0.0, max_iters=iterations + 1, trace_points=1000, **start,
-        on_iteration=lambda *_: stamps.append(time.perf_counter())).fit(gmm_rows)
-    return (stamps[-1] - stamps[0]) / (len(stamps) - 1), len(stamps)
+        on_iteration=report).fit(gmm_rows)
+    (cpu_start, start_time), (cpu_end, end_time) = stamps
+    return {"seconds_per_iteration": (end_time - start_time) / iterations,
+            "cpu_per_iteration": (cpu_end - cpu_start) / iterations}
 
 
 def run_mode(mode: str, catalog: Path, iterations: int, worker_memory: str) -> dict:
@@ -92,8 +108,7 @@ def run_mode(mode: str, catalog: Path, iterations: int, worker_memory: str) -> d
 
         X = pd.read_parquet(catalog).to_numpy()
         start = start_parameters(X[:: max(1, len(X) // 100_000)])
-        seconds, _ = timed_fit(X, iterations, start)
-        return {"rows": len(X), "seconds_per_iteration": seconds, "client_mb": peak_mb()}
+        return {"rows": len(X), **timed_fit(X, iterations, start), "client_mb": peak_mb()}
     from distributed import Client, LocalCluster
 
     limit = worker_memory if mode == "out of core" else "auto"
@@ -102,11 +117,12 @@ def run_mode(mode: str, catalog: Path, iterations: int, worker_memory: str) -> d
         data = open_catalog(str(catalog), COLUMNS)
         start = start_parameters(data.sample(100_000, seed=2))
         client.run(_reset_peak)
-        seconds, _ = timed_fit(data.rows, iterations, start)
+        timed = timed_fit(data.rows, iterations, start, lambda: time.process_time() + sum(
+            client.run(time.process_time).values()))
         workers = sorted(client.run(peak_mb).values())
         chunks = len(data.rows.chunks[0])
     features = D * (D + 1) // 2 + D + 1
-    return {"rows": data.n_rows, "seconds_per_iteration": seconds, "client_mb": peak_mb(),
+    return {"rows": data.n_rows, **timed, "client_mb": peak_mb(),
             "worker_mb": workers, "chunks": chunks,
             "bytes_per_iteration": chunks * 2 * K * features * 8}
 
@@ -128,7 +144,7 @@ def print_row(mode: str, result: dict) -> None:
     workers = ", ".join(f"{mb:,.0f}" for mb in result.get("worker_mb", [])) or "-"
     moved = result.get("bytes_per_iteration")
     print(f"{mode:>12} {result['rows']:>13,} {result['seconds_per_iteration']:>9.3f} "
-          f"{result['client_mb']:>10,.0f} {workers:>15} "
+          f"{result['cpu_per_iteration']:>10.3f} {result['client_mb']:>10,.0f} {workers:>15} "
           f"{f'{moved / 1e3:,.0f} KB' if moved else '-':>12}", flush=True)
 
 
@@ -152,13 +168,18 @@ def main(argv=None) -> int:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="gmm-bench-catalog-"))
     print(f"k = {K} full covariance, {D} features, Parquet files of {ROWS_PER_FILE:,} rows; "
           f"two worker processes of one thread on {os.cpu_count()} cores")
-    print(f"{'':>12} {'rows':>13} {'s / iter':>9} {'client MB':>10} {'worker MB':>15} "
-          f"{'moved / iter':>12}")
+    print(f"{'':>12} {'rows':>13} {'s / iter':>9} {'CPU s/iter':>10} {'client MB':>10} "
+          f"{'worker MB':>15} {'moved / iter':>12}")
     try:
         catalog = workdir / f"rows-{args.rows}"
         write_catalog(catalog, args.rows)
+        results = {}
         for mode in ("in memory", "cluster"):
-            print_row(mode, in_subprocess(mode, catalog, args.iterations, args.worker_memory))
+            results[mode] = in_subprocess(mode, catalog, args.iterations, args.worker_memory)
+            print_row(mode, results[mode])
+        seconds = {mode: result["seconds_per_iteration"] for mode, result in results.items()}
+        print(f"cluster / in memory: {seconds['cluster'] / seconds['in memory']:.2f} "
+              f"(seconds per iteration, this run)", flush=True)
         if args.out_of_core_rows:
             catalog = workdir / f"rows-{args.out_of_core_rows}"
             write_catalog(catalog, args.out_of_core_rows)
