@@ -17,7 +17,7 @@ import os
 
 import streamlit as st
 
-from dashboard import fit_payload
+from dashboard import fit_payload, pairs_plot
 from dashboard.figures import FigureOptions
 from dashboard.pipeline import (
     ComparisonOutcome,
@@ -190,6 +190,13 @@ def panels(request: FitRequest, fingerprint: str, options: FigureOptions) -> byt
     """Our final fit beside scikit-learn's."""
     return panels_bytes(prepared(request), fit(request, fingerprint),
                         comparison(request, fingerprint), options)
+
+
+@st.cache_resource(max_entries=FIGURE_ENTRIES, ttl=TTL, show_spinner=False)
+def pairs(request: FitRequest, fingerprint: str, options: FigureOptions):
+    """The pairs plot of a fit in more than two features (None otherwise), built once for
+    the page's reruns and its HTML download."""
+    return pairs_plot.figure_for(prepared(request), fit(request, fingerprint), options)
 
 
 @st.cache_resource(max_entries=FIGURE_ENTRIES, ttl=TTL, show_spinner=False)

@@ -9,7 +9,8 @@ every data-space figure (one unit as long across as up), unless the user fills t
 frame. On the diagonal, that feature's histogram over every fitted row (as a density),
 each component's weighted 1-D marginal density in its colour and the mixture's in black.
 The final iteration of the fit, as a still Plotly figure (``pairs_figure``, pure);
-``show`` puts it under the Explore figure, and the HTML download draws it too.
+``dashboard.cache.pairs`` keeps it, ``show`` puts it under the Explore figure, and the
+HTML download draws it too.
 """
 
 from __future__ import annotations
@@ -214,14 +215,16 @@ def figure_for(prepared: PreparedData, outcome: FitOutcome,
     return pairs_figure(prepared.X, prepared.axis_titles, outcome.trace, options)
 
 
-def show(prepared: PreparedData, outcome: FitOutcome, options: FigureOptions,
+def show(figure: go.Figure | None, prepared: PreparedData, outcome: FitOutcome,
          present: bool) -> None:
-    """The pairs plot under the Explore figure, for a fit in more than two features."""
-    figure = figure_for(prepared, outcome, options)
+    """``figure`` (``figure_for``'s, None for a fit in one or two features) under the
+    Explore figure."""
     if figure is None:
         return
     d = prepared.X.shape[1]
     st.subheader("Classification across every dimension")
-    st.plotly_chart(presentation.sized(figure, present), key=KEY, config=PLOTLY_CONFIG)
+    # A copy: the figure is the cache's (dashboard.cache.pairs), shared by every run.
+    shown = presentation.sized(go.Figure(figure), present) if present else figure
+    st.plotly_chart(shown, key=KEY, config=PLOTLY_CONFIG)
     st.caption(pairs_caption(d, drawn_per_panel(d, len(outcome.trace.sample_index)),
                              len(prepared.X)))

@@ -98,7 +98,8 @@ st.caption(
     + "Play replays the fit from the start; the slider picks an iteration; ◀ ▶ step one "
     "iteration, M-step and E-step one half of it; the keys are listed under the figure, "
     "and \"Show as table\" lists the components at the iteration shown.")
-pairs_plot.show(prepared, outcome, options, view.present)  # fits in more than 2 features
+pairs_plot.show(cache.pairs(request, fingerprint, options), prepared, outcome,  # > 2 features
+                view.present)
 
 events = status.event_lines(outcome)
 if events:
@@ -173,6 +174,6 @@ downloads[2].download_button(
     data=lambda: exports.animation_html(
         cache.animation(request, fingerprint, options, include_points=True),
         title=f"GMM Explorer: {dataset.title}",
-        pairs=pairs_plot.figure_for(prepared, outcome, options)),
+        pairs=cache.pairs(request, fingerprint, options)),
     file_name=f"{stem}_animation.html", key="download_animation",
     help="The animation above as a web page that opens without this server, offline too.")
