@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 
 import streamlit as st
 
@@ -20,7 +21,6 @@ from dashboard.query_state import (
     K_RANGE,
     MAX_DIMENSIONS,
     MAX_ITERS_RANGE,
-    NO_Y,
     REGULARIZATIONS,
     SEED_RANGE,
     TOLERANCES,
@@ -41,7 +41,16 @@ from gmm_core.wording import counted
 # gmm_core.datasets.sdss names the family of its wavelength bins "flux"; a data set
 # with such a family and its wavelengths gets wavelength sliders.
 SPECTRAL_FAMILY = "flux"
-SPECTRUM = "spectrum"  # the axis choice "flux at a wavelength", then a slider
+
+
+class AxisChoice(Enum):
+    """A choice of the X or Y selector that is not a column: a value of its own, never a
+    string, so that no column's name (a CSV may well have one called "none" or
+    "spectrum") is taken for it. Its value is its label."""
+
+    SPECTRUM = "flux at a wavelength"  # then a wavelength slider
+    NO_Y = "none: one feature, a histogram"
+
 
 UPLOAD_TITLE = "Upload a CSV…"
 SKETCH_TITLE = "Sketch: draw your own points…"
@@ -189,45 +198,54 @@ def _fit_controls() -> None:
 def _features_in_state(dataset: Dataset) -> tuple[str, ...]:
     """The features the widgets hold; () when they were not drawn on the last run (the
     data set failed to load), which resolves to the data set's default view."""
-    spectral = spectral_features(dataset)
     axes = []
     for axis in ("x", "y"):
         choice = st.session_state.get(axis)
+        if choice is AxisChoice.NO_Y:
+            return (axes[0],)
+        if choice is AxisChoice.SPECTRUM:
+            choice = st.session_state.get(f"{axis}_wavelength")
         if choice is None:
             return ()
-        if choice == SPECTRUM and spectral:
-            choice = st.session_state.get(f"{axis}_wavelength", spectral[0])
-        if choice == NO_Y:
-            return (axes[0],)
         axes.append(choice)
     return (*axes, *st.session_state.get("extra", ()))
 
 
 def _state_for_features(features: Sequence[str], dataset: Dataset) -> dict:
     spectral = set(spectral_features(dataset))
-    state = {"extra": list(features[2:]), "y": NO_Y}
+    state = {"extra": list(features[2:]), "y": AxisChoice.NO_Y}
     for axis, name in zip(("x", "y"), features[:2], strict=False):
-        state[axis] = SPECTRUM if name in spectral else name
+        state[axis] = AxisChoice.SPECTRUM if name in spectral else name
         if name in spectral:
             state[f"{axis}_wavelength"] = name
     return state
 
 
-AXIS_CHOICES = {SPECTRUM: "flux at a wavelength", NO_Y: "none: one feature, a histogram"}
+def _axis_labels(options: Sequence[str | AxisChoice], dataset: Dataset) -> dict:
+    """Each option's label, no two alike: Streamlit tells a selector's options apart by
+    their labels, and a column may be labelled like a choice that is not a column (which
+    keeps its label; the column's gets a suffix)."""
+    labels, taken = {}, set()
+    for option in sorted(options, key=lambda option: not isinstance(option, AxisChoice)):
+        label = option.value if isinstance(option, AxisChoice) else dataset.features[option].label
+        while label in taken:
+            label += " (a column)"
+        labels[option] = label
+        taken.add(label)
+    return labels
 
 
-def _axis_control(axis: str, dataset: Dataset) -> str:
+def _axis_control(axis: str, dataset: Dataset) -> str | AxisChoice:
     spectral = spectral_features(dataset)
     skip = set(spectral)
-    options = ([SPECTRUM] * bool(spectral) + [n for n in dataset.columns if n not in skip]
-               + [NO_Y] * (axis == "y"))
+    options = ([AxisChoice.SPECTRUM] * bool(spectral)
+               + [n for n in dataset.columns if n not in skip] + [AxisChoice.NO_Y] * (axis == "y"))
     label = axis.upper()
     choice = st.selectbox(
-        f"{label} feature", options, key=axis,
-        format_func=lambda n: AXIS_CHOICES.get(n) or dataset.features[n].label,
+        f"{label} feature", options, key=axis, format_func=_axis_labels(options, dataset).get,
         help="“none” fits the X feature alone and draws its histogram under the fitted "
              "densities." if axis == "y" else None)
-    if choice != SPECTRUM:
+    if choice is not AxisChoice.SPECTRUM:
         return choice
     return st.select_slider(f"{label} wavelength", spectral, key=f"{axis}_wavelength",
                             format_func=lambda n: dataset.features[n].label)
@@ -242,7 +260,7 @@ def _feature_controls(dataset: Dataset) -> tuple[tuple[str, ...], list[str]]:
     st.session_state.update(_state_for_features(features, dataset))
     x = _axis_control("x", dataset)
     y = _axis_control("y", dataset)
-    one_feature = y == NO_Y
+    one_feature = y is AxisChoice.NO_Y
     spare = [] if one_feature else [name for name in dataset.columns if name not in (x, y)]
     st.session_state["extra"] = [name for name in st.session_state["extra"] if name in spare]
     extra = st.multiselect("Extra dimensions", spare, key="extra",

@@ -7,6 +7,8 @@ functions without Streamlit; ``dashboard.controls`` keeps the widgets in step wi
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -32,8 +34,10 @@ SEED_RANGE = (0, 2**32 - 1)
 # Dimensions a fit may have, X and Y included: the trace keeps a d x d covariance per
 # component and iteration, so d bounds a cached fit's size (README, "Hosting").
 MAX_DIMENSIONS = 10
-# The Y feature "none": the view of one feature (a histogram under the fitted densities).
+# The address's word for "no Y feature": the view of X alone (a histogram under the fitted
+# densities). A column may have any name, this one too: see ``name_to_query``.
 NO_Y = "none"
+ESCAPE = "~"  # in front of a column's name that would otherwise read as something else
 LINKED_SKETCH_POINTS = 300  # a link carries a sketch up to this many points
 TRUE_WORDS, FALSE_WORDS = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
 
@@ -66,13 +70,39 @@ def _number(value: float) -> str:
     return f"{value:g}"
 
 
+def name_to_query(name: str) -> str:
+    """A column's name as the address writes it (``x``, ``y``, an item of ``extra``): as it
+    is, unless it is the word for no Y or begins with the escape, then with the escape in
+    front, so that no name reads as anything but itself (``none`` -> ``~none``)."""
+    return ESCAPE + name if name == NO_Y or name.startswith(ESCAPE) else name
+
+
+def name_from_query(text: str) -> str:
+    """The column's name ``name_to_query`` wrote (a link from before the escape names its
+    columns as they are, and reads back the same unless a name begins with it)."""
+    return text.removeprefix(ESCAPE)
+
+
+def names_to_query(names: Sequence[str]) -> str:
+    """Several columns' names as one value: a CSV row, so a name may hold a comma."""
+    row = io.StringIO()
+    csv.writer(row).writerow([name_to_query(name) for name in names])
+    return row.getvalue().removesuffix("\r\n")
+
+
+def names_from_query(text: str) -> list[str]:
+    """The names ``names_to_query`` wrote, empty items left out."""
+    return [name_from_query(item) for row in csv.reader([text]) for item in row if item]
+
+
 def view_to_query(view: ExploreView) -> dict[str, str]:
     r = view.request
     params = {"dataset": r.dataset}
     if r.features:
-        params |= {"x": r.features[0], "y": r.features[1] if len(r.features) > 1 else NO_Y}
+        params |= {"x": name_to_query(r.features[0]),
+                   "y": name_to_query(r.features[1]) if len(r.features) > 1 else NO_Y}
     if len(r.features) > 2:
-        params["extra"] = ",".join(r.features[2:])
+        params["extra"] = names_to_query(r.features[2:])
     if r.placed_means:
         params["means"] = points_to_text(r.placed_means)
     if r.noise:  # off by default: links without it stay as they were
@@ -195,12 +225,12 @@ def view_from_query(params: Mapping[str, object], default: ExploreView,
     read = _QueryReader(params)
     d = default.request
     dataset = read.choice("dataset", dataset_names, d.dataset)
-    x, y = read.text("x", None), read.text("y", None)
-    extra = [name for name in read.text("extra", "").split(",") if name]
+    x, y, extra = read.text("x", None), read.text("y", None), read.text("extra", "")
     if y == NO_Y and extra:
-        read.problems.append(f"extra={','.join(extra)} is left out: with y={NO_Y} the fit "
-                             "has one feature")
-    features = () if not (x and y) else (x,) if y == NO_Y else (x, y, *extra)
+        read.problems.append(f"extra={extra} is left out: with y={NO_Y} the fit has one "
+                             "feature")
+    features = (() if not (x and y) else (name_from_query(x),) if y == NO_Y else
+                (name_from_query(x), name_from_query(y), *names_from_query(extra)))
     k = read.integer("k", K_RANGE, d.k)
     placed = read.points("means", "the start is not placed")
     init = read.choice("init", STARTS, d.init)

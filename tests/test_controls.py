@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from spec4000_fixture import write_spec4000
 
-from dashboard.controls import COVARIANCE_OPTIONS, INIT_LABELS, SPECTRUM, spectral_features
+from dashboard.controls import COVARIANCE_OPTIONS, INIT_LABELS, spectral_features
 from dashboard.figures import COLOR_BY
 from dashboard.query_state import (
     K_RANGE,
@@ -23,6 +23,10 @@ from dashboard.query_state import (
     ExploreView,
     default_view,
     resolve_features,
+    name_from_query,
+    name_to_query,
+    names_from_query,
+    names_to_query,
     view_from_query,
     view_to_query,
 )
@@ -32,10 +36,10 @@ from gmm_core.request import CONVERGENCE_RULES, INIT_METHODS, PLACED
 
 DATASETS = ("sdss", "blobs", "astroml_fig69", "iris")
 DEFAULT = default_view(sdss_present=False)
-# "none" is the address's word for "no Y feature" (a view of X alone), so it is not a name
-# that survives the trip as a feature.
-FEATURE_NAMES = st.text("abcdefghijklmnopqrstuvwxyz_0123456789", min_size=1,
-                        max_size=12).filter(lambda name: name != NO_Y)
+# Any name a column may have: the address's own words ("none" for no Y, the escape "~",
+# the commas and quotes of the list of extra dimensions) among them.
+FEATURE_NAMES = st.one_of(st.sampled_from([NO_Y, "~", "~none", "spectrum", "a,b", '"q"']),
+                          st.text(min_size=1, max_size=12))
 
 views = st.builds(
     lambda dataset, features, k, tol, seed, max_iters, cov, init, rule, reg, std, replay,
@@ -44,7 +48,7 @@ views = st.builds(
         covariance_type=cov, init=init, convergence=rule, reg_covar=reg, standardize=std,
         algorithm="notebook" if replay else "em"), color),
     st.sampled_from(DATASETS),
-    st.lists(FEATURE_NAMES, min_size=2, max_size=5, unique=True).map(tuple),
+    st.lists(FEATURE_NAMES, min_size=1, max_size=5, unique=True).map(tuple),
     st.integers(*K_RANGE), st.sampled_from(TOLERANCES), st.integers(*SEED_RANGE),
     st.integers(*MAX_ITERS_RANGE), st.sampled_from(COVARIANCE_OPTIONS),
     st.sampled_from(INIT_METHODS), st.sampled_from(CONVERGENCE_RULES),
@@ -151,6 +155,37 @@ def test_features_need_both_axes_else_the_data_sets_default_view():
     assert view.request.features == ("a", "b", "c", "d")
 
 
+@pytest.mark.parametrize(("name", "written"), [
+    ("none", "~none"), ("~none", "~~none"), ("~", "~~"), ("spectrum", "spectrum"),
+    ("None", "None"), ("a,b", "a,b"), ("petal_length", "petal_length")])
+def test_a_column_is_named_in_the_address_so_that_it_reads_as_nothing_else(name, written):
+    assert name_to_query(name) == written
+    assert name_from_query(written) == name
+
+
+def test_a_column_named_none_is_chosen_by_link_and_y_none_is_still_x_alone():
+    both = ExploreView(FitRequest(dataset="upload", features=("width", "none")))
+    assert view_to_query(both)["y"] == "~none"
+    again, problems = view_from_query(view_to_query(both), DEFAULT, (*DATASETS, "upload"))
+    assert (again, problems) == (both, [])
+    # The word alone is X alone, in links from before the escape and after it alike.
+    view, _ = view_from_query({"x": "width", "y": "none"}, DEFAULT, DATASETS)
+    assert view.request.features == ("width",)
+    # X has no word of its own to clash with: a bare name there is the column.
+    view, _ = view_from_query({"x": "none", "y": "~none"}, DEFAULT, DATASETS)
+    assert view.request.features == ("none", "none")
+
+
+def test_extra_dimensions_are_one_csv_row_so_a_name_may_hold_a_comma_or_a_quote():
+    names = ("a,b", 'say "hi"', "none", "~c", "plain")
+    written = names_to_query(names)
+    assert written == '"a,b","say ""hi""",~none,~~c,plain'
+    assert names_from_query(written) == list(names)
+    assert names_from_query("c,,d") == ["c", "d"]  # as links wrote them before
+    view, problems = view_from_query({"x": "x", "y": "y", "extra": written}, DEFAULT, DATASETS)
+    assert (view.request.features, problems) == (("x", "y", *names), [])
+
+
 # ------------------------------------------------------------------ features vs data set
 def test_unknown_features_are_replaced_by_the_default_view_and_named():
     iris = load_dataset("iris")
@@ -168,7 +203,6 @@ def test_only_spectra_get_wavelength_sliders(tmp_path, monkeypatch):
     sdss = load_dataset("sdss")
     flux = spectral_features(sdss)
     assert flux == [f"flux_{j}" for j in range(50)]
-    assert SPECTRUM not in sdss.features
     assert spectral_features(load_dataset("iris")) == []
     features, problems = resolve_features(("flux_7", "pca_1"), sdss)
     assert (features, problems) == (("flux_7", "pca_1"), [])
