@@ -18,6 +18,7 @@ import dashboard.cache
 import gmm_core.datasets.sdss
 from dashboard import pairs_plot
 from dashboard.binary_payload import unpack
+from dashboard.controls import AxisChoice
 from dashboard.download import DOWNLOAD_FAILED
 from dashboard.figures import NOISE_COLOR, OKABE_ITO, PRESENTATION
 from dashboard.fit_component import ANIMATION_KEY, PANELS_KEY
@@ -168,7 +169,7 @@ def test_changing_a_feature_refits_on_it():
 
 def test_spectra_features_are_chosen_by_wavelength(sdss_file):
     at = run_page()
-    assert at.selectbox(key="y").value == "spectrum"
+    assert at.selectbox(key="y").value is AxisChoice.SPECTRUM
     at.select_slider(key="y_wavelength").set_value("flux_400").run()
     assert_clean(at)
     assert at.query_params["y"] == "flux_400"

@@ -15,6 +15,7 @@ from test_app_explore import (  # noqa: F401 (_own_data_home: an autouse fixture
 )
 from test_app_pages import DATA, MATH, MODEL_SELECTION, charts, open_page, run_sweep
 
+from dashboard.controls import AxisChoice
 from dashboard.fit_component import PANELS_KEY
 from dashboard.plain_text import plain
 from dashboard.query_state import NO_Y
@@ -25,7 +26,7 @@ IRIS_PETALS = {"dataset": "iris", "x": "petal_length", "y": NO_Y, "k": "3"}
 def test_y_none_fits_the_x_feature_alone_and_draws_its_histogram():
     at = run_page(IRIS_PETALS)
     assert_clean(at)
-    assert at.selectbox(key="y").value == NO_Y
+    assert at.selectbox(key="y").value is AxisChoice.NO_Y
     assert at.multiselect(key="extra").disabled
     assert f"150 rows, fitted on one feature ({plain('petal length [cm]')})" in at.markdown[0].value
     assert status(at).startswith("Converged")
@@ -35,10 +36,17 @@ def test_y_none_fits_the_x_feature_alone_and_draws_its_histogram():
     assert at.query_params["y"] == NO_Y
 
 
+def test_y_none_on_the_default_data_is_still_its_x_alone():
+    at = run_page({"x": "x", "y": "none"})
+    assert_clean(at)
+    assert at.selectbox(key="y").value is AxisChoice.NO_Y
+    assert animation(at).meta["n_dims"] == 1 and at.query_params["y"] == "none"
+
+
 def test_choosing_none_for_y_and_back_switches_between_the_views():
     at = run_page({"dataset": "iris", "k": "2"})
     x = at.selectbox(key="x").value
-    at.selectbox(key="y").set_value(NO_Y).run()
+    at.selectbox(key="y").set_value(AxisChoice.NO_Y).run()
     assert_clean(at)
     assert animation(at).meta["n_dims"] == 1
     assert (at.query_params["x"], at.query_params["y"]) == (x, NO_Y)
@@ -50,7 +58,7 @@ def test_choosing_none_for_y_and_back_switches_between_the_views():
 def test_the_two_bumps_preset_opens_as_one_feature():
     at = run_page({"dataset": "sketch_bumps", "k": "2"})
     assert_clean(at)
-    assert at.selectbox(key="y").value == NO_Y
+    assert at.selectbox(key="y").value is AxisChoice.NO_Y
     assert animation(at).meta["n_dims"] == 1
 
 

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.local_script_runner import LocalScriptRunner
 from test_app_explore import (  # noqa: F401 (_own_data_home: an autouse fixture)
     _own_data_home,
+    animation,
     assert_clean,
     blobs_csv,
     run_page,
@@ -21,6 +22,7 @@ from test_app_explore import (  # noqa: F401 (_own_data_home: an autouse fixture
 from test_app_pages import DATA, EXPLORE, MATH, MODEL_SELECTION
 
 import dashboard.cache
+from dashboard.controls import AxisChoice
 from dashboard.plain_text import plain
 from dashboard.upload import LOST_FILE
 from gmm_core.datasets import DatasetError
@@ -102,9 +104,53 @@ def test_row_names_of_a_pandas_export_are_not_plotted_but_can_be_chosen():
 def test_a_file_with_one_numeric_column_is_fitted_on_it_alone():
     at = upload(run_page(), pandas_export(with_second_feature=False), "one.csv")
     assert_clean(at)
-    assert at.selectbox(key="y").value == "none"
+    assert at.selectbox(key="y").value is AxisChoice.NO_Y
     assert f"fitted on one feature ({plain('width')})" in at.markdown[0].value
     assert at.query_params["x"] == "width" and at.query_params["y"] == "none"
+
+
+# Columns named like the Y selector's choices that are not columns: the word of the link
+# for "no Y", the spectra's "flux at a wavelength", and the label of "no Y" itself.
+CLASHING = ["none", "spectrum", AxisChoice.NO_Y.value]
+
+
+def clashing_csv() -> bytes:
+    rng = np.random.default_rng(11)
+    frame = pd.DataFrame(np.vstack([rng.normal(0, 1, (50, 3)), rng.normal(8, 1, (50, 3))]),
+                         columns=CLASHING)
+    return frame.to_csv(index=False).encode()
+
+
+def test_columns_named_none_or_spectrum_are_chosen_as_themselves_and_linked():
+    at = upload(run_page(), clashing_csv(), "clash.csv")
+    assert_clean(at)
+    # The file's first two columns, "none" as Y: a fit in two dimensions, not X alone.
+    assert (at.selectbox(key="x").value, at.selectbox(key="y").value) == ("none", "spectrum")
+    at.selectbox(key="x").set_value("spectrum").run()
+    at.selectbox(key="y").set_value("none").run()
+    assert_clean(at)
+    figure = animation(at).meta
+    assert "n_dims" not in figure and (figure["x_title"], figure["y_title"]) == (
+        "spectrum", "none")
+    assert f"fitted in 2 dimensions ({plain('spectrum, none')})" in at.markdown[0].value
+    assert at.selectbox(key="y").options == [*CLASHING[:2], f"{CLASHING[2]} (a column)",
+                                             AxisChoice.NO_Y.value]
+    link = dict(at.query_params)
+    assert (link["x"], link["y"]) == ("spectrum", "~none")
+
+    again = upload(run_page(link), clashing_csv(), "clash.csv")  # the link, then the file
+    assert_clean(again)
+    assert (again.selectbox(key="x").value, again.selectbox(key="y").value) == (
+        "spectrum", "none")
+    assert status(again) == status(at) and dict(again.query_params) == link
+
+    at.selectbox(key="y").set_value(AxisChoice.NO_Y).run()  # no Y is still there
+    assert_clean(at)
+    assert animation(at).meta["n_dims"] == 1 and at.query_params["y"] == "none"
+    at.selectbox(key="y").set_value(CLASHING[2]).run()  # and its namesake column
+    assert_clean(at)
+    assert "n_dims" not in animation(at).meta
+    assert at.query_params["y"] == CLASHING[2]
 
 
 def test_a_file_without_numeric_columns_besides_row_names_is_refused():

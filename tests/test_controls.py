@@ -22,11 +22,11 @@ from dashboard.query_state import (
     TOLERANCES,
     ExploreView,
     default_view,
-    resolve_features,
     name_from_query,
     name_to_query,
     names_from_query,
     names_to_query,
+    resolve_features,
     view_from_query,
     view_to_query,
 )
