@@ -7,10 +7,12 @@ the limit and a file the server lost are said so."""
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 from playwright.sync_api import expect
 from test_app_explore import blobs_csv
+from test_app_upload import clashing_csv
 
 from dashboard.upload import LOST_FILE
 from tests.browser.conftest import new_tab
@@ -36,8 +38,17 @@ def choose_upload(page) -> None:
 
 def upload_file(page, name: str, content: bytes) -> None:
     choose_upload(page)
+    give_file(page, name, content)
+
+
+def give_file(page, name: str, content: bytes) -> None:
     page.get_by_test_id("stFileUploader").locator("input[type=file]").set_input_files(
         files=[{"name": name, "mimeType": "text/csv", "buffer": content}])
+
+
+def choose(page, control: str, option: str) -> None:
+    labelled(page, "stSelectbox", control).click()
+    page.get_by_role("option", name=option, exact=True).click()
 
 
 def test_an_uploaded_file_survives_a_round_trip_through_the_pages(page):
@@ -75,6 +86,29 @@ def test_two_sessions_uploading_the_same_bytes_each_see_only_their_own_file_name
     finally:
         alice.context.close()
         bob.context.close()
+
+
+def test_a_column_named_none_is_chosen_as_y_and_its_link_reopens_it(browser, page):
+    upload_file(page, "clash.csv", clashing_csv())
+    choose(page, "X feature", "spectrum")
+    choose(page, "Y feature", "none")
+    fitted_on_both = page.get_by_text("fitted in 2 dimensions (spectrum, none)")
+    expect(fitted_on_both).to_be_visible()
+    expect(page).to_have_url(re.compile(r"[?&]x=spectrum&y=~none(&|$)"))  # as README says
+
+    other = new_tab(browser, page.url)  # the link, then the same file
+    try:
+        give_file(other, "clash.csv", clashing_csv())
+        expect(other.get_by_text("fitted in 2 dimensions (spectrum, none)")).to_be_visible()
+        expect(other.get_by_role("combobox", name="Y feature")).to_have_value("none")
+        expect(other.locator(EXCEPTION)).to_have_count(0)
+    finally:
+        other.context.close()
+
+    choose(page, "Y feature", "none: one feature, a histogram")  # X alone is still there
+    expect(page.get_by_text("fitted on one feature (spectrum)")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"[?&]y=none(&|$)"))
+    expect(page.locator(EXCEPTION)).to_have_count(0)
 
 
 def test_a_file_over_the_limit_is_refused_with_the_limit_on_the_page(page, tmp_path):
