@@ -92,7 +92,8 @@ def names_to_query(names: Sequence[str]) -> str:
 
 def names_from_query(text: str) -> list[str]:
     """The names ``names_to_query`` wrote, empty items left out."""
-    return [name_from_query(item) for row in csv.reader([text]) for item in row if item]
+    rows = csv.reader(io.StringIO(text, newline=""))  # a bare line break parts names too
+    return [name_from_query(item) for row in rows for item in row if item]
 
 
 def view_to_query(view: ExploreView) -> dict[str, str]:

@@ -186,6 +186,12 @@ def test_extra_dimensions_are_one_csv_row_so_a_name_may_hold_a_comma_or_a_quote(
     assert (view.request.features, problems) == (("x", "y", *names), [])
 
 
+@given(st.dictionaries(st.sampled_from(["x", "y", "extra"]), st.text()))
+def test_any_text_where_a_link_names_columns_is_read_without_failing(params):
+    view, _ = view_from_query(params, DEFAULT, DATASETS)
+    assert all(isinstance(name, str) for name in view.request.features)
+
+
 # ------------------------------------------------------------------ features vs data set
 def test_unknown_features_are_replaced_by_the_default_view_and_named():
     iris = load_dataset("iris")
