@@ -243,8 +243,8 @@ def _axis_control(axis: str, dataset: Dataset) -> str | AxisChoice:
     label = axis.upper()
     choice = st.selectbox(
         f"{label} feature", options, key=axis, format_func=_axis_labels(options, dataset).get,
-        help="“none” fits the X feature alone and draws its histogram under the fitted "
-             "densities." if axis == "y" else None)
+        help=f"“{AxisChoice.NO_Y.value}” fits the X feature alone and draws its histogram "
+             "under the fitted densities." if axis == "y" else None)
     if choice is not AxisChoice.SPECTRUM:
         return choice
     return st.select_slider(f"{label} wavelength", spectral, key=f"{axis}_wavelength",
