@@ -34,6 +34,8 @@ const views = new WeakMap();
 let plotlyLoading = null;
 
 function loadPlotly() {
+  // Streamlit's page may have loaded plotly.js already (dashboard/assets.py).
+  globalThis.gmmExplorerPlotly ??= window.Plotly;
   if (globalThis.gmmExplorerPlotly) return Promise.resolve(globalThis.gmmExplorerPlotly);
   plotlyLoading ??= new Promise((resolve, reject) => {
     const script = document.createElement("script");
@@ -131,11 +133,37 @@ function keepDrawnRanges(gd, layout, key) {
 // from the layout's 10 px (half of a step's drawing). A new fit drawn in the same frame
 // (``key``: its size and data) starts from the margins the last one ended with, so the
 // second pass runs only when its labels need more room.
+// The browser keeps the last few views' margins too (localStorage), so a new tab's first
+// draw of a view drawn before at that size is one pass as well.
 function keepDrawnMargins(gd, layout, key) {
-  const size = gd._fullLayout?._size;
-  if (gd.gmmMarginsKey === key && size) layout.margin = { ...layout.margin, l: size.l, r: size.r, t: size.t, b: size.b };
+  const size = gd.gmmMarginsKey === key ? gd._fullLayout?._size : storedMargins()[key];
+  if (size) layout.margin = { ...layout.margin, l: size.l, r: size.r, t: size.t, b: size.b };
   gd.gmmMarginsKey = key;
   return layout;
+}
+
+const MARGINS_STORE = "gmm-explorer-margins";
+const STORED_MARGINS = 20;
+
+function storedMargins() {
+  try {
+    return JSON.parse(localStorage.getItem(MARGINS_STORE)) ?? {};
+  } catch {
+    return {}; // storage blocked or unreadable: margins are found by drawing
+  }
+}
+
+function rememberMargins(gd) {
+  const size = gd._fullLayout?._size;
+  if (!size || !gd.gmmMarginsKey) return;
+  const { [gd.gmmMarginsKey]: _, ...others } = storedMargins();
+  const kept = Object.entries(others).slice(1 - STORED_MARGINS);
+  try {
+    localStorage.setItem(MARGINS_STORE, JSON.stringify(Object.fromEntries(
+      [...kept, [gd.gmmMarginsKey, { l: size.l, r: size.r, t: size.t, b: size.b }]])));
+  } catch {
+    // storage full or blocked: the next tab draws its margins itself
+  }
 }
 
 const MIN_PLOT_HEIGHT = 300;
@@ -835,7 +863,7 @@ class AnimationView {
     readableTicks(layout, this.payload);
     if (this.drawing) layout.dragmode = this.sketch.shape.value;
     const drawn = this.Plotly.react(this.plot, traces, layout, config)
-      .then((result) => { this.access.afterDraw(); return result; });
+      .then((result) => { this.access.afterDraw(); rememberMargins(this.plot); return result; });
     if (!this.plot.gmmSelecting) {  // Plotly's own events, once per plot
       this.plot.gmmSelecting = true;
       this.plot.on("plotly_selected", (event) => this.onSelected(event));
