@@ -133,10 +133,14 @@ function keepDrawnRanges(gd, layout, key) {
 // from the layout's 10 px (half of a step's drawing). A new fit drawn in the same frame
 // (``key``: its size and data) starts from the margins the last one ended with, so the
 // second pass runs only when its labels need more room.
-// The browser keeps the last few views' margins too (localStorage), so a new tab's first
-// draw of a view drawn before at that size is one pass as well.
+// The browser keeps the margins of the last few views it drew too (localStorage), so a new
+// tab's first draw of a view drawn before at that size is one pass as well. It starts a
+// few pixels wider than they were: another tab's labels can come out a pixel wider (its
+// fonts, its rounding), and margins wide enough are kept as they are.
 function keepDrawnMargins(gd, layout, key) {
-  const size = gd.gmmMarginsKey === key ? gd._fullLayout?._size : storedMargins()[key];
+  const stored = storedMargins()[key];
+  const size = gd.gmmMarginsKey === key ? gd._fullLayout?._size
+    : stored && Object.fromEntries(Object.entries(stored).map(([side, px]) => [side, px + MARGIN_SLACK]));
   if (size) layout.margin = { ...layout.margin, l: size.l, r: size.r, t: size.t, b: size.b };
   gd.gmmMarginsKey = key;
   return layout;
@@ -144,6 +148,7 @@ function keepDrawnMargins(gd, layout, key) {
 
 const MARGINS_STORE = "gmm-explorer-margins";
 const STORED_MARGINS = 20;
+const MARGIN_SLACK = 3; // px
 
 function storedMargins() {
   try {
@@ -153,11 +158,13 @@ function storedMargins() {
   }
 }
 
+// Kept once per view: the margins of a draw that started from the layout's own, not
+// from stored ones widened again.
 function rememberMargins(gd) {
   const size = gd._fullLayout?._size;
-  if (!size || !gd.gmmMarginsKey) return;
-  const { [gd.gmmMarginsKey]: _, ...others } = storedMargins();
-  const kept = Object.entries(others).slice(1 - STORED_MARGINS);
+  const stored = storedMargins();
+  if (!size || !gd.gmmMarginsKey || gd.gmmMarginsKey in stored) return;
+  const kept = Object.entries(stored).slice(1 - STORED_MARGINS);
   try {
     localStorage.setItem(MARGINS_STORE, JSON.stringify(Object.fromEntries(
       [...kept, [gd.gmmMarginsKey, { l: size.l, r: size.r, t: size.t, b: size.b }]])));
