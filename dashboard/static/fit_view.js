@@ -133,16 +133,18 @@ function keepDrawnRanges(gd, layout, key) {
 // from the layout's 10 px (half of a step's drawing). A new fit drawn in the same frame
 // (``key``: its size and data) starts from the margins the last one ended with, so the
 // second pass runs only when its labels need more room.
-// The browser keeps the margins of the last few views it drew too (localStorage), so a new
-// tab's first draw of a view drawn before at that size is one pass as well. It starts a
-// few pixels wider than they were: another tab's labels can come out a pixel wider (its
-// fonts, its rounding), and margins wide enough are kept as they are.
-function keepDrawnMargins(gd, layout, key) {
-  const stored = storedMargins()[key];
+// The browser keeps the margins of the last few views it drew too (localStorage), by their
+// data alone (``view``): a new tab's first draw comes before its page has settled, at
+// whatever size the plot has then. It starts a few pixels wider than they were, as
+// another size or another tab's fonts can make a label a few pixels wider; margins wide
+// enough are kept as they are, so the draw is one pass (too narrow: two, as without).
+function keepDrawnMargins(gd, layout, key, view) {
+  const stored = storedMargins()[view];
   const size = gd.gmmMarginsKey === key ? gd._fullLayout?._size
     : stored && Object.fromEntries(Object.entries(stored).map(([side, px]) => [side, px + MARGIN_SLACK]));
   if (size) layout.margin = { ...layout.margin, l: size.l, r: size.r, t: size.t, b: size.b };
   gd.gmmMarginsKey = key;
+  gd.gmmMarginsView = view;
   return layout;
 }
 
@@ -163,11 +165,11 @@ function storedMargins() {
 function rememberMargins(gd) {
   const size = gd._fullLayout?._size;
   const stored = storedMargins();
-  if (!size || !gd.gmmMarginsKey || gd.gmmMarginsKey in stored) return;
+  if (!size || !gd.gmmMarginsView || gd.gmmMarginsView in stored) return;
   const kept = Object.entries(stored).slice(1 - STORED_MARGINS);
   try {
     localStorage.setItem(MARGINS_STORE, JSON.stringify(Object.fromEntries(
-      [...kept, [gd.gmmMarginsKey, { l: size.l, r: size.r, t: size.t, b: size.b }]])));
+      [...kept, [gd.gmmMarginsView, { l: size.l, r: size.r, t: size.t, b: size.b }]])));
   } catch {
     // storage full or blocked: the next tab draws its margins itself
   }
@@ -770,9 +772,13 @@ class AnimationView {
     this.followSize();
   }
 
-  marginsKey() {
+  marginsView() {
     const { points_id: points, x_range: x, y_range: y, n_dims: dims } = this.payload.meta;
-    return JSON.stringify([points, dims, x, y, this.plot.clientWidth, this.height]);
+    return JSON.stringify([points, dims, x, y]);
+  }
+
+  marginsKey() {
+    return JSON.stringify([this.marginsView(), this.plot.clientWidth, this.height]);
   }
 
   rangesKey() {
@@ -866,7 +872,8 @@ class AnimationView {
       : [[...animationTraces(this.payload, this.points, state), ...this.access.cursorTraces()],
          animationLayout(meta, state)];
     const layout = keepDrawnMargins(this.plot, keepDrawnRanges(this.plot, { ...figureLayout, height: this.height },
-                                                               this.rangesKey()), this.marginsKey());
+                                                               this.rangesKey()),
+                                   this.marginsKey(), this.marginsView());
     readableTicks(layout, this.payload);
     if (this.drawing) layout.dragmode = this.sketch.shape.value;
     const drawn = this.Plotly.react(this.plot, traces, layout, config)

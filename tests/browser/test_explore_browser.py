@@ -76,8 +76,8 @@ def test_a_new_tab_has_plotly_from_the_page_and_draws_at_the_margins_drawn_befor
     second = page.context.new_page()
     second.goto(explore_app.url)
     wait_for_first_run(second)
-    # The same view at the same size starts from the margins the first tab drew with (a
-    # few pixels wider), and Plotly keeps them: one pass.
+    # The same view starts from the margins the first tab drew with (a few pixels wider),
+    # and Plotly keeps them: one pass.
     asked_again, drawn_again = second.evaluate(MARGINS_JS)
     assert asked_again == drawn_again
     assert drawn <= asked_again <= drawn + 5
