@@ -139,9 +139,7 @@ function keepDrawnRanges(gd, layout, key) {
 // another size or another tab's fonts can make a label a few pixels wider; margins wide
 // enough are kept as they are, so the draw is one pass (too narrow: two, as without).
 function keepDrawnMargins(gd, layout, key, view) {
-  const stored = storedMargins()[view];
-  const size = gd.gmmMarginsKey === key ? gd._fullLayout?._size
-    : stored && Object.fromEntries(Object.entries(stored).map(([side, px]) => [side, px + MARGIN_SLACK]));
+  const size = gd.gmmMarginsKey === key ? gd._fullLayout?._size : widened(storedMargins()[view]);
   if (size) layout.margin = { ...layout.margin, l: size.l, r: size.r, t: size.t, b: size.b };
   gd.gmmMarginsKey = key;
   gd.gmmMarginsView = view;
@@ -151,6 +149,10 @@ function keepDrawnMargins(gd, layout, key, view) {
 const MARGINS_STORE = "gmm-explorer-margins";
 const STORED_MARGINS = 20;
 const MARGIN_SLACK = 3; // px
+
+function widened(margins) {
+  return margins && Object.fromEntries(Object.entries(margins).map(([side, px]) => [side, px + MARGIN_SLACK]));
+}
 
 function storedMargins() {
   try {
