@@ -1,16 +1,18 @@
 """GMM Explorer's server: ``streamlit run app.py``.
 
 The pages are ``streamlit_app.py``'s; this file adds the routes that serve the figures'
-scripts (``dashboard.assets``), so Streamlit runs it as an ASGI app (``st.App``).
+scripts, and has Streamlit's HTML page load them (``dashboard.assets``), so Streamlit runs
+it as an ASGI app (``st.App``).
 """
 
 import importlib
 import threading
 
 import streamlit as st
+from starlette.middleware import Middleware
 from streamlit.runtime.pages_manager import PagesManager
 
-from dashboard.assets import asset_routes
+from dashboard.assets import PreloadFigureScripts, asset_routes
 
 # The page list is streamlit_app.py's st.navigation. Without this, a fresh server whose
 # first request is for another page (a lesson's link to /model_selection, say) would
@@ -35,4 +37,5 @@ def _import_page_modules() -> None:
 
 threading.Thread(target=_import_page_modules, name="import-page-modules", daemon=True).start()
 
-app = st.App("streamlit_app.py", routes=asset_routes())
+app = st.App("streamlit_app.py", routes=asset_routes(),
+             middleware=[Middleware(PreloadFigureScripts)])

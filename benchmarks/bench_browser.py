@@ -16,21 +16,22 @@ each a user's single input, and for each kind prints:
   and style, all tasks).
 
 plus the first figure after opening the page: on a server just started (cold; also
-counted from the server's start, its boot included), in a new tab of the same browser on
-the running server, for a new visitor (a fresh browser profile: nothing cached), and for
-a view not fitted before (a new seed), each with the server's CPU time for it and where
-its wait went (the page's own clock: plotly.js fetched and run, the payload at the view,
-drawn); and playback: the time between frames painted while Play runs at "fast" (40 ms a
-frame) and "normal" (150 ms), how many of the fit's frames were painted (a frame drawn
-late is followed by the one then due), the browser's main-thread time per frame and the
-server's CPU time. A round is: seed +1, k ±1, tolerance one stop, covariance type to
-"diag", back to "full" (a return to an earlier setting: cached), X feature to another,
-Play (time until the first animation frame is drawn). Every interaction except the
-return changes the fit, so it is uncached. A select box's input is the click on its
-option: opening the box and typing to filter it happen before the clock starts.
+counted from the server's start, its boot included), in new tabs of the same browser on
+the running server (the median of ``--tabs``), for a new visitor (a fresh browser
+profile: nothing cached), and for a view not fitted before (a new seed), each with the
+server's CPU time for it and where its wait went (the page's own clock: plotly.js fetched
+and run, the payload at the view, drawn); and playback: the time between frames painted
+while Play runs at "fast" (40 ms a frame) and "normal" (150 ms), how many of the fit's
+frames were painted (a frame drawn late is followed by the one then due), the browser's
+main-thread time per frame and the server's CPU time. A round is: seed +1, k ±1,
+tolerance one stop, covariance type to "diag", back to "full" (a return to an earlier
+setting: cached), X feature to another, Play (time until the first animation frame is
+drawn). Every interaction except the return changes the fit, so it is uncached. A select
+box's input is the click on its option: opening the box and typing to filter it happen
+before the clock starts.
 
     .venv/bin/python benchmarks/bench_browser.py                  # all views, 7 rounds
-    .venv/bin/python benchmarks/bench_browser.py --views default --rounds 3
+    .venv/bin/python benchmarks/bench_browser.py --views default --rounds 3 --tabs 5
     .venv/bin/python benchmarks/bench_browser.py --views default --rounds 0 --plays 5
     .venv/bin/python benchmarks/bench_browser.py --profile py-spy.svg   # needs py-spy
 """
@@ -353,7 +354,18 @@ def round_of_interactions(session: Session, view: View, round_: int) -> dict[str
     return samples
 
 
-def run_view(browser, view: View, rounds: int, plays: int,
+def _new_tab_figure(browser, server, url: str, context) -> FirstFigure:
+    tab = Session(browser, server, url, context=context)
+    tab.close()
+    return tab.first_figure
+
+
+def _median_figure(figures: list[FirstFigure]) -> FirstFigure:
+    """The median of an odd number of first figures (by seconds), or the upper one."""
+    return sorted(figures, key=lambda figure: figure.seconds)[len(figures) // 2]
+
+
+def run_view(browser, view: View, rounds: int, plays: int, tabs: int,
              profile: Path | None) -> ViewResult:
     result = ViewResult()
     with tempfile.TemporaryDirectory() as data_home:
@@ -368,9 +380,8 @@ def run_view(browser, view: View, rounds: int, plays: int,
             result.first_figure["cold server"] = cold.first_figure
             result.first_figure["cold, from start"] = FirstFigure(
                 boot + cold.first_figure.seconds, {}, cpu_seconds(server.pid))
-            new_tab = Session(browser, server, url, context=cold.context)
-            result.first_figure["new tab"] = new_tab.first_figure
-            new_tab.close()
+            result.first_figure[f"new tab (p50/{tabs})"] = _median_figure(
+                [_new_tab_figure(browser, server, url, cold.context) for _ in range(tabs)])
             cold.close()
             visitor = Session(browser, server, url)
             result.first_figure["new visitor"] = visitor.first_figure
@@ -466,6 +477,9 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=7, help="rounds per view (default 7)")
     parser.add_argument("--plays", type=int, default=3,
                         help="plays through per speed and view (default 3)")
+    parser.add_argument("--tabs", type=int, default=3,
+                        help="new tabs opened on the running server; their median is "
+                        "printed (default 3)")
     parser.add_argument("--profile", type=Path, help="record the server with py-spy during "
                         "the first view's rounds into this file (.svg flame graph, .json "
                         "speedscope, .txt collapsed stacks)")
@@ -481,7 +495,7 @@ def main(argv=None) -> int:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(**chromium_launch_options())
         for index, name in enumerate(args.views):
-            result = run_view(browser, VIEWS[name], args.rounds, args.plays,
+            result = run_view(browser, VIEWS[name], args.rounds, args.plays, args.tabs,
                               args.profile if index == 0 else None)
             print_view(VIEWS[name], result)
         browser.close()

@@ -34,6 +34,8 @@ const views = new WeakMap();
 let plotlyLoading = null;
 
 function loadPlotly() {
+  // Streamlit's page may have loaded plotly.js already (dashboard/assets.py).
+  globalThis.gmmExplorerPlotly ??= window.Plotly;
   if (globalThis.gmmExplorerPlotly) return Promise.resolve(globalThis.gmmExplorerPlotly);
   plotlyLoading ??= new Promise((resolve, reject) => {
     const script = document.createElement("script");
@@ -131,11 +133,48 @@ function keepDrawnRanges(gd, layout, key) {
 // from the layout's 10 px (half of a step's drawing). A new fit drawn in the same frame
 // (``key``: its size and data) starts from the margins the last one ended with, so the
 // second pass runs only when its labels need more room.
-function keepDrawnMargins(gd, layout, key) {
-  const size = gd._fullLayout?._size;
-  if (gd.gmmMarginsKey === key && size) layout.margin = { ...layout.margin, l: size.l, r: size.r, t: size.t, b: size.b };
+// The browser keeps the margins of the last few views it drew too (localStorage), by their
+// data alone (``view``): a new tab's first draw comes before its page has settled, at
+// whatever size the plot has then. It starts a few pixels wider than they were, as
+// another size or another tab's fonts can make a label a few pixels wider; margins wide
+// enough are kept as they are, so the draw is one pass (too narrow: two, as without).
+function keepDrawnMargins(gd, layout, key, view) {
+  const size = gd.gmmMarginsKey === key ? gd._fullLayout?._size : widened(storedMargins()[view]);
+  if (size) layout.margin = { ...layout.margin, l: size.l, r: size.r, t: size.t, b: size.b };
   gd.gmmMarginsKey = key;
+  gd.gmmMarginsView = view;
   return layout;
+}
+
+const MARGINS_STORE = "gmm-explorer-margins";
+const STORED_MARGINS = 20;
+const MARGIN_SLACK = 3; // px
+
+function widened(margins) {
+  return margins && Object.fromEntries(Object.entries(margins).map(([side, px]) => [side, px + MARGIN_SLACK]));
+}
+
+function storedMargins() {
+  try {
+    return JSON.parse(localStorage.getItem(MARGINS_STORE)) ?? {};
+  } catch {
+    return {}; // storage blocked or unreadable: margins are found by drawing
+  }
+}
+
+// Kept once per view: the margins of a draw that started from the layout's own, not
+// from stored ones widened again.
+function rememberMargins(gd) {
+  const size = gd._fullLayout?._size;
+  const stored = storedMargins();
+  if (!size || !gd.gmmMarginsView || gd.gmmMarginsView in stored) return;
+  const kept = Object.entries(stored).slice(1 - STORED_MARGINS);
+  try {
+    localStorage.setItem(MARGINS_STORE, JSON.stringify(Object.fromEntries(
+      [...kept, [gd.gmmMarginsView, { l: size.l, r: size.r, t: size.t, b: size.b }]])));
+  } catch {
+    // storage full or blocked: the next tab draws its margins itself
+  }
 }
 
 const MIN_PLOT_HEIGHT = 300;
@@ -735,9 +774,13 @@ class AnimationView {
     this.followSize();
   }
 
-  marginsKey() {
+  marginsView() {
     const { points_id: points, x_range: x, y_range: y, n_dims: dims } = this.payload.meta;
-    return JSON.stringify([points, dims, x, y, this.plot.clientWidth, this.height]);
+    return JSON.stringify([points, dims, x, y]);
+  }
+
+  marginsKey() {
+    return JSON.stringify([this.marginsView(), this.plot.clientWidth, this.height]);
   }
 
   rangesKey() {
@@ -831,11 +874,12 @@ class AnimationView {
       : [[...animationTraces(this.payload, this.points, state), ...this.access.cursorTraces()],
          animationLayout(meta, state)];
     const layout = keepDrawnMargins(this.plot, keepDrawnRanges(this.plot, { ...figureLayout, height: this.height },
-                                                               this.rangesKey()), this.marginsKey());
+                                                               this.rangesKey()),
+                                   this.marginsKey(), this.marginsView());
     readableTicks(layout, this.payload);
     if (this.drawing) layout.dragmode = this.sketch.shape.value;
     const drawn = this.Plotly.react(this.plot, traces, layout, config)
-      .then((result) => { this.access.afterDraw(); return result; });
+      .then((result) => { this.access.afterDraw(); rememberMargins(this.plot); return result; });
     if (!this.plot.gmmSelecting) {  // Plotly's own events, once per plot
       this.plot.gmmSelecting = true;
       this.plot.on("plotly_selected", (event) => this.onSelected(event));

@@ -57,6 +57,38 @@ def test_page_loads_without_an_exception_or_error(page):
     expect(page.get_by_test_id("stSidebarNav").get_by_text("Explore", exact=True)).to_be_visible()
 
 
+# The animation's left margin as its layout asked for it, and as Plotly drew it (fitted to
+# the axis labels: a second pass when they differ); and how many plotly.js scripts the
+# page holds.
+MARGINS_JS = f"""() => {{
+    const gd = document.querySelector({ANIMATION!r} + ' .js-plotly-plot');
+    return [gd.layout.margin.l, gd._fullLayout._size.l];
+}}"""
+PLOTLY_SCRIPTS_JS = """() => Array.from(document.scripts)
+    .filter((s) => s.src.includes('/gmm-assets/plotly.min.js')).length"""
+
+
+def test_a_new_tab_has_plotly_from_the_page_and_draws_at_the_margins_drawn_before(
+        page, explore_app):
+    wait_for_first_run(page)  # a fresh browser profile: no margins stored yet
+    asked, drawn = page.evaluate(MARGINS_JS)
+    assert asked < drawn  # Plotly widened the margin for the labels: a second pass
+    second = page.context.new_page()
+    second.goto(explore_app.url)
+    wait_for_first_run(second)
+    # The same view starts from the margins the first tab drew with (a few pixels wider),
+    # and Plotly keeps them: one pass.
+    asked_again, drawn_again = second.evaluate(MARGINS_JS)
+    assert asked_again == drawn_again
+    assert drawn <= asked_again <= drawn + 5
+    # plotly.js came with Streamlit's page (dashboard.assets), and the view used it
+    # rather than loading a second copy.
+    assert second.evaluate(PLOTLY_SCRIPTS_JS) == 1
+    assert second.evaluate("() => document.head.querySelector('script[defer][src*=plotly]')"
+                           " !== null")
+    assert not second.locator(EXCEPTION).count()
+
+
 def test_moving_the_k_slider_changes_the_figure(page):
     wait_for_first_run(page)
     handle = slider_handle(page, K_SLIDER_LABEL)
