@@ -138,6 +138,8 @@ def main(argv=None) -> int:
     parser.add_argument("--iterations", type=int, default=3,
                         help="EM iterations per fit (the fastest of them is reported)")
     parser.add_argument("--repeats", type=int, default=2, help="fits per estimator and case")
+    parser.add_argument("--covariance", choices=COVARIANCE_TYPES, action="append",
+                        help="a covariance type to time (repeatable; default: all)")
     add_coretype_option(parser)
     args = parser.parse_args(argv)
     restart_on_coretype(args.coretype, __file__)
@@ -148,7 +150,7 @@ def main(argv=None) -> int:
     print(f"{'covariance':>10} {'GFLOP':>6} {'dgemm GFLOP/s':>14} {'floor ms':>9} "
           f"{'ours ms':>8} {'/ floor':>8} {'sklearn ms':>11} {'/ ours':>7}  "
           f"{'CPU: floor':>10} {'ours':>6} {'/ floor':>8} {'sklearn':>8}")
-    for covariance_type in COVARIANCE_TYPES:
+    for covariance_type in args.covariance or COVARIANCE_TYPES:
         structure = structure_for(covariance_type, k, d)
         n_design = structure.n_quadratic() + d + 1
         floor, rate = floor_seconds(n, k, n_design, max(5, args.repeats + 1))

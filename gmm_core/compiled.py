@@ -99,32 +99,16 @@ def normalize_log_probabilities(log_prob: np.ndarray, n_rows: int, floor: float)
 
 
 
-# exp(x) on [LOG_RESPONSIBILITY_FLOOR, 0] as 2^j exp(r), j = round(x / ln 2), |r| <= ln 2 / 2:
-# ln 2 split in two (fdlibm's) so that x - j ln2_hi is exact, exp(r) by its Taylor series
-# to r^13 (the next term is under 1e-17 relative), and 2^j written as a float's bits. A
-# few operations per value that vectorize, where NumPy's exp, a separate pass over the
-# block, took about a sixth of the pass.
+
+# exp on [LOG_RESPONSIBILITY_FLOOR, 0] in the fused kernel, vectorized (NumPy's exp, a
+# separate pass over the block, took a sixth of the pass): exp(v) = 2^j exp(u) with
+# j = round(v / ln 2), u = v - j ln 2 (ln 2 in two parts, fdlibm's, so that v - j ln2_hi
+# is exact), |u| <= ln 2 / 2; exp(u) by its Taylor series to u^13 (the next term is
+# under 2e-17 relative), 2^j written as a float's bits. Within an ulp of np.exp.
 _LOG2_E = 1.4426950408889634
 _LN2_HI = 6.93147180369123816490e-01
 _LN2_LO = 1.90821492927058770002e-10
 _EXP_TAYLOR = tuple(1.0 / math.factorial(n) for n in range(13, -1, -1))
-
-
-@_compile_sums
-def _exp_nonpositive(x, power_bits, out):
-    """``out = exp(x)`` for ``x`` in ``[-700, 0]``: within 2 ulp of ``np.exp``.
-    ``power_bits`` is int64 scratch of ``x``'s length."""
-    powers = power_bits.view(np.float64)
-    for r in range(x.shape[0]):
-        j = np.floor(x[r] * _LOG2_E + 0.5)
-        reduced = (x[r] - j * _LN2_HI) - j * _LN2_LO
-        value = _EXP_TAYLOR[0]
-        for c in _EXP_TAYLOR[1:]:
-            value = value * reduced + c
-        out[r] = value
-        power_bits[r] = (np.int64(j) + 1023) << 52
-    for r in range(x.shape[0]):
-        out[r] *= powers[r]
 
 
 @_compile_sums
@@ -133,9 +117,15 @@ def _diagonal_e_step(X, start, n_rows, shift, weights_t, floor, resp, top, total
     """The fused E-step of ``diagonal_e_step``, one tile of rows at a time."""
     d, k = X.shape[1], weights_t.shape[0]
     tile = DIAGONAL_TILE_ROWS
-    centred = np.empty((d, tile))
-    shifted = np.empty(tile)
+    # Features two at a time (half the loads and stores of a sweep over the tile); an
+    # odd d gets a zero feature of zero weight, which adds nothing.
+    width = d + d % 2
+    quadratic, linear = np.zeros((k, width)), np.zeros((k, width))
+    quadratic[:, :d], linear[:, :d] = weights_t[:, :d], weights_t[:, d:2 * d]
+    sums, squares, weights = np.zeros((k, width)), np.zeros((k, width)), np.zeros(k)
+    centred = np.zeros((width, tile))
     power_bits = np.empty(tile, dtype=np.int64)
+    powers = power_bits.view(np.float64)
     reciprocal = np.empty(tile)
     for t0 in range(0, n_rows, tile):
         m = min(tile, n_rows - t0)
@@ -146,13 +136,13 @@ def _diagonal_e_step(X, start, n_rows, shift, weights_t, floor, resp, top, total
                 column[r] = rows[r, i] - centre
         tile_top, tile_total = top[t0:t0 + m], total[t0:t0 + m]
         for q in range(k):
-            out, constant = resp[q, t0:t0 + m], weights_t[q, 2 * d]
-            for r in range(m):
-                out[r] = constant
-            for i in range(d):
-                x, a, b = centred[i, :m], weights_t[q, i], weights_t[q, d + i]
+            out = resp[q, t0:t0 + m]
+            out[:] = weights_t[q, 2 * d]
+            for i in range(0, width, 2):
+                x, a, b = centred[i, :m], quadratic[q, i], linear[q, i]
+                y, e, f = centred[i + 1, :m], quadratic[q, i + 1], linear[q, i + 1]
                 for r in range(m):
-                    out[r] += x[r] * (a * x[r] + b)
+                    out[r] += x[r] * (a * x[r] + b) + y[r] * (e * y[r] + f)
             if q == 0:
                 tile_top[:] = out
             else:
@@ -162,9 +152,16 @@ def _diagonal_e_step(X, start, n_rows, shift, weights_t, floor, resp, top, total
         for q in range(k):
             out = resp[q, t0:t0 + m]
             for r in range(m):
-                shifted[r] = max(out[r] - tile_top[r], floor)
-            _exp_nonpositive(shifted[:m], power_bits[:m], out)
+                v = max(out[r] - tile_top[r], floor)
+                j = np.floor(v * _LOG2_E + 0.5)
+                u = (v - j * _LN2_HI) - j * _LN2_LO
+                value = _EXP_TAYLOR[0]
+                for c in _EXP_TAYLOR[1:]:
+                    value = value * u + c
+                out[r] = value
+                power_bits[r] = (np.int64(j) + 1023) << 52
             for r in range(m):
+                out[r] *= powers[r]
                 tile_total[r] += out[r]
         for r in range(m):
             reciprocal[r] = 1.0 / tile_total[r]
@@ -174,18 +171,26 @@ def _diagonal_e_step(X, start, n_rows, shift, weights_t, floor, resp, top, total
             for r in range(m):
                 out[r] *= reciprocal[r]
                 weight += out[r]
+            weights[q] += weight
             if not collect:
                 continue
-            statistics[q, 2 * d] += weight
-            for i in range(d):
-                x = centred[i, :m]
-                linear, quadratic = 0.0, 0.0
+            for i in range(0, width, 2):
+                x, y = centred[i, :m], centred[i + 1, :m]
+                x_sum, x_squares, y_sum, y_squares = 0.0, 0.0, 0.0, 0.0
                 for r in range(m):
-                    weighted = out[r] * x[r]
-                    linear += weighted
-                    quadratic += weighted * x[r]
-                statistics[q, d + i] += linear
-                statistics[q, i] += quadratic
+                    x_weighted, y_weighted = out[r] * x[r], out[r] * y[r]
+                    x_sum += x_weighted
+                    x_squares += x_weighted * x[r]
+                    y_sum += y_weighted
+                    y_squares += y_weighted * y[r]
+                sums[q, i] += x_sum
+                squares[q, i] += x_squares
+                sums[q, i + 1] += y_sum
+                squares[q, i + 1] += y_squares
+    if collect:
+        statistics[:, :d] += squares[:, :d]
+        statistics[:, d:2 * d] += sums[:, :d]
+        statistics[:, 2 * d] += weights
 
 
 def diagonal_e_step(X, start, n_rows, shift, weights_t, floor, log_prob,
