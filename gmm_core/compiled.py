@@ -8,6 +8,12 @@ Numba's is not), and the division by the row's total. On the 10^6 x 10, k = 10 p
 (full covariances, one thread) that took the element-wise work from about 95 to 45 ms
 of CPU per iteration; the two matrix products (about 60 ms) are BLAS's either way.
 
+For diagonal and spherical covariances (quadratic features that are the squares) the
+whole E-step of a block is one compiled pass over tiles of its rows, with no design
+block: log-densities from the centred rows, the log-sum-exp with an exp of its own (one
+that vectorizes), and the M-step statistics. On the same pass (10^6 x 10, k = 10, one
+thread) that took the CPU time from about 55 to 39 ms.
+
 Importing Numba and loading the compiled code (cached on disk after the first run)
 costs a process about 0.6 s of CPU, so gmm_core.estep imports this module only for
 data large enough for that to pay (``COMPILED_MIN_ROWS`` there).
@@ -98,13 +104,11 @@ def normalize_log_probabilities(log_prob: np.ndarray, n_rows: int, floor: float)
     return log_norm
 
 
-
-
 # exp on [LOG_RESPONSIBILITY_FLOOR, 0] in the fused kernel, vectorized (NumPy's exp, a
 # separate pass over the block, took a sixth of the pass): exp(v) = 2^j exp(u) with
 # j = round(v / ln 2), u = v - j ln 2 (ln 2 in two parts, fdlibm's, so that v - j ln2_hi
 # is exact), |u| <= ln 2 / 2; exp(u) by its Taylor series to u^13 (the next term is
-# under 2e-17 relative), 2^j written as a float's bits. Within an ulp of np.exp.
+# under 1e-17 relative), 2^j written as a float's bits. Within an ulp of np.exp.
 _LOG2_E = 1.4426950408889634
 _LN2_HI = 6.93147180369123816490e-01
 _LN2_LO = 1.90821492927058770002e-10

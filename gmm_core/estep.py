@@ -8,7 +8,8 @@ the data per EM iteration costs two stacked GEMMs per block (one per cache-sized
 and no (n, k, d) temporaries.
 Centring on the data mean keeps the raw-moment covariance estimate accurate for data
 far from the origin (offset by 1e6, say). On large data the element-wise work of a
-block (the design block, the log-sum-exp) runs compiled (gmm_core.compiled).
+block (the design block, the log-sum-exp) runs compiled (gmm_core.compiled), and for
+diagonal and spherical covariances the whole block's E-step does, without the design.
 """
 
 from __future__ import annotations
