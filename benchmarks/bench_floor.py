@@ -11,6 +11,7 @@ per iteration from the same start; and the OpenBLAS kernel in use.
     .venv/bin/python benchmarks/bench_floor.py
     .venv/bin/python benchmarks/bench_floor.py --rows 200000 --repeats 1   # a short run
     .venv/bin/python benchmarks/bench_floor.py --coretype Haswell          # another kernel
+    .venv/bin/python benchmarks/bench_floor.py --covariance diag          # one type
 
 Per-iteration times are the fastest iteration of the fits (timestamps taken after each
 M-step: ours through ``on_iteration``, scikit-learn's where it reports an iteration's

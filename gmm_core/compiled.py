@@ -12,7 +12,7 @@ For diagonal and spherical covariances (quadratic features that are the squares)
 whole E-step of a block is one compiled pass over tiles of its rows, with no design
 block: log-densities from the centred rows, the log-sum-exp with an exp of its own (one
 that vectorizes), and the M-step statistics. On the same pass (10^6 x 10, k = 10, one
-thread) that took the CPU time from about 55 to 39 ms.
+thread) that took a fifth off the CPU time (53 to 43 ms in one A/B run).
 
 Importing Numba and loading the compiled code (cached on disk after the first run)
 costs a process about 0.6 s of CPU, so gmm_core.estep imports this module only for
