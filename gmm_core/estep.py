@@ -124,15 +124,11 @@ class DesignBlocks:
         bounds = np.linspace(0, n_blocks, N_WORKERS + 1).astype(int)
         return [range(lo, hi) for lo, hi in itertools.pairwise(bounds)]
 
-    def _buffer(self, worker: int) -> np.ndarray:
+    def iterate(self, block_ids: range, worker: int = 0):
         buffer = self._buffers.get(worker)
         if buffer is None:
             buffer = self._buffers[worker] = np.empty((self.n_design, self.block_rows))
             buffer[-1] = 1.0
-        return buffer
-
-    def iterate(self, block_ids: range, worker: int = 0):
-        buffer = self._buffer(worker)
         for block in block_ids:
             start = int(self.starts[block])
             stop = min(start + self.block_rows, self.n)
