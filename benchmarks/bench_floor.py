@@ -11,6 +11,7 @@ per iteration from the same start; and the OpenBLAS kernel in use.
     .venv/bin/python benchmarks/bench_floor.py
     .venv/bin/python benchmarks/bench_floor.py --rows 200000 --repeats 1   # a short run
     .venv/bin/python benchmarks/bench_floor.py --coretype Haswell          # another kernel
+    .venv/bin/python benchmarks/bench_floor.py --covariance diag          # one type
 
 Per-iteration times are the fastest iteration of the fits (timestamps taken after each
 M-step: ours through ``on_iteration``, scikit-learn's where it reports an iteration's
@@ -138,6 +139,8 @@ def main(argv=None) -> int:
     parser.add_argument("--iterations", type=int, default=3,
                         help="EM iterations per fit (the fastest of them is reported)")
     parser.add_argument("--repeats", type=int, default=2, help="fits per estimator and case")
+    parser.add_argument("--covariance", choices=COVARIANCE_TYPES, action="append",
+                        help="a covariance type to time (repeatable; default: all)")
     add_coretype_option(parser)
     args = parser.parse_args(argv)
     restart_on_coretype(args.coretype, __file__)
@@ -148,7 +151,7 @@ def main(argv=None) -> int:
     print(f"{'covariance':>10} {'GFLOP':>6} {'dgemm GFLOP/s':>14} {'floor ms':>9} "
           f"{'ours ms':>8} {'/ floor':>8} {'sklearn ms':>11} {'/ ours':>7}  "
           f"{'CPU: floor':>10} {'ours':>6} {'/ floor':>8} {'sklearn':>8}")
-    for covariance_type in COVARIANCE_TYPES:
+    for covariance_type in args.covariance or COVARIANCE_TYPES:
         structure = structure_for(covariance_type, k, d)
         n_design = structure.n_quadratic() + d + 1
         floor, rate = floor_seconds(n, k, n_design, max(5, args.repeats + 1))

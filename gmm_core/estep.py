@@ -8,7 +8,8 @@ the data per EM iteration costs two stacked GEMMs per block (one per cache-sized
 and no (n, k, d) temporaries.
 Centring on the data mean keeps the raw-moment covariance estimate accurate for data
 far from the origin (offset by 1e6, say). On large data the element-wise work of a
-block (the design block, the log-sum-exp) runs compiled (gmm_core.compiled).
+block (the design block, the log-sum-exp) runs compiled (gmm_core.compiled), and for
+diagonal and spherical covariances the whole block's E-step does, without the design.
 """
 
 from __future__ import annotations
@@ -82,8 +83,13 @@ class DesignBlocks:
         self.starts = np.arange(0, self.n, self.block_rows)
         self._buffers: dict[int, np.ndarray] = {}
         self.compiled = _compiled_kernels() if self.n >= COMPILED_MIN_ROWS else None
+        # Quadratic features that are the squares (diag, spherical): the compiled E-step
+        # works from the centred rows alone, without the design block.
+        self.squares_only = False
         if self.compiled is not None:
             self._pairs = structure.quadratic_pairs()
+            squares = np.arange(self.d)
+            self.squares_only = all(np.array_equal(index, squares) for index in self._pairs)
         self.sample_index = sample_index
         if sample_index is not None:
             # For each block, the slice of the (sorted) display rows it contains.
@@ -135,6 +141,30 @@ class DesignBlocks:
                 np.subtract(self.X[start:stop].T, self.shift, out=centred)
                 self.structure.fill_quadratic(centred, design[:self.p])
             yield block, start, stop, design
+
+    def e_steps(self, block_ids: range, worker: int, weights_t: np.ndarray,
+                statistics: np.ndarray | None = None):
+        """The E-step block by block: yields ``(block, start, stop, responsibilities
+        (K, rows), log-likelihoods (rows,))`` and adds each block's M-step statistics
+        ``R D^T`` into ``statistics`` ``(K, F)`` unless None. The responsibilities are a
+        view of a buffer that the next block overwrites."""
+        log_prob = np.empty((len(weights_t), self.block_rows))
+        if self.squares_only:
+            for block in block_ids:
+                start = int(self.starts[block])
+                stop = min(start + self.block_rows, self.n)
+                log_norm = self.compiled.diagonal_e_step(
+                    self.X, start, stop - start, self.shift[:, 0], weights_t,
+                    LOG_RESPONSIBILITY_FLOOR, log_prob, statistics)
+                yield block, start, stop, log_prob[:, :stop - start], log_norm
+            return
+        for block, start, stop, design in self.iterate(block_ids, worker):
+            resp = log_prob[:, :stop - start]
+            log_probabilities(weights_t, design, self.tile_rows, out=resp)
+            log_norm = self.normalize(log_prob, stop - start)
+            if statistics is not None:
+                statistics += sums(resp, design, self.tile_rows)
+            yield block, start, stop, resp, log_norm
 
     def normalize(self, log_prob: np.ndarray, n_rows: int) -> np.ndarray:
         """``normalize_log_probabilities`` on the first ``n_rows`` columns of a
@@ -196,16 +226,11 @@ def pass_over_blocks(blocks, block_ids, worker, weights_t, collect_statistics, f
                sample_resp):
     k = weights_t.shape[0]
     statistics = np.zeros((k, blocks.n_design)) if collect_statistics else None
-    log_prob = np.empty((k, blocks.block_rows))
     total_log_likelihood = 0.0
     worst_row, worst_value = 0, np.inf
-    for block, start, stop, design in blocks.iterate(block_ids, worker):
-        resp = log_prob[:, :stop - start]
-        log_probabilities(weights_t, design, blocks.tile_rows, out=resp)
-        log_norm = blocks.normalize(log_prob, stop - start)
+    for block, start, _, resp, log_norm in blocks.e_steps(block_ids, worker, weights_t,
+                                                          statistics):
         total_log_likelihood += log_norm.sum()
-        if collect_statistics:
-            statistics += sums(resp, design, blocks.tile_rows)
         if sample_resp is not None:
             rows = blocks.sample_slice(block)
             sample_resp[rows] = resp[:, blocks.sample_index[rows] - start].T
@@ -263,11 +288,9 @@ def evaluate_rows(blocks: DesignBlocks, design_weights: np.ndarray):
     weights_t = np.ascontiguousarray(design_weights.T)
     log_likelihood = np.empty(blocks.n)
     responsibilities = np.empty((blocks.n, k))
-    log_prob = np.empty((k, blocks.block_rows))
-    for _, start, stop, design in blocks:
-        resp = log_prob[:, :stop - start]
-        log_probabilities(weights_t, design, blocks.tile_rows, out=resp)
-        log_likelihood[start:stop] = blocks.normalize(log_prob, stop - start)
+    for _, start, stop, resp, log_norm in blocks.e_steps(range(len(blocks.starts)), 0,
+                                                         weights_t):
+        log_likelihood[start:stop] = log_norm
         responsibilities[start:stop] = resp.T
     return log_likelihood, responsibilities
 
