@@ -9,18 +9,21 @@ equal weights.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
-from sklearn.cluster import KMeans, kmeans_plusplus
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.cluster import kmeans_plusplus
+from sklearn.cluster._kmeans import _kmeans_plusplus, _kmeans_single_lloyd, _tolerance
 from sklearn.metrics import pairwise_distances_argmin
+from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
+from sklearn.utils.extmath import row_norms
 
 from gmm_core.covariance import CovarianceStructure
 from gmm_core.estep import DesignBlocks, statistics_from_responsibilities
 from gmm_core.hierarchical import hierarchical_partition
 from gmm_core.mstep import MixtureParameters, parameters_from_statistics
 from gmm_core.request import PLACED
+
+# KMeans's defaults for its stopping rule, which its start keeps.
+KMEANS_TOL, KMEANS_MAX_ITER = 1e-4, 300
 
 
 def _labels_kmeans_plusplus(X, k, rng):
@@ -37,11 +40,25 @@ def _labels_random_from_data(X, k, rng):
 
 
 def _labels_kmeans(X, k, rng):
-    # With fewer distinct rows than k, KMeans warns; the fit records what follows
-    # (identical or collapsed components) as events instead.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return KMeans(n_clusters=k, n_init=1, random_state=rng).fit(X).labels_
+    """``KMeans(n_clusters=k, n_init=1, random_state=rng).fit(X).labels_``, by the steps of
+    scikit-learn's ``KMeans.fit`` (pinned in requirements.txt; tests/test_init_kmeans.py
+    checks the labels are KMeans's).
+
+    The estimator's own fit adds about 1 ms of fixed cost per call (parameter validation,
+    thread-pool limits, its checks of the OpenMP and BLAS libraries), as much as its
+    k-means++ and Lloyd steps together on a few thousand rows: a model-selection sweep
+    takes one start per k.
+    """
+    # KMeans.fit fits a copy centred on its mean, in float32 if given float32.
+    X = np.array(X, dtype=X.dtype if X.dtype == np.float32 else np.float64, order="C")
+    tol = _tolerance(X, KMEANS_TOL)  # of the rows before centring, as KMeans
+    X -= X.mean(axis=0)
+    sample_weight = np.ones(len(X), dtype=X.dtype)
+    centers, _ = _kmeans_plusplus(X, k, row_norms(X, squared=True), sample_weight, rng)
+    labels, *_ = _kmeans_single_lloyd(X, sample_weight, centers,
+                                      max_iter=KMEANS_MAX_ITER, tol=tol,
+                                      n_threads=_openmp_effective_n_threads())
+    return labels
 
 
 def _hierarchical_responsibilities(X, k, rng):
