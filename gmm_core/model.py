@@ -190,13 +190,21 @@ class GMM:
         self.noise_init = noise_init
 
     # ------------------------------------------------------------------ public API
-    def fit(self, X, rows: RowSummary | None = None) -> GMM:
+    def fit(self, X, rows: RowSummary | None = None, partition: np.ndarray | None = None) -> GMM:
         """Fit by EM. ``X`` may be a ``dask.array``: the pass then runs on the current
         Dask client, the rows staying on its workers (gmm_core.distributed).
 
-        ``rows``: ``gmm_core.scaling.summarize_rows(X)`` when the caller already has it
-        (a model-selection sweep computes it once for all its fits)."""
+        What the caller already has, computed once for several fits (a model-selection
+        sweep's): ``rows``, ``gmm_core.scaling.summarize_rows(X)``; ``partition``, the
+        labels ``(n,)`` or responsibilities ``(n, k)`` the start ``init`` draws from
+        ``seed`` (``gmm_core.init.PARTITION_INITIALIZERS``), for a single run
+        (``n_init=1``) without given initial values."""
         self.check_parameters()
+        if partition is not None and (self.n_init != 1 or any(
+                value is not None for value in (self.weights_init, self.means_init,
+                                                self.covariances_init))):
+            raise ValueError("a given partition is the start of a single run (n_init=1) "
+                             "with no given initial values")
         X, blocks, structure, scaling, regularization = self._prepare(X, rows)
         # Seeded when first drawn from, once for all the runs: seeding a RandomState costs
         # more than a small fit's EM iteration, and a fit from a given start never draws.
@@ -204,7 +212,7 @@ class GMM:
         # A sound fit beats a singular one of higher likelihood: a singular component's
         # likelihood is bounded only by the regularization (gmm_core.singular).
         runs = [EMRun(self, X, blocks, structure, rng, regularization, scaling,
-                      self._log_vinv).run()
+                      self._log_vinv).run(partition)
                 for _ in range(self.n_init)]
         best = max(runs, key=lambda run: (not run.singular, run.lower_bound))
         self._params, self._prec_chol = best.params, best.prec_chol
@@ -399,7 +407,8 @@ class EMRun:
     # -- the loop, and its two half-steps (the classroom stepper drives them too) -------
     def start(self, responsibilities: np.ndarray | None = None) -> None:
         """Initial parameters, checked for degenerate components (iteration 0): one M-step
-        from ``responsibilities`` ``(n, k)`` when given, else from the model's start."""
+        from ``responsibilities`` (``(n, k)``, or labels ``(n,)``) when given, else from
+        the model's start."""
         self.structure.start_run()
         self.params = self._initial_parameters(responsibilities)
         if self.log_vinv is not None:
@@ -435,9 +444,10 @@ class EMRun:
             self._design_weights = (self.params, self.prec_chol, weights)
         return weights
 
-    def run(self) -> _Run:
+    def run(self, responsibilities: np.ndarray | None = None) -> _Run:
+        """EM from the start ``start(responsibilities)`` takes, to convergence."""
         m = self.model
-        self.start()
+        self.start(responsibilities)
         lower_bound, converged, n_iter = -np.inf, False, 0
         for n_iter in range(1, m.max_iters + 1):
             previous_bound, previous_means = lower_bound, self.params.means

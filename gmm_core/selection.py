@@ -21,9 +21,7 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 
-from gmm_core.covariance import structure_for
-from gmm_core.estep import DesignBlocks
-from gmm_core.init import PARTITION_INITIALIZERS, parameters_from_partition
+from gmm_core.init import PARTITION_INITIALIZERS
 from gmm_core.model import GMM, aic_from, bic_from, icl_from
 from gmm_core.model_names import mclust_name
 from gmm_core.request import COVARIANCE_CHOICES, COVARIANCE_TYPES, INIT_METHODS
@@ -107,9 +105,7 @@ def score_fits(X, k: int, covariance_types: Iterable[str],
     rows = summarize_rows(X)  # once for every fit
     with single_threaded():
         partition = _shared_partition(X, k, settings)
-        start_shift = None if partition is None else X.mean(axis=0, dtype=np.float64)
-        return [_score(X, _model(X, k, covariance_type, settings, partition, start_shift),
-                       rows)
+        return [_score(X, settings.model(k, covariance_type), rows, partition)
                 for covariance_type in covariance_types]
 
 
@@ -120,22 +116,9 @@ def _shared_partition(X: np.ndarray, k: int, settings: SweepSettings) -> np.ndar
     return PARTITION_INITIALIZERS[settings.init](X, k, np.random.RandomState(settings.seed))
 
 
-def _model(X, k: int, covariance_type: str, settings: SweepSettings, partition,
-           shift: np.ndarray | None) -> GMM:
-    model = settings.model(k, covariance_type)
-    if partition is not None:
-        # What GMM.fit computes from this partition, handed over as its initial values.
-        structure = structure_for(covariance_type, k, X.shape[1])
-        blocks = DesignBlocks(X, shift, structure)
-        start = parameters_from_partition(partition, k, structure, blocks, settings.reg_covar)
-        model.weights_init, model.means_init = start.weights, start.means
-        model.covariances_init = start.covariances
-    return model
-
-
-def _score(X, model: GMM, rows: RowSummary) -> FitScore:
+def _score(X, model: GMM, rows: RowSummary, partition: np.ndarray | None) -> FitScore:
     # One pass for every criterion: bic(X), aic(X) and icl(X) would each make their own.
-    log_likelihood, responsibilities = model.fit(X, rows).evaluate(X)
+    log_likelihood, responsibilities = model.fit(X, rows, partition).evaluate(X)
     mean_loglik = float(log_likelihood.mean())
     n, n_parameters = len(X), model.n_parameters()
     bic = bic_from(mean_loglik, n, n_parameters)
