@@ -44,7 +44,7 @@ from gmm_core.scaling import (
     internal_scale,
     summarize_rows,
 )
-from gmm_core.singular import singular_components
+from gmm_core.singular import SingularTest
 from gmm_core.trace import (
     IDENTICAL_COMPONENTS,
     NOT_POSITIVE_DEFINITE,
@@ -400,6 +400,10 @@ class EMRun:
         self.singular: dict[int, str] = {}
         self._design_weights: tuple = (None, None, None)  # (params, prec_chol, weights)
 
+    @functools.cached_property
+    def _singular_test(self) -> SingularTest:
+        return SingularTest(self.structure.name, self.structure.d, self.blocks.spread)
+
     @property
     def rng(self) -> np.random.RandomState:
         return self._rng if isinstance(self._rng, np.random.RandomState) else self._rng()
@@ -624,10 +628,9 @@ class EMRun:
         # A tied fit's repairs all went into the one shared covariance.
         extra = (np.full(m.k, self.extra_reg.sum()) if self.structure.name == "tied"
                  else self.extra_reg)
-        singular = singular_components(self.structure.name, params.weights,
+        singular = self._singular_test(params.weights,
                                        self.structure.to_full(params.covariances),
-                                       extra[:, None] + self.reg,
-                                       self.n, self.blocks.spread)
+                                       extra[:, None] + self.reg, self.n)
         for component in singular.keys() - self.singular.keys():
             self.recorder.add_event(
                 iteration, SINGULAR,
