@@ -15,7 +15,7 @@ from gmm_core.covariance import (
     structure_for,
 )
 from gmm_core.distributed import is_dask_array
-from gmm_core.estep import DesignBlocks, PassResult
+from gmm_core.estep import DesignBlocks, PassResult, evaluate_rows
 from gmm_core.init import initial_parameters, parameters_from_partition
 from gmm_core.mstep import (
     MixtureParameters,
@@ -125,6 +125,9 @@ class _Run:
     converged: bool
     trace: FitTrace
     singular: dict[int, str]
+    # Per-row log-likelihood and responsibilities of the final parameters, in the fit's
+    # internal units, when the run was asked for them (GMM.fit_evaluate).
+    evaluation: tuple[np.ndarray, np.ndarray] | None = None
 
 
 class GMM:
@@ -193,12 +196,28 @@ class GMM:
     def fit(self, X, rows: RowSummary | None = None, partition: np.ndarray | None = None) -> GMM:
         """Fit by EM. ``X`` may be a ``dask.array``: the pass then runs on the current
         Dask client, the rows staying on its workers (gmm_core.distributed).
+        ``fit_evaluate`` fits and evaluates the rows in one pass less.
 
         What the caller already has, computed once for several fits (a model-selection
         sweep's): ``rows``, ``gmm_core.scaling.summarize_rows(X)``; ``partition``, the
         labels ``(n,)`` or responsibilities ``(n, k)`` the start ``init`` draws from
         ``seed`` (``gmm_core.init.PARTITION_INITIALIZERS``), for a single run
         (``n_init=1``) without given initial values."""
+        self._fit(X, rows, partition, evaluate=False)
+        return self
+
+    def fit_evaluate(self, X, rows: RowSummary | None = None,
+                     partition: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``fit(X, rows, partition).evaluate(X)``, rows in memory, with the evaluation
+        taken from the fit's last pass (which computes the final parameters'
+        likelihood for the trace): a model-selection sweep scores every fit this way."""
+        if is_dask_array(X):
+            raise ValueError("fit_evaluate needs the rows in memory; use fit(X) and "
+                             "evaluate a sample of them")
+        log_likelihood, responsibilities = self._fit(X, rows, partition, evaluate=True)
+        return log_likelihood + self._scaling.log_likelihood_shift, responsibilities
+
+    def _fit(self, X, rows, partition, evaluate: bool) -> tuple[np.ndarray, np.ndarray] | None:
         self.check_parameters()
         if partition is not None and (self.n_init != 1 or any(
                 value is not None for value in (self.weights_init, self.means_init,
@@ -212,7 +231,7 @@ class GMM:
         # A sound fit beats a singular one of higher likelihood: a singular component's
         # likelihood is bounded only by the regularization (gmm_core.singular).
         runs = [EMRun(self, X, blocks, structure, rng, regularization, scaling,
-                      self._log_vinv).run(partition)
+                      self._log_vinv).run(partition, evaluate)
                 for _ in range(self.n_init)]
         best = max(runs, key=lambda run: (not run.singular, run.lower_bound))
         self._params, self._prec_chol = best.params, best.prec_chol
@@ -230,7 +249,7 @@ class GMM:
         self.trace_ = best.trace
         self.singular_ = best.singular
         self.n_features_in_ = structure.d
-        return self
+        return best.evaluation
 
     def _prepare(self, X, rows: RowSummary | None = None):
         """The rows in the fit's internal units, their blocks, the covariance structure,
@@ -448,8 +467,9 @@ class EMRun:
             self._design_weights = (self.params, self.prec_chol, weights)
         return weights
 
-    def run(self, responsibilities: np.ndarray | None = None) -> _Run:
-        """EM from the start ``start(responsibilities)`` takes, to convergence."""
+    def run(self, responsibilities: np.ndarray | None = None, evaluate: bool = False) -> _Run:
+        """EM from the start ``start(responsibilities)`` takes, to convergence; with
+        ``evaluate``, the run keeps the final pass's per-row results (rows in memory)."""
         m = self.model
         self.start(responsibilities)
         lower_bound, converged, n_iter = -np.inf, False, 0
@@ -467,10 +487,27 @@ class EMRun:
             if change < m.tol:
                 converged = True
                 break
-        self.e_step(collect_statistics=False)
+        evaluation = self.evaluate() if evaluate else None
+        if not evaluate:
+            self.e_step(collect_statistics=False)
         trace = self.recorder.finish(STOP_CONVERGED if converged else STOP_MAX_ITERS)
         return _Run(self.params, self.prec_chol, lower_bound, n_iter, converged, trace,
-                    self.singular)
+                    self.singular, evaluation)
+
+    def evaluate(self) -> tuple[np.ndarray, np.ndarray]:
+        """The final E-step as ``e_step(collect_statistics=False)`` records it, returning
+        the per-row log-likelihood ``(n,)`` and responsibilities ``(n, k)`` (rows in
+        memory): the values ``GMM.evaluate`` computes from the same rows."""
+        blocks = self.blocks
+        log_likelihood, responsibilities = evaluate_rows(blocks, self.design_weights())
+        # Summed block by block, as the pass sums its mean.
+        total = sum(log_likelihood[start:stop].sum() for start, stop
+                    in zip(blocks.starts, [*blocks.starts[1:], blocks.n], strict=True))
+        sample = (None if blocks.sample_index is None
+                  else responsibilities[blocks.sample_index])
+        self._record(self.params, PassResult(total / blocks.n, None, sample,
+                                             int(np.argmin(log_likelihood))))
+        return log_likelihood, responsibilities
 
     def _record(self, params, result) -> None:
         params = self.scaling.to_data(params)  # the trace is in the data's units

@@ -117,8 +117,9 @@ def _shared_partition(X: np.ndarray, k: int, settings: SweepSettings) -> np.ndar
 
 
 def _score(X, model: GMM, rows: RowSummary, partition: np.ndarray | None) -> FitScore:
-    # One pass for every criterion: bic(X), aic(X) and icl(X) would each make their own.
-    log_likelihood, responsibilities = model.fit(X, rows, partition).evaluate(X)
+    # One pass for every criterion, the fit's last: bic(X), aic(X) and icl(X) would each
+    # make their own.
+    log_likelihood, responsibilities = model.fit_evaluate(X, rows, partition)
     mean_loglik = float(log_likelihood.mean())
     n, n_parameters = len(X), model.n_parameters()
     bic = bic_from(mean_loglik, n, n_parameters)
