@@ -92,17 +92,18 @@ def score_fit(X, k: int, covariance_type: str, settings: SweepSettings) -> FitSc
     return score_fits(X, k, [covariance_type], settings)[0]
 
 
-def score_fits(X, k: int, covariance_types: Iterable[str],
-               settings: SweepSettings) -> list[FitScore]:
+def score_fits(X, k: int, covariance_types: Iterable[str], settings: SweepSettings,
+               rows: RowSummary | None = None) -> list[FitScore]:
     """Fit and score one GMM per covariance type, each exactly as ``settings.model``.
 
     Runs with one BLAS/OpenMP thread: the fits are small, so extra threads only add
     start-up costs and, on a busy machine, OpenMP spin-waiting in the k-means start
     (the benchmark sweep took 2.5-4.5 s with the default threads, 0.3-0.4 s with one).
     One thread also makes in-process and worker-process results bitwise identical.
+    ``rows``: ``summarize_rows(X)``, when the caller has it (a sweep, for all its k).
     """
     X = validate_data(X, min_rows=k)
-    rows = summarize_rows(X)  # once for every fit
+    rows = summarize_rows(X) if rows is None else rows  # once for every fit
     with single_threaded():
         partition = _shared_partition(X, k, settings)
         return [_score(X, settings.model(k, covariance_type), rows, partition)
@@ -237,12 +238,13 @@ def _scores_as_ready(X, todo: dict[int, list[str]], cached: dict, settings: Swee
     Workers take the largest k first, so none is left finishing one long fit alone.
     """
     yield from list(cached.values())
+    rows = summarize_rows(X)
     if workers == 1:
         for k, types in todo.items():
-            yield from score_fits(X, k, types, settings)
+            yield from score_fits(X, k, types, settings, rows)
         return
     parallel = Parallel(n_jobs=workers, return_as="generator_unordered")
-    for scores in parallel(delayed(score_fits)(X, k, todo[k], settings)
+    for scores in parallel(delayed(score_fits)(X, k, todo[k], settings, rows)
                            for k in sorted(todo, reverse=True)):
         yield from scores
 

@@ -37,7 +37,11 @@ class SingularTest:
 
     def __init__(self, covariance_type: str, d: int, data_spread: np.ndarray):
         self.covariance_type, self.d = covariance_type, d
-        self.needed = min_points(ALIASES.get(covariance_type, covariance_type), d)
+        model = ALIASES.get(covariance_type, covariance_type)
+        self.needed = min_points(model, d)
+        # Axis-aligned covariances (mclust's "..I" models): the eigenvalues are the
+        # diagonal, so no eigendecomposition is needed.
+        self.diagonal = d == 1 or model[2] == "I"
         # A spread whose square underflows (a feature constant but for rounding) counts
         # as none: the covariance is then read in the data's own units along that feature.
         measurable = data_spread > np.sqrt(np.finfo(float).tiny)
@@ -47,18 +51,25 @@ class SingularTest:
         # along the others, say); the flatness bound is scaled to match.
         self.largest = max(scale.max(), 1.0)
         scale /= self.largest
-        self.rows_scale, self.columns_scale = scale[:, None], scale[None, :]
+        self.scale, self.rows_scale, self.columns_scale = scale, scale[:, None], scale[None, :]
         self.flat_bound = FLAT_VARIANCE_RATIO / self.largest**2
 
     def __call__(self, weights: np.ndarray, covariances_full: np.ndarray,
                  regularization: np.ndarray, n_samples: int) -> dict[int, str]:
         points = weights * n_samples
         enough = points >= self.needed
+        regularization = np.reshape(regularization, (len(weights), -1))
+        if self.diagonal:
+            bare = diagonals_of(covariances_full) - regularization
+            thinnest = (self.scale * bare * self.scale).min(axis=1)
+            if enough.all() and thinnest.min() >= self.flat_bound:
+                return {}
+            thinnest[~enough] = np.inf
+            return self._singular(enough, points, thinnest)
         # The bare covariances of the components with enough points in one batched
         # eigvalsh: a call per component cost more than the rest of a small fit's M-step.
         every = enough.all()
         bare = covariances_full.copy() if every else covariances_full[enough]
-        regularization = np.reshape(regularization, (len(weights), -1))
         diagonals_of(bare)[...] -= regularization if every else regularization[enough]
         thinnest_enough = np.linalg.eigvalsh(self.rows_scale * bare * self.columns_scale)[:, 0]
         if every:
@@ -68,6 +79,10 @@ class SingularTest:
         else:
             thinnest = np.full(len(weights), np.inf)
             thinnest[enough] = thinnest_enough
+        return self._singular(enough, points, thinnest)
+
+    def _singular(self, enough: np.ndarray, points: np.ndarray,
+                  thinnest: np.ndarray) -> dict[int, str]:
         return {int(component): self._why(component, points, thinnest)
                 for component in np.flatnonzero(~enough | (thinnest < self.flat_bound))}
 
