@@ -414,10 +414,13 @@ class EMRun:
         self.extra_reg = np.zeros(model.k)
         self.collapsed: set[int] = set()
         self.identical_pairs: set[tuple[int, int]] = set()
-        self._upper_pairs = np.triu(np.ones((model.k, model.k), dtype=bool), 1)  # (i < j)
         self.worst_rows: np.ndarray | None = None
         self.singular: dict[int, str] = {}
         self._design_weights: tuple = (None, None, None)  # (params, prec_chol, weights)
+
+    @functools.cached_property
+    def _upper_pairs(self) -> np.ndarray:
+        return np.triu(np.ones((self.model.k, self.model.k), dtype=bool), 1)  # (i < j)
 
     @functools.cached_property
     def _singular_test(self) -> SingularTest:
@@ -571,6 +574,8 @@ class EMRun:
 
     # -- degenerate components ---------------------------------------------------------
     def _apply_extra_regularization(self, params: MixtureParameters) -> None:
+        if not self.extra_reg.any():
+            return
         for component in np.flatnonzero(self.extra_reg):
             self.structure.add_to_diagonal(params.covariances, component,
                                            self.extra_reg[component])
@@ -685,8 +690,12 @@ class EMRun:
             return np.all(gap <= 1e-10 * scale, axis=-1)
 
         # The weights first: they tell most pairs apart, and being (k,) and positive they
-        # are compared in a few operations (at every iteration).
+        # are compared in a few operations (at every iteration). In increasing order, no
+        # two neighbours within the tolerance means no two weights at all (the gaps add up).
         weights = params.weights
+        ordered = np.sort(weights)
+        if (ordered[1:] - ordered[:-1] > 1e-10 * ordered[1:]).all():
+            return []
         same = np.abs(np.subtract.outer(weights, weights)) <= 1e-10 * np.maximum.outer(
             weights, weights)
         same &= self._upper_pairs

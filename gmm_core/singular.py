@@ -29,6 +29,9 @@ from gmm_core.parsimonious import ALIASES, min_points
 # is flat. Rounding in a covariance estimate of standardized data is ~1e-16 relative, and
 # reg_covar on standardized data is ~1e-6: the bound sits between the two.
 FLAT_VARIANCE_RATIO = 1e-10
+# A spread whose square underflows (a feature constant but for rounding) counts as none:
+# the covariance is then read in the data's own units along that feature.
+SMALLEST_MEASURABLE_SPREAD = float(np.sqrt(np.finfo(float).tiny))
 
 
 class SingularTest:
@@ -42,9 +45,7 @@ class SingularTest:
         # Axis-aligned covariances (mclust's "..I" models): the eigenvalues are the
         # diagonal, so no eigendecomposition is needed.
         self.diagonal = d == 1 or model[2] == "I"
-        # A spread whose square underflows (a feature constant but for rounding) counts
-        # as none: the covariance is then read in the data's own units along that feature.
-        measurable = data_spread > np.sqrt(np.finfo(float).tiny)
+        measurable = data_spread > SMALLEST_MEASURABLE_SPREAD
         scale = 1.0 / np.where(measurable, data_spread, 1.0)
         # With the largest factor brought down to 1, the product cannot overflow however
         # small a spread is (an EII covariance as wide along a feature of spread 1e-162 as
