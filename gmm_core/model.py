@@ -123,10 +123,10 @@ class _Run:
     lower_bound: float
     n_iter: int
     converged: bool
-    trace: FitTrace
+    trace: FitTrace | None  # None for a scores-only run
     singular: dict[int, str]
     # Per-row log-likelihood and responsibilities of the final parameters, in the fit's
-    # internal units, when the run was asked for them (GMM.fit_evaluate).
+    # internal units, for a scores-only run (GMM.fit_evaluate).
     evaluation: tuple[np.ndarray, np.ndarray] | None = None
 
 
@@ -196,7 +196,6 @@ class GMM:
     def fit(self, X, rows: RowSummary | None = None, partition: np.ndarray | None = None) -> GMM:
         """Fit by EM. ``X`` may be a ``dask.array``: the pass then runs on the current
         Dask client, the rows staying on its workers (gmm_core.distributed).
-        ``fit_evaluate`` fits and evaluates the rows in one pass less.
 
         What the caller already has, computed once for several fits (a model-selection
         sweep's): ``rows``, ``gmm_core.scaling.summarize_rows(X)``; ``partition``, the
@@ -208,9 +207,9 @@ class GMM:
 
     def fit_evaluate(self, X, rows: RowSummary | None = None,
                      partition: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """``fit(X, rows, partition).evaluate(X)``, rows in memory, with the evaluation
-        taken from the fit's last pass (which computes the final parameters'
-        likelihood for the trace): a model-selection sweep scores every fit this way."""
+        """``fit(X, rows, partition).evaluate(X)`` for a caller that keeps scores only (a
+        model-selection sweep), rows in memory: the fit records no trace (``trace_`` is
+        None; its other attributes are ``fit``'s) and the evaluation is its last pass."""
         if is_dask_array(X):
             raise ValueError("fit_evaluate needs the rows in memory; use fit(X) and "
                              "evaluate a sample of them")
@@ -231,7 +230,7 @@ class GMM:
         # A sound fit beats a singular one of higher likelihood: a singular component's
         # likelihood is bounded only by the regularization (gmm_core.singular).
         runs = [EMRun(self, X, blocks, structure, rng, regularization, scaling,
-                      self._log_vinv).run(partition, evaluate)
+                      self._log_vinv).run(partition, scores_only=evaluate)
                 for _ in range(self.n_init)]
         best = max(runs, key=lambda run: (not run.singular, run.lower_bound))
         self._params, self._prec_chol = best.params, best.prec_chol
@@ -417,6 +416,7 @@ class EMRun:
         self.worst_rows: np.ndarray | None = None
         self.singular: dict[int, str] = {}
         self._design_weights: tuple = (None, None, None)  # (params, prec_chol, weights)
+        self.recording = True  # snapshots and events into the trace (see ``run``)
 
     @functools.cached_property
     def _upper_pairs(self) -> np.ndarray:
@@ -447,7 +447,8 @@ class EMRun:
         """Responsibilities of the current parameters; records them as a snapshot."""
         result = self.blocks.run_pass(self.design_weights(), collect_statistics,
                                       find_worst_row=self.model.on_degenerate == "reinit")
-        self._record(self.params, result)
+        if self.recording:
+            self._record(self.params, result)
         self.worst_rows = np.array([result.worst_row])
         return result
 
@@ -458,7 +459,8 @@ class EMRun:
         self._apply_extra_regularization(params)
         self.prec_chol = self._checked_factors(params, iteration)
         self.params = params
-        self._check_singular(iteration)
+        if self.recording:
+            self._check_singular(iteration)
 
     def design_weights(self) -> np.ndarray:
         """The E-step's weights for the current parameters (gmm_core.mstep.design_weights),
@@ -470,10 +472,15 @@ class EMRun:
             self._design_weights = (self.params, self.prec_chol, weights)
         return weights
 
-    def run(self, responsibilities: np.ndarray | None = None, evaluate: bool = False) -> _Run:
-        """EM from the start ``start(responsibilities)`` takes, to convergence; with
-        ``evaluate``, the run keeps the final pass's per-row results (rows in memory)."""
+    def run(self, responsibilities: np.ndarray | None = None,
+            scores_only: bool = False) -> _Run:
+        """EM from the start ``start(responsibilities)`` takes, to convergence.
+
+        ``scores_only``: the run records no trace (no snapshots, no events; its singular
+        components are found once, from the final parameters) and keeps the final
+        parameters' per-row evaluation instead, from its last pass (rows in memory)."""
         m = self.model
+        self.recording = not scores_only
         self.start(responsibilities)
         lower_bound, converged, n_iter = -np.inf, False, 0
         for n_iter in range(1, m.max_iters + 1):
@@ -490,27 +497,15 @@ class EMRun:
             if change < m.tol:
                 converged = True
                 break
-        evaluation = self.evaluate() if evaluate else None
-        if not evaluate:
-            self.e_step(collect_statistics=False)
+        if scores_only:
+            self._check_singular(n_iter)
+            evaluation = evaluate_rows(self.blocks, self.design_weights())
+            return _Run(self.params, self.prec_chol, lower_bound, n_iter, converged, None,
+                        self.singular, evaluation)
+        self.e_step(collect_statistics=False)
         trace = self.recorder.finish(STOP_CONVERGED if converged else STOP_MAX_ITERS)
         return _Run(self.params, self.prec_chol, lower_bound, n_iter, converged, trace,
-                    self.singular, evaluation)
-
-    def evaluate(self) -> tuple[np.ndarray, np.ndarray]:
-        """The final E-step as ``e_step(collect_statistics=False)`` records it, returning
-        the per-row log-likelihood ``(n,)`` and responsibilities ``(n, k)`` (rows in
-        memory): the values ``GMM.evaluate`` computes from the same rows."""
-        blocks = self.blocks
-        log_likelihood, responsibilities = evaluate_rows(blocks, self.design_weights())
-        # Summed block by block, as the pass sums its mean.
-        total = sum(log_likelihood[start:stop].sum() for start, stop
-                    in zip(blocks.starts, [*blocks.starts[1:], blocks.n], strict=True))
-        sample = (None if blocks.sample_index is None
-                  else responsibilities[blocks.sample_index])
-        self._record(self.params, PassResult(total / blocks.n, None, sample,
-                                             int(np.argmin(log_likelihood))))
-        return log_likelihood, responsibilities
+                    self.singular)
 
     def _record(self, params, result) -> None:
         params = self.scaling.to_data(params)  # the trace is in the data's units

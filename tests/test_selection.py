@@ -140,8 +140,8 @@ def test_criteria_apart_by_rounding_are_equal_and_real_differences_are_not(three
 
 @pytest.mark.parametrize("covariance_type", ["full", "diag", "VEV"])
 @pytest.mark.parametrize("noise", [False, True])
-def test_fit_evaluate_is_fit_then_evaluate_in_one_pass_less(three_blobs, covariance_type,
-                                                             noise):
+def test_fit_evaluate_is_fit_then_evaluate_without_a_trace(three_blobs, covariance_type,
+                                                           noise):
     # Units far from 1 make the fit run scaled (gmm_core.scaling): the evaluation comes
     # back in the data's units.
     X = three_blobs * [1e30, 1.0]
@@ -153,10 +153,28 @@ def test_fit_evaluate_is_fit_then_evaluate_in_one_pass_less(three_blobs, covaria
     expected_ll, expected_resp = fitted.evaluate(X)
     np.testing.assert_array_equal(log_likelihood, expected_ll)
     np.testing.assert_array_equal(responsibilities, expected_resp)
+    _assert_same_fit(ours, fitted)
+    assert ours.trace_ is None
+
+
+def _assert_same_fit(ours, fitted):
     np.testing.assert_array_equal(ours.means_, fitted.means_)
-    np.testing.assert_array_equal(ours.trace_.mean_log_likelihood,
-                                  fitted.trace_.mean_log_likelihood)
-    np.testing.assert_array_equal(ours.trace_.responsibilities, fitted.trace_.responsibilities)
+    np.testing.assert_array_equal(ours.covariances_, fitted.covariances_)
+    assert (ours.n_iter_, ours.converged_, ours.lower_bound_, ours.singular_) == (
+        fitted.n_iter_, fitted.converged_, fitted.lower_bound_, fitted.singular_)
+
+
+def test_fit_evaluate_finds_the_singular_components_fit_finds():
+    # A component on one row (singular) and, with a second start, one that recovers.
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(0, 1, (60, 2)), rng.normal(8, 1, (60, 2)), [[30.0, -30.0]]])
+    means = np.array([[0.0, 0.0], [8.0, 8.0], [30.0, -30.0]])
+    for settings in (dict(means_init=means), dict(init="kmeans", n_init=3, seed=1)):
+        fitted = GMM(k=3, max_iters=50, **settings).fit(X)
+        ours = GMM(k=3, max_iters=50, **settings)
+        ours.fit_evaluate(X)
+        _assert_same_fit(ours, fitted)
+    assert set(GMM(k=3, max_iters=50, means_init=means).fit(X).singular_) == {2}
 
 
 def test_a_given_partition_is_the_start_init_draws(three_blobs):
