@@ -9,6 +9,9 @@ equal weights.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import numpy as np
 from sklearn.cluster import kmeans_plusplus
 from sklearn.cluster._kmeans import _kmeans_plusplus, _kmeans_single_lloyd, _tolerance
@@ -39,26 +42,37 @@ def _labels_random_from_data(X, k, rng):
     return pairwise_distances_argmin(X, centers)
 
 
-def _labels_kmeans(X, k, rng):
-    """``KMeans(n_clusters=k, n_init=1, random_state=rng).fit(X).labels_``, by the steps of
-    scikit-learn's ``KMeans.fit`` (pinned in requirements.txt; tests/test_init_kmeans.py
-    checks the labels are KMeans's).
+class KMeansRows:
+    """Rows ready for ``KMeans(n_clusters=k, n_init=1, random_state=rng).fit(X).labels_``
+    at any k, by the steps of scikit-learn's ``KMeans.fit`` (pinned in requirements.txt;
+    tests/test_init_kmeans.py checks the labels are KMeans's).
 
     The estimator's own fit adds about 1 ms of fixed cost per call (parameter validation,
     thread-pool limits, its checks of the OpenMP and BLAS libraries), as much as its
-    k-means++ and Lloyd steps together on a few thousand rows: a model-selection sweep
-    takes one start per k.
+    k-means++ and Lloyd steps together on a few thousand rows; and what depends on the
+    rows alone (a centred copy, its squared norms, the tolerance) is made once here for
+    every k of a model-selection sweep.
     """
-    # KMeans.fit fits a copy centred on its mean, in float32 if given float32.
-    X = np.array(X, dtype=X.dtype if X.dtype == np.float32 else np.float64, order="C")
-    tol = _tolerance(X, KMEANS_TOL)  # of the rows before centring, as KMeans
-    X -= X.mean(axis=0)
-    sample_weight = np.ones(len(X), dtype=X.dtype)
-    centers, _ = _kmeans_plusplus(X, k, row_norms(X, squared=True), sample_weight, rng)
-    labels, *_ = _kmeans_single_lloyd(X, sample_weight, centers,
-                                      max_iter=KMEANS_MAX_ITER, tol=tol,
-                                      n_threads=_openmp_effective_n_threads())
-    return labels
+
+    def __init__(self, X: np.ndarray):
+        # KMeans.fit fits a copy centred on its mean, in float32 if given float32.
+        X = np.array(X, dtype=X.dtype if X.dtype == np.float32 else np.float64, order="C")
+        self.tol = _tolerance(X, KMEANS_TOL)  # of the rows before centring, as KMeans
+        X -= X.mean(axis=0)
+        self.X = X
+        self.squared_norms = row_norms(X, squared=True)
+        self.sample_weight = np.ones(len(X), dtype=X.dtype)
+
+    def labels(self, k: int, rng: np.random.RandomState) -> np.ndarray:
+        centers, _ = _kmeans_plusplus(self.X, k, self.squared_norms, self.sample_weight, rng)
+        labels, *_ = _kmeans_single_lloyd(self.X, self.sample_weight, centers,
+                                          max_iter=KMEANS_MAX_ITER, tol=self.tol,
+                                          n_threads=_openmp_effective_n_threads())
+        return labels
+
+
+def _labels_kmeans(X, k, rng):
+    return KMeansRows(X).labels(k, rng)
 
 
 def _hierarchical_responsibilities(X, k, rng):
@@ -84,6 +98,15 @@ PARTITION_INITIALIZERS = {
     "random": _random_responsibilities,
     "hierarchical": _hierarchical_responsibilities,
 }
+
+
+def partitioner(method: str, X: np.ndarray) -> Callable[[int, np.random.RandomState],
+                                                          np.ndarray]:
+    """``partition(k, rng)``: ``PARTITION_INITIALIZERS[method](X, k, rng)``, with what does
+    not depend on k made once (a model-selection sweep takes a start per k)."""
+    if method == "kmeans":
+        return KMeansRows(X).labels
+    return functools.partial(PARTITION_INITIALIZERS[method], X)
 
 
 def notebook_parameters(X: np.ndarray, k: int, structure: CovarianceStructure,

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 
-from gmm_core.init import PARTITION_INITIALIZERS
+from gmm_core.init import PARTITION_INITIALIZERS, partitioner
 from gmm_core.model import GMM, aic_from, bic_from, icl_from
 from gmm_core.model_names import mclust_name
 from gmm_core.request import COVARIANCE_CHOICES, COVARIANCE_TYPES, INIT_METHODS
@@ -93,28 +93,34 @@ def score_fit(X, k: int, covariance_type: str, settings: SweepSettings) -> FitSc
 
 
 def score_fits(X, k: int, covariance_types: Iterable[str], settings: SweepSettings,
-               rows: RowSummary | None = None) -> list[FitScore]:
+               rows: RowSummary | None = None, partition_of: Callable | None = None
+               ) -> list[FitScore]:
     """Fit and score one GMM per covariance type, each exactly as ``settings.model``.
 
     Runs with one BLAS/OpenMP thread: the fits are small, so extra threads only add
     start-up costs and, on a busy machine, OpenMP spin-waiting in the k-means start
     (the benchmark sweep took 2.5-4.5 s with the default threads, 0.3-0.4 s with one).
     One thread also makes in-process and worker-process results bitwise identical.
-    ``rows``: ``summarize_rows(X)``, when the caller has it (a sweep, for all its k).
+    What a sweep makes once for all its k: ``rows``, ``summarize_rows(X)``;
+    ``partition_of``, ``_shared_partitions(X, settings)``.
     """
     X = validate_data(X, min_rows=k)
     rows = summarize_rows(X) if rows is None else rows  # once for every fit
     with single_threaded():
-        partition = _shared_partition(X, k, settings)
+        partition_of = partition_of or _shared_partitions(X, settings)
+        partition = None if partition_of is None else partition_of(k)
         return [_score(X, settings.model(k, covariance_type), rows, partition)
                 for covariance_type in covariance_types]
 
 
-def _shared_partition(X: np.ndarray, k: int, settings: SweepSettings) -> np.ndarray | None:
-    """The start GMM would draw from ``seed``, when one start serves every type."""
+def _shared_partitions(X: np.ndarray, settings: SweepSettings
+                       ) -> Callable[[int], np.ndarray] | None:
+    """``partition_of(k)``: the start GMM would draw from ``seed`` at k, when one start
+    serves every type (None otherwise)."""
     if settings.n_init != 1 or settings.init not in PARTITION_INITIALIZERS:
         return None
-    return PARTITION_INITIALIZERS[settings.init](X, k, np.random.RandomState(settings.seed))
+    partition = partitioner(settings.init, X)
+    return lambda k: partition(k, np.random.RandomState(settings.seed))
 
 
 def _score(X, model: GMM, rows: RowSummary, partition: np.ndarray | None) -> FitScore:
@@ -238,10 +244,14 @@ def _scores_as_ready(X, todo: dict[int, list[str]], cached: dict, settings: Swee
     Workers take the largest k first, so none is left finishing one long fit alone.
     """
     yield from list(cached.values())
+    if not todo:
+        return
     rows = summarize_rows(X)
     if workers == 1:
+        with single_threaded():
+            partition_of = _shared_partitions(X, settings)
         for k, types in todo.items():
-            yield from score_fits(X, k, types, settings, rows)
+            yield from score_fits(X, k, types, settings, rows, partition_of)
         return
     parallel = Parallel(n_jobs=workers, return_as="generator_unordered")
     for scores in parallel(delayed(score_fits)(X, k, todo[k], settings, rows)
