@@ -21,7 +21,7 @@ from sklearn.utils.extmath import row_norms
 
 from gmm_core.covariance import CovarianceStructure
 from gmm_core.estep import DesignBlocks, statistics_from_responsibilities
-from gmm_core.hierarchical import hierarchical_partition
+from gmm_core.hierarchical import HierarchicalTree
 from gmm_core.mstep import MixtureParameters, parameters_from_statistics
 from gmm_core.request import PLACED
 
@@ -76,12 +76,16 @@ def _labels_kmeans(X, k, rng):
 
 
 def _hierarchical_responsibilities(X, k, rng):
+    return _responsibilities_from_tree(HierarchicalTree(X), k)
+
+
+def _responsibilities_from_tree(tree: HierarchicalTree, k: int) -> np.ndarray:
     # On a subset, mclust takes the M-step from the subset's rows alone: the other rows
     # get no responsibility.
-    rows, labels = hierarchical_partition(X, k)
-    if len(rows) == len(X):
+    rows, labels = tree.partition(k)
+    if len(rows) == tree.n_rows:
         return labels
-    resp = np.zeros((len(X), k))
+    resp = np.zeros((tree.n_rows, k))
     resp[rows, labels] = 1.0
     return resp
 
@@ -106,6 +110,9 @@ def partitioner(method: str, X: np.ndarray) -> Callable[[int, np.random.RandomSt
     not depend on k made once (a model-selection sweep takes a start per k)."""
     if method == "kmeans":
         return KMeansRows(X).labels
+    if method == "hierarchical":  # mclust's tree, cut at each k
+        tree = HierarchicalTree(X)
+        return lambda k, rng: _responsibilities_from_tree(tree, k)
     return functools.partial(PARTITION_INITIALIZERS[method], X)
 
 
