@@ -82,6 +82,10 @@ class DesignBlocks:
         self.block_rows = min(self.n, block_rows)
         self.starts = np.arange(0, self.n, self.block_rows)
         self._buffers: dict[int, np.ndarray] = {}
+        # The block whose design each worker's buffer holds: the rows and the shift never
+        # change, so a worker that meets the same block again (data of one block, pass
+        # after pass) reuses it.
+        self._filled: dict[int, int] = {}
         self.compiled = _compiled_kernels() if self.n >= COMPILED_MIN_ROWS else None
         # Quadratic features that are the squares (diag, spherical): the compiled E-step
         # works from the centred rows alone, without the design block.
@@ -133,13 +137,16 @@ class DesignBlocks:
             start = int(self.starts[block])
             stop = min(start + self.block_rows, self.n)
             design = buffer[:, :stop - start]
-            if self.compiled is not None:
+            if self._filled.get(worker) == block:
+                pass  # filled by an earlier pass
+            elif self.compiled is not None:
                 self.compiled.fill_design(self.X, start, stop - start, self.shift[:, 0],
                                           *self._pairs, buffer)
             else:
                 centred = design[self.p:self.p + self.d]
                 np.subtract(self.X[start:stop].T, self.shift, out=centred)
                 self.structure.fill_quadratic(centred, design[:self.p])
+            self._filled[worker] = block
             yield block, start, stop, design
 
     def e_steps(self, block_ids: range, worker: int, weights_t: np.ndarray,
@@ -244,6 +251,9 @@ def pass_over_blocks(blocks, block_ids, worker, weights_t, collect_statistics, f
 def log_probabilities(weights_t: np.ndarray, design: np.ndarray, tile_rows: int,
                       out: np.ndarray) -> None:
     """``W^T D``, ``(k, rows)``, into ``out``: one stacked matmul over the block's tiles."""
+    if design.shape[1] <= tile_rows:  # one tile: the same product, without the stacking
+        np.matmul(weights_t, design, out=out)
+        return
     for design_stack, out_stack in zip(_tiles(design, tile_rows), _tiles(out, tile_rows),
                                        strict=True):
         np.matmul(weights_t, design_stack, out=out_stack)
@@ -251,6 +261,8 @@ def log_probabilities(weights_t: np.ndarray, design: np.ndarray, tile_rows: int,
 
 def sums(resp: np.ndarray, design: np.ndarray, tile_rows: int) -> np.ndarray:
     """The M-step statistics ``R D^T``, ``(k, F)``, summed over the block's tiles."""
+    if design.shape[1] <= tile_rows:  # one tile: the same product, without the stacking
+        return resp @ design.T
     return sum(np.matmul(resp_stack, design_stack.transpose(0, 2, 1)).sum(axis=0)
                for resp_stack, design_stack in zip(_tiles(resp, tile_rows),
                                                    _tiles(design, tile_rows), strict=True))

@@ -48,6 +48,8 @@ Where this differs from mclust:
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from scipy.cluster.hierarchy import cut_tree, ward
 from scipy.spatial.distance import cdist
@@ -211,20 +213,43 @@ def quantile_classes(x: np.ndarray, k: int) -> np.ndarray:
     return labels
 
 
+class HierarchicalTree:
+    """mclust's agglomeration of ``X`` made once and cut at any k, as mclust's
+    ``mclustBIC`` cuts its one tree for every number of components."""
+
+    def __init__(self, X: np.ndarray):
+        X = np.asarray(X)
+        self.n_rows = len(X)
+        self.rows = subset_rows(X, SUBSET_ROWS)
+        self.X = X[self.rows]
+        self.Z = svd_transform(self.X)
+
+    @functools.cached_property
+    def _vvv_merges(self) -> np.ndarray:
+        return vvv_merges(self.Z)
+
+    @functools.cached_property
+    def _ward_linkage(self) -> np.ndarray:
+        return ward(self.Z)
+
+    def partition(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """``hierarchical_partition(X, k)``."""
+        if not 1 <= k <= self.n_rows:
+            raise ValueError(f"init='hierarchical' needs 1 <= k <= the number of rows "
+                             f"({self.n_rows}); got k = {k}")
+        rows, X, Z = self.rows, self.X, self.Z
+        if k == 1 or Z.shape[1] == 0:
+            return rows, np.zeros(len(rows), dtype=np.intp)
+        if Z.shape[1] == 1:
+            return rows, quantile_classes(X[:, 0] if X.shape[1] == 1 else Z[:, 0], k)
+        if len(X) <= X.shape[1]:
+            return rows, cut_tree(self._ward_linkage, n_clusters=k)[:, 0]
+        return rows, cut(self._vvv_merges, len(X), k)
+
+
 def hierarchical_partition(X: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """mclust's starting partition of ``X`` into ``k`` clusters: ``(rows, labels)``,
-    the rows it covers (all of them up to SUBSET_ROWS) and their labels ``0..k-1``."""
-    X = np.asarray(X)
-    if not 1 <= k <= len(X):
-        raise ValueError(f"init='hierarchical' needs 1 <= k <= the number of rows "
-                         f"({len(X)}); got k = {k}")
-    rows = subset_rows(X, SUBSET_ROWS)
-    X = X[rows]
-    Z = svd_transform(X)
-    if k == 1 or Z.shape[1] == 0:
-        return rows, np.zeros(len(rows), dtype=np.intp)
-    if Z.shape[1] == 1:
-        return rows, quantile_classes(X[:, 0] if X.shape[1] == 1 else Z[:, 0], k)
-    if len(X) <= X.shape[1]:
-        return rows, cut_tree(ward(Z), n_clusters=k)[:, 0]
-    return rows, cut(vvv_merges(Z), len(X), k)
+    the rows it covers (all of them up to SUBSET_ROWS) and their labels ``0..k-1``.
+    For several k of the same rows, ``HierarchicalTree(X).partition(k)`` agglomerates
+    once."""
+    return HierarchicalTree(X).partition(k)

@@ -9,18 +9,24 @@ equal weights.
 
 from __future__ import annotations
 
-import warnings
+import functools
+from collections.abc import Callable
 
 import numpy as np
-from sklearn.cluster import KMeans, kmeans_plusplus
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.cluster import kmeans_plusplus
+from sklearn.cluster._kmeans import _kmeans_plusplus, _kmeans_single_lloyd, _tolerance
 from sklearn.metrics import pairwise_distances_argmin
+from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
+from sklearn.utils.extmath import row_norms
 
 from gmm_core.covariance import CovarianceStructure
 from gmm_core.estep import DesignBlocks, statistics_from_responsibilities
-from gmm_core.hierarchical import hierarchical_partition
+from gmm_core.hierarchical import HierarchicalTree
 from gmm_core.mstep import MixtureParameters, parameters_from_statistics
 from gmm_core.request import PLACED
+
+# KMeans's defaults for its stopping rule, which its start keeps.
+KMEANS_TOL, KMEANS_MAX_ITER = 1e-4, 300
 
 
 def _labels_kmeans_plusplus(X, k, rng):
@@ -36,21 +42,50 @@ def _labels_random_from_data(X, k, rng):
     return pairwise_distances_argmin(X, centers)
 
 
+class KMeansRows:
+    """Rows ready for ``KMeans(n_clusters=k, n_init=1, random_state=rng).fit(X).labels_``
+    at any k, by the steps of scikit-learn's ``KMeans.fit`` (pinned in requirements.txt;
+    tests/test_init_kmeans.py checks the labels are KMeans's).
+
+    The estimator's own fit adds about 1 ms of fixed cost per call (parameter validation,
+    thread-pool limits, its checks of the OpenMP and BLAS libraries), as much as its
+    k-means++ and Lloyd steps together on a few thousand rows; and what depends on the
+    rows alone (a centred copy, its squared norms, the tolerance) is made once here for
+    every k of a model-selection sweep.
+    """
+
+    def __init__(self, X: np.ndarray):
+        # KMeans.fit fits a copy centred on its mean, in float32 if given float32.
+        X = np.array(X, dtype=X.dtype if X.dtype == np.float32 else np.float64, order="C")
+        self.tol = _tolerance(X, KMEANS_TOL)  # of the rows before centring, as KMeans
+        X -= X.mean(axis=0)
+        self.X = X
+        self.squared_norms = row_norms(X, squared=True)
+        self.sample_weight = np.ones(len(X), dtype=X.dtype)
+
+    def labels(self, k: int, rng: np.random.RandomState) -> np.ndarray:
+        centers, _ = _kmeans_plusplus(self.X, k, self.squared_norms, self.sample_weight, rng)
+        labels, *_ = _kmeans_single_lloyd(self.X, self.sample_weight, centers,
+                                          max_iter=KMEANS_MAX_ITER, tol=self.tol,
+                                          n_threads=_openmp_effective_n_threads())
+        return labels
+
+
 def _labels_kmeans(X, k, rng):
-    # With fewer distinct rows than k, KMeans warns; the fit records what follows
-    # (identical or collapsed components) as events instead.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return KMeans(n_clusters=k, n_init=1, random_state=rng).fit(X).labels_
+    return KMeansRows(X).labels(k, rng)
 
 
 def _hierarchical_responsibilities(X, k, rng):
+    return _responsibilities_from_tree(HierarchicalTree(X), k)
+
+
+def _responsibilities_from_tree(tree: HierarchicalTree, k: int) -> np.ndarray:
     # On a subset, mclust takes the M-step from the subset's rows alone: the other rows
     # get no responsibility.
-    rows, labels = hierarchical_partition(X, k)
-    if len(rows) == len(X):
+    rows, labels = tree.partition(k)
+    if len(rows) == tree.n_rows:
         return labels
-    resp = np.zeros((len(X), k))
+    resp = np.zeros((tree.n_rows, k))
     resp[rows, labels] = 1.0
     return resp
 
@@ -67,6 +102,18 @@ PARTITION_INITIALIZERS = {
     "random": _random_responsibilities,
     "hierarchical": _hierarchical_responsibilities,
 }
+
+
+def partitioner(method: str, X: np.ndarray) -> Callable[[int, np.random.RandomState],
+                                                          np.ndarray]:
+    """``partition(k, rng)``: ``PARTITION_INITIALIZERS[method](X, k, rng)``, with what does
+    not depend on k made once (a model-selection sweep takes a start per k)."""
+    if method == "kmeans":
+        return KMeansRows(X).labels
+    if method == "hierarchical":  # mclust's tree, cut at each k
+        tree = HierarchicalTree(X)
+        return lambda k, rng: _responsibilities_from_tree(tree, k)
+    return functools.partial(PARTITION_INITIALIZERS[method], X)
 
 
 def notebook_parameters(X: np.ndarray, k: int, structure: CovarianceStructure,

@@ -15,7 +15,7 @@ from gmm_core.covariance import (
     structure_for,
 )
 from gmm_core.distributed import is_dask_array
-from gmm_core.estep import DesignBlocks, PassResult
+from gmm_core.estep import DesignBlocks, PassResult, evaluate_rows
 from gmm_core.init import initial_parameters, parameters_from_partition
 from gmm_core.mstep import (
     MixtureParameters,
@@ -44,7 +44,7 @@ from gmm_core.scaling import (
     internal_scale,
     summarize_rows,
 )
-from gmm_core.singular import singular_components
+from gmm_core.singular import SingularTest
 from gmm_core.trace import (
     IDENTICAL_COMPONENTS,
     NOT_POSITIVE_DEFINITE,
@@ -123,8 +123,11 @@ class _Run:
     lower_bound: float
     n_iter: int
     converged: bool
-    trace: FitTrace
+    trace: FitTrace | None  # None for a scores-only run
     singular: dict[int, str]
+    # Per-row log-likelihood and responsibilities of the final parameters, in the fit's
+    # internal units, for a scores-only run (GMM.fit_evaluate).
+    evaluation: tuple[np.ndarray, np.ndarray] | None = None
 
 
 class GMM:
@@ -190,13 +193,36 @@ class GMM:
         self.noise_init = noise_init
 
     # ------------------------------------------------------------------ public API
-    def fit(self, X, rows: RowSummary | None = None) -> GMM:
+    def fit(self, X, rows: RowSummary | None = None, partition: np.ndarray | None = None) -> GMM:
         """Fit by EM. ``X`` may be a ``dask.array``: the pass then runs on the current
         Dask client, the rows staying on its workers (gmm_core.distributed).
 
-        ``rows``: ``gmm_core.scaling.summarize_rows(X)`` when the caller already has it
-        (a model-selection sweep computes it once for all its fits)."""
+        What the caller already has, computed once for several fits (a model-selection
+        sweep's): ``rows``, ``gmm_core.scaling.summarize_rows(X)``; ``partition``, the
+        labels ``(n,)`` or responsibilities ``(n, k)`` the start ``init`` draws from
+        ``seed`` (``gmm_core.init.PARTITION_INITIALIZERS``), for a single run
+        (``n_init=1``) without given initial values."""
+        self._fit(X, rows, partition, evaluate=False)
+        return self
+
+    def fit_evaluate(self, X, rows: RowSummary | None = None,
+                     partition: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``fit(X, rows, partition).evaluate(X)`` for a caller that keeps scores only (a
+        model-selection sweep), rows in memory: the fit records no trace (``trace_`` is
+        None; its other attributes are ``fit``'s) and the evaluation is its last pass."""
+        if is_dask_array(X):
+            raise ValueError("fit_evaluate needs the rows in memory; use fit(X) and "
+                             "evaluate a sample of them")
+        log_likelihood, responsibilities = self._fit(X, rows, partition, evaluate=True)
+        return log_likelihood + self._scaling.log_likelihood_shift, responsibilities
+
+    def _fit(self, X, rows, partition, evaluate: bool) -> tuple[np.ndarray, np.ndarray] | None:
         self.check_parameters()
+        if partition is not None and (self.n_init != 1 or any(
+                value is not None for value in (self.weights_init, self.means_init,
+                                                self.covariances_init))):
+            raise ValueError("a given partition is the start of a single run (n_init=1) "
+                             "with no given initial values")
         X, blocks, structure, scaling, regularization = self._prepare(X, rows)
         # Seeded when first drawn from, once for all the runs: seeding a RandomState costs
         # more than a small fit's EM iteration, and a fit from a given start never draws.
@@ -204,7 +230,7 @@ class GMM:
         # A sound fit beats a singular one of higher likelihood: a singular component's
         # likelihood is bounded only by the regularization (gmm_core.singular).
         runs = [EMRun(self, X, blocks, structure, rng, regularization, scaling,
-                      self._log_vinv).run()
+                      self._log_vinv).run(partition, scores_only=evaluate)
                 for _ in range(self.n_init)]
         best = max(runs, key=lambda run: (not run.singular, run.lower_bound))
         self._params, self._prec_chol = best.params, best.prec_chol
@@ -222,7 +248,7 @@ class GMM:
         self.trace_ = best.trace
         self.singular_ = best.singular
         self.n_features_in_ = structure.d
-        return self
+        return best.evaluation
 
     def _prepare(self, X, rows: RowSummary | None = None):
         """The rows in the fit's internal units, their blocks, the covariance structure,
@@ -387,10 +413,18 @@ class EMRun:
         self.extra_reg = np.zeros(model.k)
         self.collapsed: set[int] = set()
         self.identical_pairs: set[tuple[int, int]] = set()
-        self._upper_pairs = np.triu(np.ones((model.k, model.k), dtype=bool), 1)  # (i < j)
         self.worst_rows: np.ndarray | None = None
         self.singular: dict[int, str] = {}
         self._design_weights: tuple = (None, None, None)  # (params, prec_chol, weights)
+        self.recording = True  # snapshots and events into the trace (see ``run``)
+
+    @functools.cached_property
+    def _upper_pairs(self) -> np.ndarray:
+        return np.triu(np.ones((self.model.k, self.model.k), dtype=bool), 1)  # (i < j)
+
+    @functools.cached_property
+    def _singular_test(self) -> SingularTest:
+        return SingularTest(self.structure.name, self.structure.d, self.blocks.spread)
 
     @property
     def rng(self) -> np.random.RandomState:
@@ -399,7 +433,8 @@ class EMRun:
     # -- the loop, and its two half-steps (the classroom stepper drives them too) -------
     def start(self, responsibilities: np.ndarray | None = None) -> None:
         """Initial parameters, checked for degenerate components (iteration 0): one M-step
-        from ``responsibilities`` ``(n, k)`` when given, else from the model's start."""
+        from ``responsibilities`` (``(n, k)``, or labels ``(n,)``) when given, else from
+        the model's start."""
         self.structure.start_run()
         self.params = self._initial_parameters(responsibilities)
         if self.log_vinv is not None:
@@ -412,7 +447,8 @@ class EMRun:
         """Responsibilities of the current parameters; records them as a snapshot."""
         result = self.blocks.run_pass(self.design_weights(), collect_statistics,
                                       find_worst_row=self.model.on_degenerate == "reinit")
-        self._record(self.params, result)
+        if self.recording:
+            self._record(self.params, result)
         self.worst_rows = np.array([result.worst_row])
         return result
 
@@ -423,7 +459,8 @@ class EMRun:
         self._apply_extra_regularization(params)
         self.prec_chol = self._checked_factors(params, iteration)
         self.params = params
-        self._check_singular(iteration)
+        if self.recording:
+            self._check_singular(iteration)
 
     def design_weights(self) -> np.ndarray:
         """The E-step's weights for the current parameters (gmm_core.mstep.design_weights),
@@ -435,9 +472,16 @@ class EMRun:
             self._design_weights = (self.params, self.prec_chol, weights)
         return weights
 
-    def run(self) -> _Run:
+    def run(self, responsibilities: np.ndarray | None = None,
+            scores_only: bool = False) -> _Run:
+        """EM from the start ``start(responsibilities)`` takes, to convergence.
+
+        ``scores_only``: the run records no trace (no snapshots, no events; its singular
+        components are found once, from the final parameters) and keeps the final
+        parameters' per-row evaluation instead, from its last pass (rows in memory)."""
         m = self.model
-        self.start()
+        self.recording = not scores_only
+        self.start(responsibilities)
         lower_bound, converged, n_iter = -np.inf, False, 0
         for n_iter in range(1, m.max_iters + 1):
             previous_bound, previous_means = lower_bound, self.params.means
@@ -453,6 +497,11 @@ class EMRun:
             if change < m.tol:
                 converged = True
                 break
+        if scores_only:
+            self._check_singular(n_iter)
+            evaluation = evaluate_rows(self.blocks, self.design_weights())
+            return _Run(self.params, self.prec_chol, lower_bound, n_iter, converged, None,
+                        self.singular, evaluation)
         self.e_step(collect_statistics=False)
         trace = self.recorder.finish(STOP_CONVERGED if converged else STOP_MAX_ITERS)
         return _Run(self.params, self.prec_chol, lower_bound, n_iter, converged, trace,
@@ -520,6 +569,8 @@ class EMRun:
 
     # -- degenerate components ---------------------------------------------------------
     def _apply_extra_regularization(self, params: MixtureParameters) -> None:
+        if not self.extra_reg.any():
+            return
         for component in np.flatnonzero(self.extra_reg):
             self.structure.add_to_diagonal(params.covariances, component,
                                            self.extra_reg[component])
@@ -614,10 +665,9 @@ class EMRun:
         # A tied fit's repairs all went into the one shared covariance.
         extra = (np.full(m.k, self.extra_reg.sum()) if self.structure.name == "tied"
                  else self.extra_reg)
-        singular = singular_components(self.structure.name, params.weights,
+        singular = self._singular_test(params.weights,
                                        self.structure.to_full(params.covariances),
-                                       extra[:, None] + self.reg,
-                                       self.n, self.blocks.spread)
+                                       extra[:, None] + self.reg, self.n)
         for component in singular.keys() - self.singular.keys():
             self.recorder.add_event(
                 iteration, SINGULAR,
@@ -635,8 +685,12 @@ class EMRun:
             return np.all(gap <= 1e-10 * scale, axis=-1)
 
         # The weights first: they tell most pairs apart, and being (k,) and positive they
-        # are compared in a few operations (at every iteration).
+        # are compared in a few operations (at every iteration). In increasing order, no
+        # two neighbours within the tolerance means no two weights at all (the gaps add up).
         weights = params.weights
+        ordered = np.sort(weights)
+        if (ordered[1:] - ordered[:-1] > 1e-10 * ordered[1:]).all():
+            return []
         same = np.abs(np.subtract.outer(weights, weights)) <= 1e-10 * np.maximum.outer(
             weights, weights)
         same &= self._upper_pairs

@@ -21,9 +21,7 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 
-from gmm_core.covariance import structure_for
-from gmm_core.estep import DesignBlocks
-from gmm_core.init import PARTITION_INITIALIZERS, parameters_from_partition
+from gmm_core.init import PARTITION_INITIALIZERS, partitioner
 from gmm_core.model import GMM, aic_from, bic_from, icl_from
 from gmm_core.model_names import mclust_name
 from gmm_core.request import COVARIANCE_CHOICES, COVARIANCE_TYPES, INIT_METHODS
@@ -94,48 +92,41 @@ def score_fit(X, k: int, covariance_type: str, settings: SweepSettings) -> FitSc
     return score_fits(X, k, [covariance_type], settings)[0]
 
 
-def score_fits(X, k: int, covariance_types: Iterable[str],
-               settings: SweepSettings) -> list[FitScore]:
+def score_fits(X, k: int, covariance_types: Iterable[str], settings: SweepSettings,
+               rows: RowSummary | None = None, partition_of: Callable | None = None
+               ) -> list[FitScore]:
     """Fit and score one GMM per covariance type, each exactly as ``settings.model``.
 
     Runs with one BLAS/OpenMP thread: the fits are small, so extra threads only add
     start-up costs and, on a busy machine, OpenMP spin-waiting in the k-means start
     (the benchmark sweep took 2.5-4.5 s with the default threads, 0.3-0.4 s with one).
     One thread also makes in-process and worker-process results bitwise identical.
+    What a sweep makes once for all its k: ``rows``, ``summarize_rows(X)``;
+    ``partition_of``, ``_shared_partitions(X, settings)``.
     """
     X = validate_data(X, min_rows=k)
-    rows = summarize_rows(X)  # once for every fit
+    rows = summarize_rows(X) if rows is None else rows  # once for every fit
     with single_threaded():
-        partition = _shared_partition(X, k, settings)
-        start_shift = None if partition is None else X.mean(axis=0, dtype=np.float64)
-        return [_score(X, _model(X, k, covariance_type, settings, partition, start_shift),
-                       rows)
+        partition_of = partition_of or _shared_partitions(X, settings)
+        partition = None if partition_of is None else partition_of(k)
+        return [_score(X, settings.model(k, covariance_type), rows, partition)
                 for covariance_type in covariance_types]
 
 
-def _shared_partition(X: np.ndarray, k: int, settings: SweepSettings) -> np.ndarray | None:
-    """The start GMM would draw from ``seed``, when one start serves every type."""
+def _shared_partitions(X: np.ndarray, settings: SweepSettings
+                       ) -> Callable[[int], np.ndarray] | None:
+    """``partition_of(k)``: the start GMM would draw from ``seed`` at k, when one start
+    serves every type (None otherwise)."""
     if settings.n_init != 1 or settings.init not in PARTITION_INITIALIZERS:
         return None
-    return PARTITION_INITIALIZERS[settings.init](X, k, np.random.RandomState(settings.seed))
+    partition = partitioner(settings.init, X)
+    return lambda k: partition(k, np.random.RandomState(settings.seed))
 
 
-def _model(X, k: int, covariance_type: str, settings: SweepSettings, partition,
-           shift: np.ndarray | None) -> GMM:
-    model = settings.model(k, covariance_type)
-    if partition is not None:
-        # What GMM.fit computes from this partition, handed over as its initial values.
-        structure = structure_for(covariance_type, k, X.shape[1])
-        blocks = DesignBlocks(X, shift, structure)
-        start = parameters_from_partition(partition, k, structure, blocks, settings.reg_covar)
-        model.weights_init, model.means_init = start.weights, start.means
-        model.covariances_init = start.covariances
-    return model
-
-
-def _score(X, model: GMM, rows: RowSummary) -> FitScore:
-    # One pass for every criterion: bic(X), aic(X) and icl(X) would each make their own.
-    log_likelihood, responsibilities = model.fit(X, rows).evaluate(X)
+def _score(X, model: GMM, rows: RowSummary, partition: np.ndarray | None) -> FitScore:
+    # One pass for every criterion, the fit's last: bic(X), aic(X) and icl(X) would each
+    # make their own.
+    log_likelihood, responsibilities = model.fit_evaluate(X, rows, partition)
     mean_loglik = float(log_likelihood.mean())
     n, n_parameters = len(X), model.n_parameters()
     bic = bic_from(mean_loglik, n, n_parameters)
@@ -253,12 +244,17 @@ def _scores_as_ready(X, todo: dict[int, list[str]], cached: dict, settings: Swee
     Workers take the largest k first, so none is left finishing one long fit alone.
     """
     yield from list(cached.values())
+    if not todo:
+        return
+    rows = summarize_rows(X)
     if workers == 1:
+        with single_threaded():
+            partition_of = _shared_partitions(X, settings)
         for k, types in todo.items():
-            yield from score_fits(X, k, types, settings)
+            yield from score_fits(X, k, types, settings, rows, partition_of)
         return
     parallel = Parallel(n_jobs=workers, return_as="generator_unordered")
-    for scores in parallel(delayed(score_fits)(X, k, todo[k], settings)
+    for scores in parallel(delayed(score_fits)(X, k, todo[k], settings, rows)
                            for k in sorted(todo, reverse=True)):
         yield from scores
 

@@ -29,6 +29,73 @@ from gmm_core.parsimonious import ALIASES, min_points
 # is flat. Rounding in a covariance estimate of standardized data is ~1e-16 relative, and
 # reg_covar on standardized data is ~1e-6: the bound sits between the two.
 FLAT_VARIANCE_RATIO = 1e-10
+# A spread whose square underflows (a feature constant but for rounding) counts as none:
+# the covariance is then read in the data's own units along that feature.
+SMALLEST_MEASURABLE_SPREAD = float(np.sqrt(np.finfo(float).tiny))
+
+
+class SingularTest:
+    """``singular_components`` for one fit's covariance type and data, with what depends
+    on those alone worked out once: a fit runs it after every M-step."""
+
+    def __init__(self, covariance_type: str, d: int, data_spread: np.ndarray):
+        self.covariance_type, self.d = covariance_type, d
+        model = ALIASES.get(covariance_type, covariance_type)
+        self.needed = min_points(model, d)
+        # Axis-aligned covariances (mclust's "..I" models): the eigenvalues are the
+        # diagonal, so no eigendecomposition is needed.
+        self.diagonal = d == 1 or model[2] == "I"
+        measurable = data_spread > SMALLEST_MEASURABLE_SPREAD
+        scale = 1.0 / np.where(measurable, data_spread, 1.0)
+        # With the largest factor brought down to 1, the product cannot overflow however
+        # small a spread is (an EII covariance as wide along a feature of spread 1e-162 as
+        # along the others, say); the flatness bound is scaled to match.
+        self.largest = max(scale.max(), 1.0)
+        scale /= self.largest
+        self.scale, self.rows_scale, self.columns_scale = scale, scale[:, None], scale[None, :]
+        self.flat_bound = FLAT_VARIANCE_RATIO / self.largest**2
+
+    def __call__(self, weights: np.ndarray, covariances_full: np.ndarray,
+                 regularization: np.ndarray, n_samples: int) -> dict[int, str]:
+        points = weights * n_samples
+        enough = points >= self.needed
+        regularization = np.reshape(regularization, (len(weights), -1))
+        if self.diagonal:
+            bare = diagonals_of(covariances_full) - regularization
+            thinnest = (self.scale * bare * self.scale).min(axis=1)
+            if enough.all() and thinnest.min() >= self.flat_bound:
+                return {}
+            thinnest[~enough] = np.inf
+            return self._singular(enough, points, thinnest)
+        # The bare covariances of the components with enough points in one batched
+        # eigvalsh: a call per component cost more than the rest of a small fit's M-step.
+        every = enough.all()
+        bare = covariances_full.copy() if every else covariances_full[enough]
+        diagonals_of(bare)[...] -= regularization if every else regularization[enough]
+        thinnest_enough = np.linalg.eigvalsh(self.rows_scale * bare * self.columns_scale)[:, 0]
+        if every:
+            if thinnest_enough.min() >= self.flat_bound:
+                return {}
+            thinnest = thinnest_enough
+        else:
+            thinnest = np.full(len(weights), np.inf)
+            thinnest[enough] = thinnest_enough
+        return self._singular(enough, points, thinnest)
+
+    def _singular(self, enough: np.ndarray, points: np.ndarray,
+                  thinnest: np.ndarray) -> dict[int, str]:
+        return {int(component): self._why(component, points, thinnest)
+                for component in np.flatnonzero(~enough | (thinnest < self.flat_bound))}
+
+    def _why(self, component: int, points: np.ndarray, thinnest: np.ndarray) -> str:
+        if points[component] < self.needed:
+            d = self.d
+            return (f"it holds {points[component]:.2f} points' worth of weight; a "
+                    f"{self.covariance_type} covariance in {d} dimension{'s' if d != 1 else ''}"
+                    f" needs at least {self.needed}")
+        return ("without regularization its covariance is flat (variance "
+                f"{max(thinnest[component] * self.largest**2, 0.0):.1e} of the data's along "
+                "its thinnest direction): it sits on a point or a lower-dimensional set")
 
 
 def singular_components(covariance_type: str, weights: np.ndarray,
@@ -40,44 +107,5 @@ def singular_components(covariance_type: str, weights: np.ndarray,
     what was added to each diagonal (reg_covar plus any repair); ``data_spread`` ``(d,)``
     is the data's standard deviation per feature.
     """
-    d = covariances_full.shape[-1]
-    needed = min_points(ALIASES.get(covariance_type, covariance_type), d)
-    # A spread whose square underflows (a feature constant but for rounding) counts as
-    # none: the covariance is then read in the data's own units along that feature.
-    measurable = data_spread > np.sqrt(np.finfo(float).tiny)
-    scale = 1.0 / np.where(measurable, data_spread, 1.0)
-    # With the largest factor brought down to 1, the product cannot overflow however small
-    # a spread is (an EII covariance as wide along a feature of spread 1e-162 as along the
-    # others, say); the flatness bound is scaled to match.
-    largest = max(scale.max(), 1.0)
-    scale /= largest
-    flat_bound = FLAT_VARIANCE_RATIO / largest**2
-    points = weights * n_samples
-    enough = points >= needed
-    # The bare covariances of the components with enough points in one batched eigvalsh:
-    # this runs after each M-step, and a call per component cost more than the rest of
-    # a small fit's M-step.
-    every = enough.all()
-    bare = covariances_full.copy() if every else covariances_full[enough]
-    regularization = np.reshape(regularization, (len(weights), -1))
-    diagonals_of(bare)[...] -= regularization if every else regularization[enough]
-    thinnest_enough = np.linalg.eigvalsh(scale[:, None] * bare * scale[None, :])[:, 0]
-    if every:
-        thinnest = thinnest_enough
-    else:
-        thinnest = np.full(len(weights), np.inf)
-        thinnest[enough] = thinnest_enough
-    singular = {}
-    for component in np.flatnonzero(~enough | (thinnest < flat_bound)):
-        component = int(component)
-        if not enough[component]:
-            singular[component] = (
-                f"it holds {points[component]:.2f} points' worth of weight; a "
-                f"{covariance_type} covariance in {d} dimension{'s' if d != 1 else ''} needs "
-                f"at least {needed}")
-        else:
-            singular[component] = (
-                "without regularization its covariance is flat (variance "
-                f"{max(thinnest[component] * largest**2, 0.0):.1e} of the data's along its "
-                "thinnest direction): it sits on a point or a lower-dimensional set")
-    return singular
+    return SingularTest(covariance_type, covariances_full.shape[-1], data_spread)(
+        weights, covariances_full, regularization, n_samples)

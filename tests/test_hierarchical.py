@@ -13,12 +13,14 @@ from sklearn.metrics import adjusted_rand_score
 
 from gmm_core import GMM, hierarchical
 from gmm_core.hierarchical import (
+    HierarchicalTree,
     cut,
     hierarchical_partition,
     quantile_classes,
     svd_transform,
     vvv_merges,
 )
+from gmm_core.selection import sweep
 
 
 def blobs(seed=0, n=40, separation=6.0):
@@ -170,3 +172,35 @@ def test_init_hierarchical_on_a_subset_takes_the_m_step_from_the_subset_alone(sm
     model = GMM(k=2, init="hierarchical", max_iters=1, tol=0).fit(X)
     first_means = model.trace_.means[0]
     assert np.allclose(first_means, [X[rows][labels == c].mean(axis=0) for c in range(2)])
+
+
+@pytest.mark.parametrize("data", ["blobs", "subset", "one feature", "fewer rows than features",
+                                  "duplicate rows"])
+def test_one_tree_cut_at_every_k_gives_each_ks_own_partition(data, small_subset):
+    rng = np.random.default_rng(8)
+    X = {"blobs": blobs(seed=7, n=30, separation=3.0),
+         "subset": np.vstack([rng.normal(0, 1, size=(150, 2)), rng.normal(5, 1, size=(150, 2))]),
+         "one feature": rng.normal(size=(50, 1)),
+         "fewer rows than features": rng.normal(size=(4, 6)),
+         "duplicate rows": np.repeat(rng.normal(size=(12, 2)), 3, axis=0)}[data]
+    tree = HierarchicalTree(X)
+    for k in range(1, min(len(X), 12) + 1):
+        rows, labels = tree.partition(k)
+        expected_rows, expected_labels = hierarchical_partition(X, k)
+        np.testing.assert_array_equal(rows, expected_rows)
+        np.testing.assert_array_equal(labels, expected_labels, err_msg=f"k={k}")
+
+
+def test_a_hierarchical_sweep_agglomerates_once_and_fits_as_gmm(monkeypatch):
+    X = blobs(seed=9, n=60, separation=5.0)
+    calls = []
+    merges = hierarchical.vvv_merges
+    monkeypatch.setattr(hierarchical, "vvv_merges", lambda Z: calls.append(1) or merges(Z))
+    result = sweep(X, k_values=range(1, 6), covariance_types=["full", "VII"],
+                   init="hierarchical", n_jobs=1)
+    assert len(calls) == 1
+    for _, row in result.table.iterrows():
+        model = GMM(k=int(row["k"]), covariance_type=row["covariance_type"], tol=1e-3,
+                    init="hierarchical").fit(X)
+        assert row["bic"] == pytest.approx(model.bic(X), rel=1e-12)
+        assert row["n_iter"] == model.n_iter_

@@ -108,8 +108,8 @@ def test_restarts_keep_a_sound_fit_over_a_singular_one_of_higher_likelihood(monk
     runs = []
     run = model_module.EMRun.run
 
-    def recorded(self):
-        runs.append(run(self))
+    def recorded(self, *args, **kwargs):
+        runs.append(run(self, *args, **kwargs))
         return runs[-1]
 
     monkeypatch.setattr(model_module.EMRun, "run", recorded)

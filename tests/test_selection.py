@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from gmm_core import GMM, selection
+from gmm_core.init import PARTITION_INITIALIZERS
 from gmm_core.model import criterion_order
 from gmm_core.selection import COLUMNS, SweepSettings, fit_key, score_fit, sweep
 
@@ -135,3 +136,54 @@ def test_criteria_apart_by_rounding_are_equal_and_real_differences_are_not(three
     assert criterion_order(bic + 3.638e-12, bic) == "equal"
     assert criterion_order(bic + 1e-3, bic) == "higher"
     assert criterion_order(bic - 1e-3, bic) == "lower"
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "diag", "VEV"])
+@pytest.mark.parametrize("noise", [False, True])
+def test_fit_evaluate_is_fit_then_evaluate_without_a_trace(three_blobs, covariance_type,
+                                                           noise):
+    # Units far from 1 make the fit run scaled (gmm_core.scaling): the evaluation comes
+    # back in the data's units.
+    X = three_blobs * [1e30, 1.0]
+    settings = dict(k=3, covariance_type=covariance_type, tol=1e-3, init="kmeans",
+                    noise=noise)
+    fitted = GMM(**settings).fit(X)
+    ours = GMM(**settings)
+    log_likelihood, responsibilities = ours.fit_evaluate(X)
+    expected_ll, expected_resp = fitted.evaluate(X)
+    np.testing.assert_array_equal(log_likelihood, expected_ll)
+    np.testing.assert_array_equal(responsibilities, expected_resp)
+    _assert_same_fit(ours, fitted)
+    assert ours.trace_ is None
+
+
+def _assert_same_fit(ours, fitted):
+    np.testing.assert_array_equal(ours.means_, fitted.means_)
+    np.testing.assert_array_equal(ours.covariances_, fitted.covariances_)
+    assert (ours.n_iter_, ours.converged_, ours.lower_bound_, ours.singular_) == (
+        fitted.n_iter_, fitted.converged_, fitted.lower_bound_, fitted.singular_)
+
+
+def test_fit_evaluate_finds_the_singular_components_fit_finds():
+    # A component on one row (singular) and, with a second start, one that recovers.
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(0, 1, (60, 2)), rng.normal(8, 1, (60, 2)), [[30.0, -30.0]]])
+    means = np.array([[0.0, 0.0], [8.0, 8.0], [30.0, -30.0]])
+    for settings in (dict(means_init=means), dict(init="kmeans", n_init=3, seed=1)):
+        fitted = GMM(k=3, max_iters=50, **settings).fit(X)
+        ours = GMM(k=3, max_iters=50, **settings)
+        ours.fit_evaluate(X)
+        _assert_same_fit(ours, fitted)
+    assert set(GMM(k=3, max_iters=50, means_init=means).fit(X).singular_) == {2}
+
+
+def test_a_given_partition_is_the_start_init_draws(three_blobs):
+    labels = PARTITION_INITIALIZERS["kmeans"](three_blobs, 4, np.random.RandomState(5))
+    given = GMM(k=4, init="kmeans", seed=5).fit(three_blobs, partition=labels)
+    drawn = GMM(k=4, init="kmeans", seed=5).fit(three_blobs)
+    np.testing.assert_array_equal(given.means_, drawn.means_)
+    np.testing.assert_array_equal(given.trace_.mean_log_likelihood,
+                                  drawn.trace_.mean_log_likelihood)
+    for refused in (dict(n_init=2), dict(means_init=drawn.means_)):
+        with pytest.raises(ValueError, match="single run"):
+            GMM(k=4, init="kmeans", **refused).fit(three_blobs, partition=labels)
