@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import plotly
@@ -52,7 +53,11 @@ def _serve_through_preload(content_type: bytes, request_headers: list[tuple[byte
         sent.append(message)
 
     scope = {"type": "http", "method": "GET", "path": "/", "headers": request_headers}
-    asyncio.run(assets.PreloadFigureScripts(page_server)(scope, receive, send))
+    # A thread of its own: an earlier test in the session may leave an event loop
+    # running in this one (asyncio.run refuses to start inside it).
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run,
+                      assets.PreloadFigureScripts(page_server)(scope, receive, send)).result()
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     return seen["headers"], dict(sent[0]["headers"]), body
 
