@@ -61,6 +61,8 @@ SIDEBAR_KEYS = ("dataset", "x", "y", "x_wavelength", "y_wavelength", "extra", "k
                 sketch.START, sketch.COUNT, sketch.SPREAD)
 # mclust's models grouped as mclust lists them, scikit-learn's four under its own names.
 COVARIANCE_OPTIONS = (*model_names.MODELS, *MCLUST_UNIVARIATE)
+MODELS_HELP = ("mclust's models: volume, shape and orientation, each Equal across "
+               "components, Varying, or the Identity (round, or along the axes).")
 MULTIVARIATE_MODEL = {"E": "EII", "V": "spherical"}  # E and V in several dimensions
 INIT_LABELS = {"kmeans++": "k-means++ centres", "kmeans": "k-means clusters",
                "random_from_data": "random data rows as centres",
@@ -140,15 +142,9 @@ def _fit_controls() -> None:
     not_in_replay = "The notebook's algorithm has its own: full covariance, random rows."
     st.subheader("Model")
     st.slider("Components (k)", *K_RANGE, key="k")
-    covariance_type = st.selectbox(
-        "Covariance type", COVARIANCE_OPTIONS, key="covariance_type",
-        format_func=covariance_choice, disabled=replay,
-        help=not_in_replay if replay else
-        "mclust's models: volume, shape and orientation, each Equal across components, "
-        "Varying, or the Identity (round, or along the axes). E and V are the models "
-        "of one feature.")
-    if not replay:
-        st.caption(f"{covariance_type_words(covariance_type)}.")
+    covariance_control(COVARIANCE_OPTIONS, "covariance_type",
+                       disabled_why=not_in_replay if replay else None,
+                       help=f"{MODELS_HELP} E and V are the models of one feature.")
     placed = bool(st.session_state.get(PLACED_MEANS)) or st.session_state.get("init") == PLACED
     st.selectbox("Initialization", INIT_METHODS + (PLACED,) * placed, key="init",
                  format_func=INIT_LABELS.get, disabled=replay,
@@ -297,6 +293,21 @@ def _view_in_state(dataset_name: str, dataset_params: tuple,
         noise=bool(s["noise"]) and not s["replay"])
     return ExploreView(request, s["color"], s["palette"], bool(s["present"]),
                        FILL if s["aspect"] else EQUAL), messages
+
+
+def covariance_control(options: Sequence[str], key: str, default: str | None = None,
+                       disabled_why: str | None = None, help: str = MODELS_HELP) -> str:
+    """The covariance-model selector (Explore's, the Large catalog's): each model with its
+    name and family, and under it, in words, what the chosen one keeps equal and lets
+    vary. ``default`` is chosen when ``key`` holds no choice yet (else the first);
+    ``disabled_why`` disables it, saying why."""
+    covariance_type = st.selectbox(
+        "Covariance type", options, key=key, format_func=covariance_choice,
+        index=0 if default is None else list(options).index(default),
+        disabled=disabled_why is not None, help=disabled_why or help)
+    if disabled_why is None:
+        st.caption(f"{covariance_type_words(covariance_type)}.")
+    return covariance_type
 
 
 def covariance_choice(covariance_type: str) -> str:

@@ -75,7 +75,9 @@ def model_link(base_url: str | None, view: ExploreView, k: int, covariance_type:
                      replace(view, request=chosen))
 
 
-def choose_model(k: int, covariance_type: str) -> None:
-    """A button callback: set the sidebar to EM with ``k`` components of ``covariance_type``
-    (callbacks run before the page, so the widgets take the values this run)."""
-    st.session_state.update(k=int(k), covariance_type=covariance_type, replay=False)
+def choose_model(k: int, covariance_type: str, noise: bool) -> None:
+    """A button callback: set the sidebar to EM with ``k`` components of ``covariance_type``,
+    with a noise component or without (callbacks run before the page, so the widgets take
+    the values this run)."""
+    st.session_state.update(k=int(k), covariance_type=covariance_type, noise=bool(noise),
+                            replay=False)

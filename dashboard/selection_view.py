@@ -2,9 +2,9 @@
 data, its progress, its chart of BIC, ICL or AIC (as mclust draws one), mclust's "top 3
 models" and its tables.
 
-The sweep fits with the sidebar's start, seed, tolerance, regularization and iteration
-limit (and scikit-learn's stopping rule), so with one start per fit the best model opens
-on the Explore page as the sweep fitted it. Finished fits
+The sweep fits with the sidebar's start, seed, tolerance, regularization, iteration
+limit and noise component (and scikit-learn's stopping rule), so with one start per fit
+the best model opens on the Explore page as the sweep fitted it. Finished fits
 are kept per data set in a shared mapping (``gmm_core.selection.sweep(cache=...)``):
 running the same sweep again, or a wider one, fits only what is new. A ``st.cache_data``
 around the whole sweep could not feed the progress bar (Streamlit refuses a cached
@@ -151,11 +151,13 @@ class SweepProgress:
 def run_sweep(request: FitRequest, fingerprint: str, wanted: SweepRequest,
               progress=None) -> SweepResult:
     """The sweep of ``wanted`` on the data ``request`` fits, with ``request``'s start,
-    seed, tolerance, regularization and iteration limit; fits already made are reused."""
+    seed, tolerance, regularization, iteration limit and noise component; fits already
+    made are reused."""
     return sweep(cache.prepared(request).X, k_values=range(1, wanted.k_max + 1),
                  covariance_types=wanted.covariance_types, n_init=wanted.n_init,
                  seed=request.seed, tol=request.tol, reg_covar=request.reg_covar,
-                 max_iters=request.max_iters, init=request.init, progress=progress,
+                 max_iters=request.max_iters, init=request.init, noise=request.noise,
+                 progress=progress,
                  cache=_finished_fits(data_key(request, fingerprint)))
 
 

@@ -53,6 +53,7 @@ class SweepSettings:
     reg_covar: float = 1e-6
     max_iters: int = 100
     init: str = "kmeans"
+    noise: bool = False  # mclust's noise component (gmm_core.noise) in every fit
 
     def __post_init__(self):
         if self.init not in INIT_METHODS:
@@ -63,7 +64,7 @@ class SweepSettings:
         # One display row: a sweep keeps scores only, so the trace stays small.
         return GMM(k=k, covariance_type=covariance_type, tol=self.tol,
                    max_iters=self.max_iters, reg_covar=self.reg_covar, init=self.init,
-                   seed=self.seed, n_init=self.n_init, trace_points=1)
+                   seed=self.seed, n_init=self.n_init, noise=self.noise, trace_points=1)
 
 
 @dataclass(frozen=True)
@@ -177,23 +178,26 @@ def sweep(X, k_values: Iterable[int] = range(1, 11),
           covariance_types: Iterable[str] = COVARIANCE_TYPES, n_init: int = 1, seed: int = 42,
           tol: float = 1e-3, reg_covar: float = 1e-6, max_iters: int = 100,
           progress: Callable[[int, int], None] | None = None, n_jobs: int | None = None,
-          init: str = "kmeans",
+          init: str = "kmeans", noise: bool = False,
           cache: MutableMapping[tuple, FitScore] | None = None) -> SweepResult:
     """BIC, AIC and ICL of a GMM fit for every k in ``k_values`` and every covariance type
     (scikit-learn's four names or mclust's models, gmm_core.parsimonious).
 
     Each row equals ``GMM(k, covariance_type, tol, max_iters, reg_covar, init, seed,
-    n_init).fit(X)``'s ``bic(X)``, ``aic(X)``, ``icl(X)`` and ``score(X)``. ``init="kmeans"`` is
-    scikit-learn's default start, so the table is comparable with a ``GaussianMixture``
-    sweep. ``progress(done, total)`` is called once per (k, type), in this process, as
-    results arrive (cached ones first). ``n_jobs=None`` uses one worker process per core
+    n_init, noise).fit(X)``'s ``bic(X)``, ``aic(X)``, ``icl(X)`` and ``score(X)``.
+    ``init="kmeans"`` is scikit-learn's default start, so the table is comparable with a
+    ``GaussianMixture`` sweep. ``noise=True`` gives every fit mclust's noise component, as
+    ``mclustBIC(initialization = list(noise = ...))`` does: its weight counts as one more
+    parameter in each criterion, and k counts the Gaussians only.
+    ``progress(done, total)`` is called once per (k, type), in this process, as results
+    arrive (cached ones first). ``n_jobs=None`` uses one worker process per core
     only when the sweep is big enough to gain from them; ``n_jobs=1`` never does, and
     ``n_jobs > 1`` always does. ``cache`` (keys from ``fit_key``) supplies finished fits
     and receives new ones; it must belong to this data set.
     """
     X = validate_data(X)
     settings = SweepSettings(n_init=n_init, seed=seed, tol=tol, reg_covar=reg_covar,
-                             max_iters=max_iters, init=init)
+                             max_iters=max_iters, init=init, noise=noise)
     pairs = _pairs(k_values, covariance_types, n_rows=len(X))
     cache = {} if cache is None else cache
     cached = {pair: cache[fit_key(*pair, settings)] for pair in pairs

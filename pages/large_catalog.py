@@ -9,8 +9,8 @@ from dashboard import catalog_view as view
 from dashboard import controls, presentation
 from dashboard.figures import EQUAL, PLOTLY_CONFIG
 from dashboard.plain_text import plain
+from gmm_core import model_names
 from gmm_core.catalog import CatalogError, catalog_columns
-from gmm_core.request import COVARIANCE_TYPES
 from gmm_core.wording import counted
 
 st.set_page_config(page_title="Large catalog · GMM Explorer", layout="wide")
@@ -45,7 +45,8 @@ with st.sidebar:
     x = st.selectbox("X column", columns, index=0, key="catalog_x")
     y = st.selectbox("Y column", columns, index=1, key="catalog_y")
     k = st.slider("Components (k)", 1, 12, 3, key="catalog_k")
-    covariance_type = st.selectbox("Covariance type", COVARIANCE_TYPES, key="catalog_cov")
+    covariance_type = controls.covariance_control(model_names.MODELS, "catalog_cov",
+                                                  default=view.CatalogRequest.covariance_type)
     seed = st.number_input("Seed", 0, 2**31 - 1, 42, key="catalog_seed")
     tol = st.select_slider("Tolerance", [1e-5, 1e-4, 1e-3, 1e-2], 1e-3, key="catalog_tol")
 if x == y:

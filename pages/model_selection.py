@@ -27,7 +27,11 @@ request = view.request
 st.markdown(f"**{plain(dataset.title)}**, fitted on "
             f"{plain(', '.join(dataset.features[name].label for name in request.features))}"
             + (" (standardized)" if request.standardize else "")
-            + " — the data set and features chosen in the sidebar.")
+            + " — the data set and features chosen in the sidebar."
+            + (" Every fit has a **noise component** (the sidebar's): a uniform density "
+               "over the data's volume for the outliers, as mclust's noise option; its "
+               "weight is one more parameter in each criterion, and k counts the "
+               "Gaussians." if request.noise else ""))
 
 models = sweeps.form_state(len(request.features))
 with st.expander("The models: what each keeps equal across components, and what varies"):
@@ -110,15 +114,16 @@ ks = sorted(set(result.table["k"]))
 chosen_k = right.selectbox("k", ks, index=ks.index(best_k))
 if st.button(f"Open {label(chosen_type)} with k = {chosen_k} on the Explore page",
              key="open_model", type="primary", on_click=navigation.choose_model,
-             args=(chosen_k, chosen_type)):
+             args=(chosen_k, chosen_type, request.noise)):
     st.switch_page(navigation.EXPLORE_PAGE)
 link = navigation.model_link(st.context.url, view, chosen_k, chosen_type)
 st.markdown(f"Or {named_link('its link', link)}, to share or to open in a new tab (a link to an "
             "uploaded file opens the default data elsewhere: the file stays in this "
             "session).")
-st.caption("The Explore page fits it with the sidebar's start, seed and tolerance, as "
-           "here" + (", but one start instead of the sweep's restarts, so it may land "
-                     "on another optimum" if wanted.n_init > 1 else "")
+st.caption("The Explore page fits it with the sidebar's start, seed, tolerance and "
+           "noise component, as here"
+           + (", but one start instead of the sweep's restarts, so it may land on another "
+              "optimum" if wanted.n_init > 1 else "")
            + ". Every fit stops when the log-likelihood changes by less than the "
            "tolerance, whatever the sidebar's convergence rule.")
 

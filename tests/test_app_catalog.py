@@ -74,3 +74,25 @@ def test_a_column_that_is_not_numeric_is_not_offered(monkeypatch, tmp_path, page
     at = open_page()
     assert not at.exception
     assert "has 1 numeric column; a fit here needs two" in at.error[0].value
+
+
+def test_any_of_mclusts_models_is_fitted_on_the_cluster_and_drawn(monkeypatch, catalog_file,
+                                                                   page_cluster):
+    monkeypatch.setenv(catalog_view.CATALOG_ENV, str(catalog_file))
+    at = open_page()
+    control = at.sidebar.selectbox(key="catalog_cov")
+    assert control.value == "full"  # as before: VVV under scikit-learn's name
+    assert len(control.options) == 14 and "VEV · ellipsoidal" in control.options
+    at.sidebar.slider(key="catalog_k").set_value(2)
+    control.set_value("EII").run()
+    assert not at.exception and not at.error
+    assert "EII (equal volume, round)." in [caption.value for caption in at.sidebar.caption]
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    outlines = [trace for trace in spec["data"] if trace["name"].startswith("component")]
+    # EII: every component round, and all of one size (their 2σ outlines).
+    half_widths = [[np.ptp(values[np.isfinite(values)]) / 2
+                    for values in (numbers(trace["x"]), numbers(trace["y"]))]
+                   for trace in outlines]
+    assert len(half_widths) == 2
+    np.testing.assert_allclose(half_widths, half_widths[0][0], rtol=1e-3)
+    assert half_widths[0][0] == pytest.approx(2, rel=0.1)  # 2σ of unit blobs

@@ -142,7 +142,7 @@ def the_sweep(query: dict, k_max: int, types) -> SweepResult:
     X = prepare_data(dataset, request.with_changes(features=features)).X
     return sweep(X, range(1, k_max + 1), types, seed=request.seed, tol=request.tol,
                  reg_covar=request.reg_covar, max_iters=request.max_iters,
-                 init=request.init, n_jobs=1)
+                 init=request.init, noise=request.noise, n_jobs=1)
 
 
 def test_the_chart_and_top_three_are_the_sweeps_for_each_criterion():
@@ -245,6 +245,45 @@ def test_the_chosen_model_opens_on_the_explore_page():
     assert at.selectbox(key="covariance_type").value == "EVE"
     assert (at.query_params["k"], at.query_params["covariance_type"]) == (str(best_k), "EVE")
     assert "blobs" in at.markdown[0].value.lower()
+
+
+def test_a_sweep_with_the_sidebars_noise_component_opens_with_it_on_explore():
+    query = {"dataset": "blobs", "seed": "4", "noise": "true"}
+    types = ["EII", "VEV", "full"]
+    at = open_page(MODEL_SELECTION, query)
+    assert at.checkbox(key="noise").value
+    run_sweep(at, 3, types)
+    assert_clean(at)
+    assert "Every fit has a **noise component**" in text(at)
+    result = the_sweep(query, 3, types)
+    assert result.settings.noise
+    shown = criterion_table(at)
+    for model in types:
+        np.testing.assert_allclose(shown[model_names.label(model)].to_numpy(),
+                                   result.by_type("bic")[model].to_numpy(), rtol=1e-9)
+    # Every link carries the noise component, and reads back as the model swept.
+    links = explore_links(at)
+    assert links and all(params["noise"] == "true" for params in links.values())
+    for params in links.values():
+        opened, problems = view_from_query(params, default_view(False), ["blobs"])
+        assert not problems
+        assert opened.request.noise and opened.request.algorithm == "em"
+        assert (opened.request.k, opened.request.covariance_type) in set(
+            zip(result.table["k"], result.table["covariance_type"], strict=True))
+    # Without it, the same sweep is another one: no link carries it.
+    at.checkbox(key="noise").uncheck().run()
+    assert_clean(at)
+    assert "Every fit has a **noise component**" not in text(at)
+    assert all("noise" not in params for params in explore_links(at).values())
+    assert not np.allclose(criterion_table(at)[model_names.label("full")].to_numpy(),
+                           shown[model_names.label("full")].to_numpy())
+    at.checkbox(key="noise").check().run()
+    labelled(at, "Model").set_value("VEV").run()
+    at.button(key="open_model").click().run()
+    assert_clean(at)
+    assert at.title[0].value == "GMM Explorer"
+    assert at.checkbox(key="noise").value
+    assert (at.query_params["noise"], at.query_params["covariance_type"]) == ("true", "VEV")
 
 
 def test_one_feature_sweeps_e_and_v():

@@ -13,7 +13,9 @@ import pytest
 from gmm_core import GMM
 from gmm_core.covariance import structure_for
 
-COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
+# scikit-learn's four and some of mclust's other models, whose M-steps (closed-form or
+# iterative, gmm_core.parsimonious) take the same summed statistics.
+COVARIANCE_TYPES = ["full", "tied", "diag", "spherical", "EII", "VEI", "EVE", "VEV", "EEV"]
 ITERATIONS = 15
 CHUNK_ROWS = 3_000
 

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from gmm_core import GMM, selection
+from gmm_core.covariance import n_parameters
 from gmm_core.init import PARTITION_INITIALIZERS
 from gmm_core.model import criterion_order
 from gmm_core.selection import COLUMNS, SweepSettings, fit_key, score_fit, sweep
@@ -187,3 +188,48 @@ def test_a_given_partition_is_the_start_init_draws(three_blobs):
     for refused in (dict(n_init=2), dict(means_init=drawn.means_)):
         with pytest.raises(ValueError, match="single run"):
             GMM(k=4, init="kmeans", **refused).fit(three_blobs, partition=labels)
+
+
+@pytest.fixture(scope="module")
+def blobs_with_outliers(three_blobs):
+    """The three blobs and a uniform scatter of outliers over a wider box."""
+    rng = np.random.default_rng(3)
+    return np.vstack([three_blobs, rng.uniform((-15, -15), (25, 25), size=(40, 2))])
+
+
+@pytest.mark.parametrize("init", ["kmeans", "hierarchical"])
+def test_a_sweep_with_noise_scores_each_fit_as_gmm_with_noise(blobs_with_outliers, init):
+    X = blobs_with_outliers
+    types = ["full", "VEV", "EII"]
+    result = sweep(X, k_values=[1, 2, 3], covariance_types=types, init=init, noise=True,
+                   n_jobs=1)
+    plain = sweep(X, k_values=[1, 2, 3], covariance_types=types, init=init, n_jobs=1)
+    assert result.settings.noise and not plain.settings.noise
+    rows = result.table.set_index(["k", "covariance_type"])
+    for k in (1, 2, 3):
+        for covariance_type in types:
+            model = GMM(k=k, covariance_type=covariance_type, tol=1e-3, reg_covar=1e-6,
+                        max_iters=100, init=init, seed=42, noise=True).fit(X)
+            # The noise component's weight is one more parameter, as in GMM's criteria.
+            assert model.n_parameters() == n_parameters(covariance_type, k, 2) + 1
+            row = rows.loc[(k, covariance_type)]
+            assert row["bic"] == pytest.approx(model.bic(X), rel=1e-12)
+            assert row["aic"] == pytest.approx(model.aic(X), rel=1e-12)
+            assert row["icl"] == pytest.approx(model.icl(X), rel=1e-12)
+            assert row["mean_loglik"] == pytest.approx(model.score(X), rel=1e-12)
+            assert row["n_iter"] == model.n_iter_
+    # The noise component takes the outliers: at three blobs it explains them better than
+    # Gaussians stretched over them, at one more parameter.
+    assert rows.loc[(3, "full"), "bic"] < plain.table.set_index(
+        ["k", "covariance_type"]).loc[(3, "full"), "bic"]
+
+
+def test_noise_is_part_of_a_fits_name_in_the_cache(three_blobs):
+    cache = {}
+    sweep(three_blobs, k_values=[2], covariance_types=["full"], n_jobs=1, cache=cache)
+    with_noise = sweep(three_blobs, k_values=[2], covariance_types=["full"], n_jobs=1,
+                       noise=True, cache=cache)
+    assert with_noise.n_cached == 0 and len(cache) == 2
+    assert fit_key(2, "full", SweepSettings(noise=True)) != fit_key(2, "full", SweepSettings())
+    with pytest.raises(ValueError, match="noise must be True or False"):
+        sweep(three_blobs, k_values=[1], noise="yes")
