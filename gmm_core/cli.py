@@ -133,9 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--standardize", action="store_true",
                      help="z-score each column before fitting")
     fit.add_argument("--noise", action="store_true",
-                     help="add mclust's noise component for outliers: a uniform density "
-                          "1/V over the data's hypervolume V (mclust's hypvol); its rows "
-                          "are counted apart")
+                     help=NOISE_HELP + "; its rows are counted apart")
     fit.add_argument("--json", action="store_true", help="print one JSON object")
     fit.add_argument("--progress", action="store_true",
                      help="one line per iteration on stderr (always on with --parquet)")
@@ -165,6 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
     choose.add_argument("--max-iter", type=int, default=100)
     choose.add_argument("--seed", type=int, default=42)
     choose.add_argument("--reg", type=float, default=1e-6, help="reg_covar added to variances")
+    choose.add_argument("--noise", action="store_true",
+                        help=NOISE_HELP + " in every fit (counted as one more parameter)")
     choose.add_argument("--json", action="store_true", help="print one JSON object")
 
     commands.add_parser("datasets", help="list the data sets and their features")
@@ -173,6 +173,10 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("name", choices=["sdss"])
     fetch.add_argument("--url", help="download from this address instead of astroML's")
     return parser
+
+
+NOISE_HELP = ("add mclust's noise component for outliers: a uniform density 1/V over the "
+              "data's hypervolume V (mclust's hypvol)")
 
 
 def _column_list(text: str) -> list[str]:
@@ -422,7 +426,7 @@ def run_sweep(args) -> int:
     models = [covariance_type_of(m) for m in args.models or models_for(len(columns))]
     result = sweep(prepared.X, range(1, args.k_max + 1), models, n_init=args.n_init,
                    seed=args.seed, tol=args.tol, reg_covar=args.reg, max_iters=args.max_iter,
-                   init=args.init)
+                   init=args.init, noise=args.noise)
     top = top_models(result, args.criterion)
     if args.json:
         print(json.dumps({"dataset": dataset.name, "columns": list(prepared.columns),

@@ -347,6 +347,18 @@ def test_sweep_json_has_every_criterion_and_the_top_three(capsys):
     assert result["top"][0]["difference to the best"] == 0
 
 
+def test_sweep_with_noise_is_the_sweep_with_a_noise_component(capsys):
+    status, out, err = run_main(capsys, "sweep", "--dataset", "iris", "--k-max", "2",
+                                "--models", "VEV,EII", "--noise", "--json")
+    assert status == 0, err
+    X = load_dataset("iris").matrix(["petal_length", "petal_width"])
+    expected = sweep(X, range(1, 3), ["VEV", "EII"], noise=True).table
+    plain = sweep(X, range(1, 3), ["VEV", "EII"]).table
+    shown = [row["bic"] for row in json.loads(out)["table"]]
+    assert shown == pytest.approx(expected["bic"].to_list(), rel=1e-12)
+    assert not np.allclose(shown, plain["bic"])
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--models", "VEV,nope"], "got 'nope'"),
     (["--models", "E"], "it needs one feature; got 2"),
