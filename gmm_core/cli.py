@@ -335,7 +335,7 @@ def run_catalog_fit(args) -> int:
     except OSError as exc:
         raise UsageError(f"cannot reach the Dask scheduler: {exc}") from None
     progress = IterationProgress(echo=True)
-    with client, progress.interruptible():
+    with client, progress.interruptible(), _quiet_on_ctrl_c():
         try:
             catalog = open_catalog(args.parquet, args.columns)
             request = FitRequest(
@@ -345,9 +345,11 @@ def run_catalog_fit(args) -> int:
                 on_degenerate=args.on_degenerate, regularization=args.regularization)
             gmm = GMM(**request.model_params(), on_iteration=progress).fit(catalog.rows)
         except KeyboardInterrupt:
-            # Shutting down mid-task, the scheduler and the client's event loop log what
-            # they drop (lost tasks, an abandoned gather): Ctrl-C's answer is one line.
-            logging.disable(logging.CRITICAL)
+            if client.cluster is not None:
+                # The local workers are closed mid-task next: silenced first, they do
+                # not log the tasks they drop.
+                with contextlib.suppress(Exception):
+                    client.run(logging.disable, logging.CRITICAL)
             raise
         finally:
             if client.cluster is not None:  # the local workers this command started
@@ -371,6 +373,24 @@ def run_catalog_fit(args) -> int:
     for event in result["events"]:
         print(f"event ({event['kind']}): {event['message']}")
     return 0
+
+
+@contextlib.contextmanager
+def _quiet_on_ctrl_c():
+    """Ctrl-C silences this process's logging before it raises KeyboardInterrupt: the
+    interrupted gather's task and the scheduler log what they drop from the client's
+    event-loop thread, which can run before the main thread unwinds to a handler, and
+    Ctrl-C's answer is one line."""
+
+    def silence_then_interrupt(signum, frame):
+        logging.disable(logging.CRITICAL)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, silence_then_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _connect_ignoring_ctrl_c(address: str | None):
