@@ -16,6 +16,7 @@ HTML download draws it too.
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Callable
 
 import numpy as np
 import plotly.graph_objects as go
@@ -56,6 +57,13 @@ PANEL_PX = 220  # a panel's height, within the figure's limits below
 HEIGHT_PX = (480, 1100)
 CHAR_WIDTH = 0.55  # an average character's width, in font sizes
 KEY = "pairs_plot"
+# Off by default beyond this many features: the browser redraws every panel (d(d-1)
+# scatter panels, their ellipses) on every change of the page, which at 10 features
+# (90 panels) took it 5-8 s of main-thread work a change, measured in Chromium.
+SHOWN_UP_TO = 4
+TOGGLE_HELP = ("The pairs plot draws d × d panels; with many features it makes every "
+               "change of this page slower in the browser, so it starts off beyond "
+               f"{SHOWN_UP_TO} features.")
 UNCLAIMED = "#000000"
 
 
@@ -215,14 +223,22 @@ def figure_for(prepared: PreparedData, outcome: FitOutcome,
     return pairs_figure(prepared.X, prepared.axis_titles, outcome.trace, options)
 
 
-def show(figure: go.Figure | None, prepared: PreparedData, outcome: FitOutcome,
-         present: bool) -> None:
-    """``figure`` (``figure_for``'s, None for a fit in one or two features) under the
-    Explore figure."""
-    if figure is None:
-        return
+def show(build: Callable[[], go.Figure | None], prepared: PreparedData,
+         outcome: FitOutcome, present: bool) -> None:
+    """The pairs plot (``build()``: ``figure_for``'s, None for a fit in one or two
+    features) under the Explore figure, behind a switch that is on for up to
+    ``SHOWN_UP_TO`` features."""
     d = prepared.X.shape[1]
+    if d <= 2:
+        return
     st.subheader("Classification across every dimension")
+    few = d <= SHOWN_UP_TO
+    # One switch for few features and one for many: each keeps the user's choice while
+    # features come and go, and crossing the threshold brings that side's default.
+    if not st.toggle(f"Show every pair of the {d} features", value=few,
+                     key=f"{KEY}_shown_{'few' if few else 'many'}", help=TOGGLE_HELP):
+        return
+    figure = build()
     # A copy: the figure is the cache's (dashboard.cache.pairs), shared by every run.
     shown = presentation.sized(go.Figure(figure), present) if present else figure
     st.plotly_chart(shown, key=KEY, config=PLOTLY_CONFIG)

@@ -98,7 +98,7 @@ st.caption(
     + "Play replays the fit from the start; the slider picks an iteration; ◀ ▶ step one "
     "iteration, M-step and E-step one half of it; the keys are listed under the figure, "
     "and \"Show as table\" lists the components at the iteration shown.")
-pairs_plot.show(cache.pairs(request, fingerprint, options), prepared, outcome,  # > 2 features
+pairs_plot.show(lambda: cache.pairs(request, fingerprint, options), prepared, outcome,
                 view.present)
 
 events = status.event_lines(outcome)

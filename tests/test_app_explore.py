@@ -216,6 +216,23 @@ def test_a_fit_in_three_features_adds_the_pairs_plot_and_two_features_do_not():
     assert pairs_plots(at) == []
 
 
+def test_beyond_four_features_the_pairs_plot_waits_for_its_switch():
+    # Drawing d x d panels slows every change of the page in the browser: off by
+    # default for more than pairs_plot.SHOWN_UP_TO features, on for up to that many.
+    at = run_page({"dataset": "wine"})
+    at.multiselect(key="extra").set_value(["alcohol", "ash"]).run()
+    assert at.toggle(key="pairs_plot_shown_few").value
+    assert len(pairs_plots(at)) == 1
+    at.multiselect(key="extra").set_value(["alcohol", "ash", "magnesium"]).run()
+    assert_clean(at)
+    assert not at.toggle(key="pairs_plot_shown_many").value
+    assert pairs_plots(at) == []
+    at.toggle(key="pairs_plot_shown_many").set_value(True).run()
+    assert_clean(at)
+    (figure,) = pairs_plots(at)
+    assert len([key for key in figure["layout"] if key.startswith("xaxis")]) == 25
+
+
 def test_returning_to_an_earlier_setting_is_served_from_the_cache(monkeypatch):
     st.cache_data.clear()
     st.cache_resource.clear()
