@@ -52,7 +52,7 @@ class SingularTest:
         # along the others, say); the flatness bound is scaled to match.
         self.largest = max(scale.max(), 1.0)
         scale /= self.largest
-        self.scale, self.rows_scale, self.columns_scale = scale, scale[:, None], scale[None, :]
+        self.scale = scale
         self.flat_bound = FLAT_VARIANCE_RATIO / self.largest**2
 
     def __call__(self, weights: np.ndarray, covariances_full: np.ndarray,
@@ -63,29 +63,27 @@ class SingularTest:
         if self.diagonal:
             bare = diagonals_of(covariances_full) - regularization
             thinnest = (self.scale * bare * self.scale).min(axis=1)
-            if enough.all() and thinnest.min() >= self.flat_bound:
-                return {}
-            thinnest[~enough] = np.inf
-            return self._singular(enough, points, thinnest)
-        # The bare covariances of the components with enough points in one batched
-        # eigvalsh: a call per component cost more than the rest of a small fit's M-step.
+        else:
+            thinnest = self._thinnest_eigenvalues(covariances_full, regularization, enough)
+        if enough.all() and thinnest.min() >= self.flat_bound:
+            return {}
+        return {int(component): self._why(component, points, thinnest)
+                for component in np.flatnonzero(~enough | (thinnest < self.flat_bound))}
+
+    def _thinnest_eigenvalues(self, covariances_full: np.ndarray, regularization: np.ndarray,
+                              enough: np.ndarray) -> np.ndarray:
+        """Each bare covariance's smallest eigenvalue in the data's scale (inf for the
+        components with too few points, which are singular whatever it is), in one batched
+        eigvalsh: a call per component cost more than the rest of a small fit's M-step."""
         every = enough.all()
         bare = covariances_full.copy() if every else covariances_full[enough]
         diagonals_of(bare)[...] -= regularization if every else regularization[enough]
-        thinnest_enough = np.linalg.eigvalsh(self.rows_scale * bare * self.columns_scale)[:, 0]
+        thinnest_enough = np.linalg.eigvalsh(self.scale[:, None] * bare * self.scale)[:, 0]
         if every:
-            if thinnest_enough.min() >= self.flat_bound:
-                return {}
-            thinnest = thinnest_enough
-        else:
-            thinnest = np.full(len(weights), np.inf)
-            thinnest[enough] = thinnest_enough
-        return self._singular(enough, points, thinnest)
-
-    def _singular(self, enough: np.ndarray, points: np.ndarray,
-                  thinnest: np.ndarray) -> dict[int, str]:
-        return {int(component): self._why(component, points, thinnest)
-                for component in np.flatnonzero(~enough | (thinnest < self.flat_bound))}
+            return thinnest_enough
+        thinnest = np.full(len(enough), np.inf)
+        thinnest[enough] = thinnest_enough
+        return thinnest
 
     def _why(self, component: int, points: np.ndarray, thinnest: np.ndarray) -> str:
         if points[component] < self.needed:
